@@ -1,0 +1,48 @@
+# Fengqiao: `make run` starts the embedded stack, `make test` runs the whole suite.
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+PYTEST_ARGS ?=
+
+.PHONY: run test install lint typecheck pytest bench soak system clean
+
+$(UV):
+	@echo "uv not found: installing it from PyPI into .tools/"
+	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python python3.11
+	@touch $@
+
+install: .venv/.synced
+
+system:
+	@bash deploy/ensure-system.sh
+
+run: install
+	@bash deploy/ensure-system.sh run
+	$(PY) -m deploy.run
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: install
+	.venv/bin/mypy shared workflows services deploy tests bench
+
+pytest: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: install
+	@bash deploy/ensure-system.sh test
+	$(MAKE) --no-print-directory lint typecheck
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) -m bench.run_all
+
+soak: install
+	$(PY) -m pytest -m soak tests
+
+clean:
+	rm -rf var test-artifacts .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from services.disputes.main import main
+
+main()

@@ -1,0 +1,3 @@
+from services.points.main import main
+
+main()

@@ -1,0 +1,3 @@
+from services.portal.main import main
+
+main()

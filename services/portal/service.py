@@ -1,0 +1,3 @@
+"""Domain logic of the portal service (no FastAPI, no aio-pika here)."""
+
+from __future__ import annotations

@@ -1,0 +1,99 @@
+"""Events of the six-ways desk (appointment.*, application.*, home_visit.*).
+
+The appointments service may add fields (with defaults) and new classes here.
+"""
+
+from __future__ import annotations
+
+from shared.messaging.events import Event, register
+
+
+class BookingEvent(Event):
+    booking_code: str
+    resident_id: str
+    service_code: str
+    office_code: str
+    way: str
+    starts_at: str
+
+
+@register
+class AppointmentBooked(BookingEvent):
+    routing_key = "appointment.booked"
+
+
+@register
+class AppointmentCancelled(BookingEvent):
+    routing_key = "appointment.cancelled"
+    reason: str = ""
+
+
+@register
+class AppointmentRescheduled(BookingEvent):
+    routing_key = "appointment.rescheduled"
+    previous_starts_at: str
+
+
+@register
+class AppointmentReminderDue(BookingEvent):
+    routing_key = "appointment.reminder_due"
+
+
+@register
+class AppointmentCheckedIn(BookingEvent):
+    routing_key = "appointment.checked_in"
+
+
+@register
+class AppointmentNoShow(BookingEvent):
+    routing_key = "appointment.no_show"
+
+
+class ApplicationEvent(Event):
+    application_id: str
+    resident_id: str
+    service_code: str
+    status: str
+    due_at: str | None = None
+    note: str = ""
+
+
+@register
+class ApplicationSubmitted(ApplicationEvent):
+    routing_key = "application.submitted"
+
+
+@register
+class ApplicationUpdated(ApplicationEvent):
+    routing_key = "application.updated"
+
+
+class HomeVisitEvent(Event):
+    visit_id: str
+    resident_id: str
+    service_code: str
+    village_code: str
+    officer_id: str | None = None
+    scheduled_at: str | None = None
+    status: str
+
+
+@register
+class HomeVisitRequested(HomeVisitEvent):
+    routing_key = "home_visit.requested"
+
+
+@register
+class HomeVisitScheduled(HomeVisitEvent):
+    routing_key = "home_visit.scheduled"
+
+
+@register
+class HomeVisitDone(HomeVisitEvent):
+    routing_key = "home_visit.done"
+
+
+@register
+class HomeVisitEscalated(HomeVisitEvent):
+    routing_key = "home_visit.escalated"
+    reason: str = ""

@@ -1,0 +1,161 @@
+"""The life of a service process: migrations, database, broker, outbox relay, consumer.
+
+Every service's FastAPI lifespan builds one `ServiceRuntime`. The broker may be down when a
+service starts: the HTTP API still comes up (changes commit into the outbox) and messaging
+connects in the background as soon as the broker answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import uvicorn
+from fastapi import Depends, FastAPI, Request
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared import migrate
+from shared.config import ServiceSettings
+from shared.db import make_engine, make_session_factory
+from shared.logs import setup_logging
+from shared.messaging.broker import Broker, Consumer, Handler
+from shared.messaging.outbox import OutboxRelay
+from shared.web import instrument
+
+log = logging.getLogger("fengqiao.runtime")
+
+
+@dataclass
+class ConsumerSpec:
+    patterns: Sequence[str]
+    handler: Handler
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: ServiceSettings
+    outbox: Table | None = None
+    consumer_spec: ConsumerSpec | None = None
+    run_relay: bool = True
+    run_migrations: bool = True
+    engine: AsyncEngine = field(init=False)
+    factory: async_sessionmaker[AsyncSession] = field(init=False)
+    broker: Broker = field(init=False)
+    relay: OutboxRelay | None = field(init=False, default=None)
+    consumer: Consumer | None = field(init=False, default=None)
+    _tasks: list[asyncio.Task[None]] = field(init=False, default_factory=list)
+
+    async def start(self) -> None:
+        if self.run_migrations:
+            await asyncio.to_thread(migrate.upgrade, self.name, self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url)
+        self.factory = make_session_factory(self.engine)
+        self.broker = Broker(self.settings.amqp_url, self.settings.exchange)
+        if self.outbox is not None and self.run_relay:
+            self.relay = OutboxRelay(
+                self.factory,
+                self.outbox,
+                self.broker,
+                interval=self.settings.relay_interval_seconds,
+            )
+        self._tasks.append(asyncio.create_task(self._messaging(), name=f"{self.name}-messaging"))
+
+    async def _messaging(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.broker.connect()
+                break
+            except Exception as exc:
+                log.warning("%s: broker unreachable (%s); retrying in %.1fs", self.name, exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        log.info("%s: connected to the broker", self.name)
+        if self.consumer_spec is not None:
+            self.consumer = Consumer(
+                self.broker,
+                self.name,
+                self.consumer_spec.patterns,
+                self.consumer_spec.handler,
+                prefetch=self.settings.queue_prefetch,
+            )
+            await self.consumer.start()
+        if self.relay is not None:
+            await self.relay.run()
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def db_ok(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def broker_ok(self) -> bool:
+        return self.broker.is_connected
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.consumer is not None:
+            with contextlib.suppress(Exception):
+                await self.consumer.stop()
+        with contextlib.suppress(Exception):
+            await self.broker.close()
+        await self.engine.dispose()
+
+
+def create_service_app(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    title: str,
+    runtime: ServiceRuntime | None = None,
+    outbox: Table | None = None,
+    consumer_spec: ConsumerSpec | None = None,
+) -> FastAPI:
+    """The FastAPI app of a backend service: lifespan runs the runtime; health and metrics."""
+    rt = runtime or ServiceRuntime(name, settings, outbox=outbox, consumer_spec=consumer_spec)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await rt.start()
+        yield
+        await rt.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = rt
+    instrument(app, name, {"database": rt.db_ok, "broker": rt.broker_ok})
+    return app
+
+
+def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:
+    setup_logging(name, settings.log_level, json_output=settings.log_json)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+async def get_session(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    async with runtime.factory() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

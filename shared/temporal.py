@@ -1,0 +1,44 @@
+"""Temporal: one client factory, task-queue names, workflow ids, search attributes."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+DISPUTES_TASK_QUEUE = "fengqiao-disputes"
+HOME_VISITS_TASK_QUEUE = "fengqiao-home-visits"
+
+# Custom search attributes (registered by `temporal server start-dev --search-attribute`, see
+# deploy/run.py, and by the test fixtures). Kept current on every transition.
+SA_STAGE = SearchAttributeKey.for_keyword("FqStage")
+SA_COLOUR = SearchAttributeKey.for_keyword("FqColour")
+SA_ASSIGNEE = SearchAttributeKey.for_keyword("FqAssignee")
+SA_STATION = SearchAttributeKey.for_keyword("FqStation")
+SA_VILLAGE = SearchAttributeKey.for_keyword("FqVillage")
+SA_STAGE_DEADLINE = SearchAttributeKey.for_datetime("FqStageDeadline")
+SA_KIND = SearchAttributeKey.for_keyword("FqKind")
+
+SEARCH_ATTRIBUTES: dict[str, str] = {
+    "FqStage": "Keyword",
+    "FqColour": "Keyword",
+    "FqAssignee": "Keyword",
+    "FqStation": "Keyword",
+    "FqVillage": "Keyword",
+    "FqStageDeadline": "Datetime",
+    "FqKind": "Keyword",
+}
+
+
+def dispute_workflow_id(case_id: str) -> str:
+    return f"dispute-{case_id}"
+
+
+def home_visit_workflow_id(visit_id: str) -> str:
+    return f"home-visit-{visit_id}"
+
+
+async def connect(address: str, namespace: str = "default") -> Client:
+    return await Client.connect(
+        address, namespace=namespace, data_converter=pydantic_data_converter
+    )

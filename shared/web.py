@@ -1,0 +1,63 @@
+"""What every HTTP service has: /healthz, /metrics (Prometheus), the internal-token guard."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Header, HTTPException, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from shared.auth import INTERNAL_TOKEN_HEADER, token_ok
+
+REQUESTS = Counter(
+    "fengqiao_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
+)
+LATENCY = Histogram(
+    "fengqiao_http_request_seconds", "HTTP request latency", ["service", "method", "route"]
+)
+
+HealthCheck = Callable[[], Awaitable[bool]]
+
+
+def instrument(app: FastAPI, service: str, checks: dict[str, HealthCheck]) -> None:
+    @app.middleware("http")
+    async def _metrics(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
+        LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
+        return response
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> Response:
+        results: dict[str, bool] = {}
+        for name, check in checks.items():
+            try:
+                results[name] = await check()
+            except Exception:
+                results[name] = False
+        ok = all(results.values())
+        body = json.dumps({"service": service, "ok": ok, "checks": results})
+        return Response(body, status_code=200 if ok else 503, media_type="application/json")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def internal_guard(expected_token: str) -> Callable[[str | None], Awaitable[None]]:
+    """A dependency for the services' internal APIs: only the portal (holding the token)."""
+
+    async def guard(
+        x_fengqiao_internal: str | None = Header(default=None, alias=INTERNAL_TOKEN_HEADER),
+    ) -> None:
+        if not token_ok(x_fengqiao_internal, expected_token):
+            raise HTTPException(status_code=401, detail="internal token missing or wrong")
+
+    return guard

