@@ -92,6 +92,19 @@ class AppointmentsSettings(ServiceSettings):
     port: int = 8002
     database_url: str = Field(default_factory=lambda: default_sqlite_url("appointments"))
     task_queue: str = "fengqiao-home-visits"
+    timezone: str = "Asia/Shanghai"
+    book_days_ahead: int = 30
+    book_cutoff_minutes: int = 30
+    change_cutoff_minutes: int = 120
+    hold_seconds: int = 300
+    reminder_hour: int = 18
+    no_show_grace_minutes: int = 15
+    jobs_interval_seconds: float = 30.0
+    run_jobs: bool = True
+    service_url: str = "http://127.0.0.1:8002"
+    visit_schedule_hours: int = 48
+    visit_done_grace_hours: int = 24
+    visit_escalation_hours: int = 24
 
 
 class PointsSettings(ServiceSettings):
@@ -123,6 +136,18 @@ class SinkSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="FQ_SINK_", extra="ignore", populate_by_name=True)
     port: int = 8025
     smtp_port: int = 1025
+
+
+class StackSettings(CommonSettings):
+    """What `make run` (deploy/run.py) starts: the embedded stack on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="FQ_STACK_", extra="ignore", populate_by_name=True)
+    temporal_port: int = 7233
+    temporal_ui_port: int = 8233
+    temporal_http_port: int = 7243
+    temporal_metrics_port: int = 7244
+    seed_demo: bool = True
+    start_rabbitmq: bool = True
 
 
 ALL_SETTINGS: dict[str, type[ServiceSettings]] = {

@@ -1,0 +1,215 @@
+"""`make run`: the embedded Fengqiao stack on one machine, under one supervisor (honcho).
+
+Temporal dev server (SQLite file under var/, search attributes registered), migrations and
+demo data for every service, then every process with its log lines prefixed. Ctrl-C stops
+everything this started.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+from honcho.manager import Manager
+from honcho.printer import Printer
+
+from shared.config import (
+    REPO_ROOT,
+    AppointmentsSettings,
+    DisputesSettings,
+    NotificationsSettings,
+    PointsSettings,
+    PortalSettings,
+    SinkSettings,
+    StackSettings,
+)
+from shared.temporal import SEARCH_ATTRIBUTES
+
+PY = sys.executable
+BIN = Path(PY).parent
+
+
+def say(message: str) -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_rabbitmq(stack: StackSettings) -> bool:
+    """True if this run started the local broker (and so stops it at the end)."""
+    url = urlparse(stack.amqp_url)
+    host, port = url.hostname or "127.0.0.1", url.port or 5672
+    if port_open(host, port):
+        return False
+    server = shutil.which("rabbitmq-server") or (
+        "/usr/sbin/rabbitmq-server" if Path("/usr/sbin/rabbitmq-server").exists() else None
+    )
+    if not stack.start_rabbitmq or server is None or host not in ("127.0.0.1", "localhost"):
+        say(
+            f"RabbitMQ is not reachable at {host}:{port} and no local rabbitmq-server is"
+            " installed.\nInstall it with:  sudo apt-get install -y rabbitmq-server"
+            "   (then run make run again)\n"
+            "or run the whole stack in containers with:  docker compose up"
+        )
+        raise SystemExit(1)
+    say(f"RabbitMQ is down: starting the local server ({server} -detached)")
+    subprocess.run([server, "-detached"], check=False)
+    for _ in range(90):
+        if port_open(host, port):
+            return True
+        time.sleep(1)
+    say("RabbitMQ did not come up within 90 s; see /var/log/rabbitmq/")
+    raise SystemExit(1)
+
+
+def has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def processes(stack: StackSettings) -> dict[str, str]:
+    var = stack.var_dir
+    sa = " ".join(f"--search-attribute {k}={v}" for k, v in SEARCH_ATTRIBUTES.items())
+    procs = {
+        "temporal": (
+            f"{BIN / 'temporal'} server start-dev --ip 127.0.0.1 --port {stack.temporal_port}"
+            f" --ui-port {stack.temporal_ui_port} --http-port {stack.temporal_http_port}"
+            f" --metrics-port {stack.temporal_metrics_port}"
+            f" --db-filename {var / 'temporal.db'} --log-level warn {sa}"
+        ),
+    }
+    candidates = {
+        "disputes": "services.disputes",
+        "disputes-worker": "workflows.disputes.worker",
+        "appointments": "services.appointments",
+        "home-visits-worker": "workflows.home_visits.worker",
+        "points": "services.points",
+        "notifications": "services.notifications",
+        "sink": "services.notifications.sink",
+        "portal": "services.portal",
+    }
+    for name, module in candidates.items():
+        if has_module(module):
+            procs[name] = f"{PY} -m {module}"
+    return procs
+
+
+def child_env(stack: StackSettings) -> dict[str, str]:
+    env = dict(os.environ)
+    env["FQ_VAR_DIR"] = str(stack.var_dir)
+    env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{stack.temporal_port}"
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("AMQP_URL", stack.amqp_url)
+    return env
+
+
+def prepare_databases(env: dict[str, str], seed: bool) -> None:
+    """Migrations, then demo data, per service (each seeder shows its own progress bar)."""
+    for service in ("portal", "disputes", "appointments", "points", "notifications"):
+        if not has_module(f"services.{service}.models"):
+            continue
+        subprocess.run([PY, "-m", "shared.migrate", "upgrade", service], env=env, check=True)
+        if seed and has_module(f"services.{service}.seed"):
+            say(f"seeding demo data: {service}")
+            subprocess.run([PY, "-m", f"services.{service}.seed"], env=env, check=True)
+
+
+def health_urls() -> dict[str, str]:
+    urls = {}
+    for name, cls in (
+        ("portal", PortalSettings),
+        ("disputes", DisputesSettings),
+        ("appointments", AppointmentsSettings),
+        ("points", PointsSettings),
+        ("notifications", NotificationsSettings),
+        ("sink", SinkSettings),
+    ):
+        s = cls()
+        urls[name] = f"http://{s.host}:{s.port}"
+    return urls
+
+
+def wait_and_announce(stack: StackSettings, names: list[str], stop: threading.Event) -> None:
+    urls = {k: v for k, v in health_urls().items() if k in names}
+    deadline = time.monotonic() + 180
+    pending = set(urls)
+    while pending and time.monotonic() < deadline and not stop.is_set():
+        for name in list(pending):
+            try:
+                with urllib.request.urlopen(f"{urls[name]}/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        pending.discard(name)
+            except Exception:  # not up yet
+                pass
+        time.sleep(1)
+    if stop.is_set():
+        return
+    amqp = urlparse(stack.amqp_url)
+    lines = [
+        "",
+        "=" * 64,
+        "Fengqiao is running"
+        + (f" (still starting: {', '.join(sorted(pending))})" if pending else ""),
+        f"  Portal            {urls.get('portal', '-')}",
+        f"  Temporal Web UI   http://127.0.0.1:{stack.temporal_ui_port}",
+        f"  Temporal gRPC     127.0.0.1:{stack.temporal_port}",
+        f"  RabbitMQ          amqp://{amqp.hostname}:{amqp.port or 5672}"
+        f"  (exchange {stack.exchange})",
+    ]
+    for name in ("disputes", "appointments", "points", "notifications"):
+        if name in urls:
+            lines.append(f"  {name:<17} {urls[name]}/docs (internal API)")
+    if "sink" in urls:
+        lines.append(f"  Message sink      {urls['sink']}  (SMS, bots, e-mail of the demo)")
+    lines += ["  Demo accounts     deploy/demo/accounts.json", "Ctrl-C stops everything.", "=" * 64]
+    say("\n".join(lines))
+
+
+def main() -> None:
+    stack = StackSettings()
+    stack.var_dir.mkdir(parents=True, exist_ok=True)
+    started_rabbitmq = ensure_rabbitmq(stack)
+    env = child_env(stack)
+    os.environ.update({k: env[k] for k in ("FQ_VAR_DIR", "TEMPORAL_ADDRESS")})
+    prepare_databases(env, stack.seed_demo)
+    procs = processes(stack)
+    manager = Manager(Printer(sys.stdout))
+    for name, cmd in procs.items():
+        manager.add_process(name, cmd, env=env, cwd=str(REPO_ROOT))
+    stop = threading.Event()
+    announcer = threading.Thread(
+        target=wait_and_announce, args=(stack, list(procs), stop), daemon=True
+    )
+    announcer.start()
+    signal.signal(signal.SIGTERM, lambda *_: manager.terminate())
+    try:
+        manager.loop()
+    finally:
+        stop.set()
+        if started_rabbitmq and shutil.which("rabbitmqctl"):
+            say("stopping the RabbitMQ server this run started")
+            subprocess.run(["rabbitmqctl", "shutdown"], check=False, capture_output=True)
+    sys.exit(manager.returncode or 0)
+
+
+if __name__ == "__main__":
+    main()

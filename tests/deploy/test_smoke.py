@@ -1,0 +1,96 @@
+"""`make run`'s startup path, in a temporary directory on other ports: every process healthy,
+the portal answers, Ctrl-C stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def healthz(port: int) -> dict[str, object] | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            data: dict[str, object] = json.loads(r.read())
+            return data
+    except Exception:
+        return None
+
+
+@pytest.mark.timeout(240)
+def test_make_run_startup_path_brings_every_process_up_and_ctrl_c_stops_them(
+    tmp_path: Path,
+) -> None:
+    ports = free_ports(10)
+    names = ["portal", "disputes", "appointments", "points", "notifications", "sink"]
+    env = dict(os.environ)
+    env.update(
+        FQ_VAR_DIR=str(tmp_path / "var"),
+        FQ_EXCHANGE=f"fq-smoke-{tmp_path.name[-8:]}",
+        FQ_STACK_TEMPORAL_PORT=str(ports[6]),
+        FQ_STACK_TEMPORAL_UI_PORT=str(ports[7]),
+        FQ_STACK_TEMPORAL_HTTP_PORT=str(ports[8]),
+        FQ_STACK_TEMPORAL_METRICS_PORT=str(ports[9]),
+        FQ_NOTIFICATIONS_SMTP_URL="mailto://fq@127.0.0.1:1?from=noreply@fengqiao.local",
+    )
+    for name, port in zip(names, ports, strict=False):
+        env[f"FQ_{name.upper()}_PORT"] = str(port)
+    env["FQ_SINK_SMTP_PORT"] = str(free_ports(1)[0])
+    log = (tmp_path / "run.log").open("w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "deploy.run"],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 200
+        text = ""
+        while time.monotonic() < deadline:
+            text = (tmp_path / "run.log").read_text()
+            if "Fengqiao is running" in text or proc.poll() is not None:
+                break
+            time.sleep(1)
+        assert "Fengqiao is running\n" in text, text[-3000:]
+        for name, port in zip(names, ports, strict=False):
+            status = healthz(port)
+            assert status is not None and status["ok"] is True, (name, status)
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[0]}/login", timeout=5) as r:
+            assert r.status == 200
+            assert 'name="password"' in r.read().decode()
+        assert f"http://127.0.0.1:{ports[7]}" in text  # Temporal Web UI is announced
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+        log.close()
+    # every process it started is gone: nothing listens on the ports any more
+    time.sleep(1)
+    for port in ports[:7]:
+        with socket.socket() as s:
+            assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open"
