@@ -7,8 +7,7 @@ PYTEST_ARGS ?=
 .PHONY: run test install lint typecheck pytest bench soak system clean
 
 $(UV):
-	@echo "uv not found: installing it from PyPI into .tools/"
-	python3 -m venv .tools && .tools/bin/pip install --quiet uv
+	@bash deploy/bootstrap-uv.sh
 
 .venv/.synced: pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python python3.11
@@ -28,7 +27,7 @@ lint: install
 	.venv/bin/ruff format --check .
 
 typecheck: install
-	.venv/bin/mypy shared workflows services deploy tests bench
+	.venv/bin/mypy shared workflows services deploy tests
 
 pytest: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -204,3 +204,39 @@ async def test_failing_handler_is_retried_with_delay_then_dead_lettered(exchange
     assert attempts == [0, 1, 2]
     await consumer.stop()
     await broker.close()
+
+
+async def test_consumer_reconnects_by_itself_after_the_connection_is_cut(
+    probe: Probe, exchange: str
+) -> None:
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    consumer_broker = Broker(proxy.url(), exchange)
+    await consumer_broker.connect()
+    consumer = Consumer(consumer_broker, "probe", ["points.*"],
+                        lambda e, d: apply_once(probe, e, d))
+    await consumer.start()
+    producer = Broker(AMQP_URL, exchange)
+    await producer.connect()
+    await producer.publish_event(award(0))
+
+    async def first() -> bool:
+        return (await ledger_total(probe))[0] == 1
+
+    await wait_for(first)
+    proxy.cut()
+    for i in range(1, 11):  # published while the consumer is cut off: they wait in its queue
+        await producer.publish_event(award(i))
+    await asyncio.sleep(2)
+    assert (await ledger_total(probe))[0] == 1
+    proxy.restore()
+
+    async def rest() -> bool:
+        return (await ledger_total(probe))[0] == 11
+
+    await wait_for(rest, timeout=60)
+    assert await ledger_total(probe) == (11, 110)
+    await consumer.stop()
+    await producer.close()
+    await consumer_broker.close()
+    await proxy.close()
