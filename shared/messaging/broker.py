@@ -30,6 +30,7 @@ from aio_pika.abc import (
 from pamqp.commands import Basic
 
 from shared.messaging.events import Event, UnknownEvent, parse_event
+from shared.messaging.topology import SUBSCRIPTIONS
 
 log = logging.getLogger("fengqiao.broker")
 
@@ -65,8 +66,11 @@ class PublishNotConfirmed(Exception):
 class Broker:
     """One robust connection (reconnects by itself) with a confirming publisher channel."""
 
-    def __init__(self, url: str, exchange: str = "fengqiao.events") -> None:
+    def __init__(
+        self, url: str, exchange: str = "fengqiao.events", *, declare_topology: bool = True
+    ) -> None:
         self.url = url
+        self.declare_topology = declare_topology
         self.exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractRobustChannel | None = None
@@ -78,6 +82,9 @@ class Broker:
         )
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self.declare_exchanges(self._channel)
+        if self.declare_topology:
+            for service, patterns in SUBSCRIPTIONS.items():
+                await declare_service_queue(self._channel, self._exchange, service, patterns)
 
     @property
     def connection(self) -> AbstractRobustConnection:
@@ -108,8 +115,9 @@ class Broker:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             headers={"x-version": message.version},
         )
+        # not mandatory: an event nobody subscribes to is confirmed and dropped, by design
         confirmation = await self._exchange.publish(
-            amqp, routing_key=message.routing_key, timeout=timeout
+            amqp, routing_key=message.routing_key, timeout=timeout, mandatory=False
         )
         if not isinstance(confirmation, Basic.Ack):
             raise PublishNotConfirmed(f"broker did not confirm {message.message_id}")

@@ -213,8 +213,9 @@ async def test_consumer_reconnects_by_itself_after_the_connection_is_cut(
     await proxy.start()
     consumer_broker = Broker(proxy.url(), exchange)
     await consumer_broker.connect()
-    consumer = Consumer(consumer_broker, "probe", ["points.*"],
-                        lambda e, d: apply_once(probe, e, d))
+    consumer = Consumer(
+        consumer_broker, "probe", ["points.*"], lambda e, d: apply_once(probe, e, d)
+    )
     await consumer.start()
     producer = Broker(AMQP_URL, exchange)
     await producer.connect()
@@ -240,3 +241,34 @@ async def test_consumer_reconnects_by_itself_after_the_connection_is_cut(
     await producer.close()
     await consumer_broker.close()
     await proxy.close()
+
+
+async def test_event_published_before_its_consumer_first_started_is_not_lost(
+    exchange: str,
+) -> None:
+    from shared.messaging.contracts.users import UserUpserted
+    from shared.messaging.topology import SUBSCRIPTIONS
+
+    assert "user.upserted" in SUBSCRIPTIONS["points"]
+    producer = Broker(AMQP_URL, exchange)
+    await producer.connect()  # declares every subscriber's queue
+    event = UserUpserted(user_id="u-1", role="resident", display_name="马秀英")
+    await producer.publish_event(event)
+    seen: list[str] = []
+
+    async def record(e: Event, d: Delivery) -> None:
+        seen.append(e.event_id)
+
+    consumer_broker = Broker(AMQP_URL, exchange)
+    await consumer_broker.connect()
+    consumer = Consumer(consumer_broker, "points", SUBSCRIPTIONS["points"], record)
+    await consumer.start()
+
+    async def arrived() -> bool:
+        return len(seen) == 1
+
+    await wait_for(arrived)
+    assert seen == [event.event_id]
+    await consumer.stop()
+    await consumer_broker.close()
+    await producer.close()

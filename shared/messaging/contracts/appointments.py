@@ -49,6 +49,15 @@ class AppointmentNoShow(BookingEvent):
     routing_key = "appointment.no_show"
 
 
+@register
+class AppointmentPrechecked(BookingEvent):
+    """One-visit pre-check: `ready` when the checklist passed, else `missing` goes back."""
+
+    routing_key = "appointment.prechecked"
+    ready: bool
+    missing: list[str] = []
+
+
 class ApplicationEvent(Event):
     application_id: str
     resident_id: str
@@ -96,4 +105,21 @@ class HomeVisitDone(HomeVisitEvent):
 @register
 class HomeVisitEscalated(HomeVisitEvent):
     routing_key = "home_visit.escalated"
+    reason: str = ""
+
+
+@register
+class HomeVisitAssigned(HomeVisitEvent):
+    routing_key = "home_visit.assigned"
+
+
+@register
+class HomeVisitRescheduled(HomeVisitEvent):
+    routing_key = "home_visit.rescheduled"
+    reason: str = ""
+
+
+@register
+class HomeVisitCancelled(HomeVisitEvent):
+    routing_key = "home_visit.cancelled"
     reason: str = ""

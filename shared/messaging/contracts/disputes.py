@@ -103,3 +103,30 @@ class DisputeReturnVisited(DisputeEvent):
 class DisputeCancelled(DisputeEvent):
     routing_key = "dispute.cancelled"
     reason: str
+
+
+@register
+class DisputeFollowUpDue(DisputeEvent):
+    """A follow-up visit is due (cadence set by the colour)."""
+
+    routing_key = "dispute.follow_up_due"
+    due_at: str
+
+
+@register
+class DisputePartnerReplied(DisputeEvent):
+    routing_key = "dispute.partner_replied"
+    partner: str
+    request_id: str
+
+
+@register
+class DisputeClosureRejected(DisputeEvent):
+    routing_key = "dispute.closure_rejected"
+    reason: str
+
+
+@register
+class DisputeReturnVisitDue(DisputeEvent):
+    routing_key = "dispute.return_visit_due"
+    due_at: str

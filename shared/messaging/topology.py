@@ -1,0 +1,20 @@
+"""Who listens to what: the routing-key patterns of each consuming service's queue.
+
+Every process that connects to the broker declares all of these queues (idempotent), so an
+event published before its consumer ever started waits in the consumer's queue instead of
+being dropped as unroutable.
+"""
+
+from __future__ import annotations
+
+SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "points": ("dispute.closed", "dispute.follow_up_recorded", "user.upserted"),
+    "notifications": (
+        "dispute.*",
+        "appointment.*",
+        "application.*",
+        "home_visit.*",
+        "points.*",
+        "user.upserted",
+    ),
+}
