@@ -1,27 +1,107 @@
-"""HTTP adapter of the portal service: app factory and routes."""
+"""HTTP adapter of the portal: the app factory. Routes live in areas (services/portal/areas/)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import partial
 
-from fastapi import APIRouter, Depends, FastAPI
+import httpx
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from services.portal import consumer
 from services.portal.models import outbox
+from services.portal.web import (
+    STATIC,
+    ServiceClients,
+    discover_areas,
+    include_areas,
+    install_error_handlers,
+    load_request_context,
+    make_portal,
+)
+from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import PortalSettings
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
-from shared.web import internal_guard
+from shared.temporal import connect
 
 SERVICE = "portal"
+log = logging.getLogger("fengqiao.portal")
 
 
-def create_app(settings: PortalSettings, *, runtime: ServiceRuntime | None = None) -> FastAPI:
+def make_clients(settings: PortalSettings) -> ServiceClients:
+    def client(base_url: str) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=base_url,
+            headers={INTERNAL_TOKEN_HEADER: settings.internal_token},
+            timeout=httpx.Timeout(10.0, connect=3.0),
+        )
+
+    return ServiceClients(
+        disputes=client(settings.disputes_url),
+        appointments=client(settings.appointments_url),
+        points=client(settings.points_url),
+        notifications=client(settings.notifications_url),
+    )
+
+
+async def _connect_temporal(settings: PortalSettings, clients: ServiceClients) -> None:
+    """Keep trying in the background: the portal serves pages while Temporal is down."""
+    delay = 1.0
+    while clients.temporal is None:
+        try:
+            clients.temporal = await asyncio.wait_for(
+                connect(settings.temporal_address, settings.temporal_namespace), timeout=5
+            )
+            log.info("portal: connected to Temporal at %s", settings.temporal_address)
+        except Exception as exc:
+            log.warning("portal: Temporal unreachable (%s); retrying in %.0fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+
+
+def create_app(
+    settings: PortalSettings,
+    *,
+    clients: ServiceClients | None = None,
+    runtime: ServiceRuntime | None = None,
+) -> FastAPI:
+    """The portal app. `clients` given (tests) are used as they are and not closed here."""
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
     if rt.consumer_spec is None and consumer.PATTERNS:
         rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
-    app = create_service_app(SERVICE, settings, title="Fengqiao portal service", runtime=rt)
-    internal = APIRouter(
-        prefix="/internal/v1", dependencies=[Depends(internal_guard(settings.internal_token))]
-    )
-    app.include_router(internal)
+    app = create_service_app(SERVICE, settings, title="Fengqiao portal", runtime=rt)
+    portal = make_portal(settings, discover_areas())
+    portal.clients = clients
+    app.state.portal = portal
+    runtime_lifespan = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime_lifespan(app):
+            owned = portal.clients is None
+            task: asyncio.Task[None] | None = None
+            if owned:
+                portal.clients = make_clients(settings)
+                task = asyncio.create_task(_connect_temporal(settings, portal.clients))
+            try:
+                yield
+            finally:
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                if owned and portal.clients is not None:
+                    await portal.clients.aclose()
+                    portal.clients = None
+
+    app.router.lifespan_context = lifespan
+    app.middleware("http")(load_request_context)
+    install_error_handlers(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    include_areas(app, portal.areas)
     return app

@@ -1,3 +1,47 @@
 """Request and response models of the portal API (XCreate / XUpdate / XRead)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class TokenCreate(BaseModel):
+    username: str = Field(min_length=1, max_length=64, description="username (staff) or phone")
+    password: str = Field(min_length=1, max_length=256)
+
+
+class UserRead(BaseModel):
+    user_id: str
+    role: str
+    display_name: str
+    phone: str | None = Field(description="masked")
+    village_code: str | None
+    station_code: str | None
+    police_room_code: str | None
+    language: str
+
+
+class TokenRead(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_at: datetime
+    user: UserRead
+
+
+class ResidentCreate(BaseModel):
+    phone: str = Field(min_length=1, max_length=32)
+    password: str = Field(min_length=1, max_length=256)
+    display_name: str = Field(min_length=1, max_length=128)
+    village_code: str | None = Field(default=None, max_length=32)
+    language: str = "zh_CN"
+
+
+class AuditRead(BaseModel):
+    id: int
+    at: datetime
+    actor_id: str | None
+    action: str
+    subject: str | None
+    ip: str | None

@@ -1,0 +1,340 @@
+"""The portal's web machinery: request context (who, which language), rendering, errors, areas.
+
+`deps.py` re-exports what areas use; this module is the implementation behind it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import importlib
+import logging
+import pkgutil
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from jinja2 import Environment
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from temporalio.client import Client
+
+from services.portal import service
+from services.portal.service import FieldError
+from shared.config import PortalSettings
+from shared.i18n import LANGUAGE_TAGS, LOCALES, Translator, current_locale, normalise
+from shared.templating import make_environment
+
+log = logging.getLogger("fengqiao.portal")
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = HERE / "templates"
+TRANSLATIONS = HERE / "translations"
+STATIC = HERE / "static"
+SESSION_COOKIE = "fq_session"
+LANG_COOKIE = "fq_lang"
+ANONYMOUS = "anonymous"
+_UNAUTHENTICATED_PREFIXES = ("/static/", "/healthz", "/metrics", "/docs", "/openapi.json")
+
+NavEntry = tuple[str, str, set[str]]
+
+ROLE_LABELS = {
+    "resident": "Resident",
+    "officer": "Community officer",
+    "station_chief": "Station chief",
+    "group_leader": "Volunteer-group leader",
+    "clerk": "Supermarket clerk",
+    "admin": "Administrator",
+}
+
+
+@dataclass(frozen=True)
+class User:
+    user_id: str
+    role: str
+    display_name: str
+    phone: str | None = None
+    village_code: str | None = None
+    station_code: str | None = None
+    police_room_code: str | None = None
+    language: str = "zh_CN"
+
+    @classmethod
+    def from_row(cls, row: Any) -> User:
+        return cls(
+            user_id=row.user_id,
+            role=row.role,
+            display_name=row.display_name,
+            phone=row.phone,
+            village_code=row.village_code,
+            station_code=row.station_code,
+            police_room_code=row.police_room_code,
+            language=row.language,
+        )
+
+
+@dataclass
+class ServiceClients:
+    disputes: httpx.AsyncClient
+    appointments: httpx.AsyncClient
+    points: httpx.AsyncClient
+    notifications: httpx.AsyncClient
+    temporal: Client | None = None
+
+    async def aclose(self) -> None:
+        for c in (self.disputes, self.appointments, self.points, self.notifications):
+            await c.aclose()
+
+
+class RecordingTranslator(Translator):
+    """Remembers every msgid asked for, so a test can check the catalogue covers the pages."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        self.seen: set[str] = set()
+
+    def gettext(self, message: str) -> str:
+        self.seen.add(message)
+        return super().gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        self.seen.add(singular)
+        return super().ngettext(singular, plural, n)
+
+
+@dataclass
+class Area:
+    name: str
+    module: ModuleType
+    nav: list[NavEntry] = field(default_factory=list)
+    order: int = 50
+
+
+@dataclass
+class Portal:
+    """Everything the portal's requests share, kept on `app.state.portal`."""
+
+    settings: PortalSettings
+    translator: RecordingTranslator
+    templates: Environment
+    areas: list[Area]
+    clients: ServiceClients | None = None
+
+    @property
+    def nav(self) -> list[NavEntry]:
+        return [entry for area in self.areas for entry in area.nav]
+
+
+def discover_areas(package: str = "services.portal.areas") -> list[Area]:
+    pkg = importlib.import_module(package)
+    areas = []
+    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{package}.{info.name}")
+        nav = list(getattr(module, "NAV", []))
+        areas.append(Area(info.name, module, nav, int(getattr(module, "ORDER", 50))))
+    return sorted(areas, key=lambda a: (a.order, a.name))
+
+
+def include_areas(app: FastAPI, areas: Iterable[Area]) -> None:
+    for area in areas:
+        pages = getattr(area.module, "pages", None)
+        api = getattr(area.module, "api", None)
+        if isinstance(pages, APIRouter):
+            app.include_router(pages, include_in_schema=False)
+        if isinstance(api, APIRouter):
+            app.include_router(api, tags=[area.name])
+
+
+def make_portal(settings: PortalSettings, areas: list[Area]) -> Portal:
+    translator = RecordingTranslator(TRANSLATIONS)
+    env = make_environment(
+        [TEMPLATES], translator, globals_={"LOCALES": LOCALES, "ROLE_LABELS": ROLE_LABELS}
+    )
+    return Portal(settings, translator, env, areas)
+
+
+def portal_of(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def csrf_token(request: Request) -> str:
+    key = getattr(request.state, "session_key", None) or ""
+    secret = portal_of(request).settings.secret_key.encode()
+    return hmac.new(secret, f"csrf:{key}".encode(), hashlib.sha256).hexdigest()
+
+
+def set_session_cookie(request: Request, response: Response, value: str) -> None:
+    settings = portal_of(request).settings
+    response.set_cookie(
+        SESSION_COOKIE,
+        value,
+        max_age=settings.session_max_age_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def request_locale(request: Request) -> str:
+    user: User | None = getattr(request.state, "user", None)
+    if user is not None:
+        return normalise(user.language)
+    return normalise(request.cookies.get(LANG_COOKIE))
+
+
+def nav_for(request: Request, user: User | None) -> list[tuple[str, str]]:
+    role = user.role if user else ANONYMOUS
+    return [(path, label) for path, label, roles in portal_of(request).nav if role in roles]
+
+
+def has_route(request: Request, path: str) -> bool:
+    """True when some area serves GET `path` (pages link only to what exists)."""
+    scope = {"type": "http", "path": path, "method": "GET"}
+    return any(r.matches(scope)[0] == Match.FULL for r in request.app.router.routes)
+
+
+def render(
+    request: Request,
+    template_name: str,
+    context: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    portal = portal_of(request)
+    user: User | None = getattr(request.state, "user", None)
+    locale = request_locale(request)
+    current_locale.set(locale)
+    ctx: dict[str, Any] = {
+        "request": request,
+        "user": user,
+        "csrf_token": csrf_token(request),
+        "nav": nav_for(request, user),
+        "locale": locale,
+        "lang_tag": LANGUAGE_TAGS.get(locale, "zh-CN"),
+        "path": request.url.path,
+        "has_route": lambda p: has_route(request, p),
+    }
+    ctx.update(context or {})
+    html = portal.templates.get_template(template_name).render(ctx)
+    return HTMLResponse(html, status_code=status_code)
+
+
+class LoginRequired(Exception):
+    """No (valid) session or bearer token: pages redirect to /login, the API answers 401."""
+
+
+async def load_request_context(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    """Middleware: who is asking (session cookie for pages, bearer token for /api), and in what
+    language. A browser without a cookie gets an anonymous random value, so the login and
+    registration forms have a CSRF token bound to it; login replaces it (rotation)."""
+    request.state.user = None
+    request.state.via = None
+    path = request.url.path
+    cookie = request.cookies.get(SESSION_COOKIE)
+    fresh: str | None = None
+    if not path.startswith(_UNAUTHENTICATED_PREFIXES):
+        runtime = request.app.state.runtime
+        async with runtime.factory() as session:
+            if path.startswith("/api/"):
+                header = request.headers.get("authorization", "")
+                scheme, _, token = header.partition(" ")
+                if scheme.lower() == "bearer" and token:
+                    row = await service.token_user(session, token.strip())
+                    if row is not None:
+                        request.state.user, request.state.via = User.from_row(row), "bearer"
+            elif cookie:
+                row = await service.session_user(session, cookie)
+                if row is not None:
+                    request.state.user, request.state.via = User.from_row(row), "session"
+    if cookie is None and not path.startswith("/api/"):
+        fresh = cookie = service.new_secret()
+    request.state.session_key = cookie
+    current_locale.set(request_locale(request))
+    response = await call_next(request)
+    if fresh is not None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
+        set_session_cookie(request, response, fresh)
+    return response
+
+
+def _field_of(loc: Iterable[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _error_page(
+    request: Request, status: int, message: str, errors: list[dict[str, str]]
+) -> Response:
+    return render(
+        request,
+        "core/error.html",
+        {"status": status, "message": message, "errors": errors},
+        status_code=status,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        if is_api(request):
+            return JSONResponse(
+                {"detail": "authentication required"},
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if is_api(request) or not hasattr(request.state, "session_key"):
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        return _error_page(request, exc.status_code, str(exc.detail), [])
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "field": _field_of(e.get("loc", ())),
+                "reason": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        if is_api(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error_page(request, 422, "invalid input", errors)
+
+    async def on_field_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, FieldError)
+        errors = [{"field": exc.field, "reason": exc.reason, "type": "value_error"}]
+        if is_api(request):
+            return JSONResponse({"detail": errors}, status_code=422)
+        return _error_page(request, 422, "invalid input", errors)
+
+    app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(FieldError, on_field_error)
