@@ -119,6 +119,14 @@ def child_env(stack: StackSettings) -> dict[str, str]:
     env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{stack.temporal_port}"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMQP_URL", stack.amqp_url)
+    # the demo's channels go to the local sink, wherever it listens
+    sink = SinkSettings()
+    env.setdefault("FQ_NOTIFICATIONS_SMS_URL", f"json://127.0.0.1:{sink.port}/sms?:to={{to}}")
+    env.setdefault("FQ_NOTIFICATIONS_BOT_URL", f"json://127.0.0.1:{sink.port}/bot?:group={{to}}")
+    env.setdefault(
+        "FQ_NOTIFICATIONS_SMTP_URL",
+        f"mailto://127.0.0.1:{sink.smtp_port}?from=noreply@fengqiao.local&to={{to}}&mode=insecure",
+    )
     return env
 
 

@@ -82,7 +82,11 @@ class DisputesSettings(ServiceSettings):
     port: int = 8001
     database_url: str = Field(default_factory=lambda: default_sqlite_url("disputes"))
     rules_file: Path = REPO_ROOT / "workflows" / "disputes" / "rules.yaml"
+    lifecycle_file: Path = REPO_ROOT / "workflows" / "disputes" / "lifecycle.yaml"
     task_queue: str = "fengqiao-disputes"
+    # technically stuck: an activity at this many attempts, or no progress for this long
+    stuck_activity_attempts: int = 3
+    stuck_idle_hours: float = 72
 
 
 class AppointmentsSettings(ServiceSettings):
@@ -91,20 +95,37 @@ class AppointmentsSettings(ServiceSettings):
     )
     port: int = 8002
     database_url: str = Field(default_factory=lambda: default_sqlite_url("appointments"))
-    task_queue: str = "fengqiao-home-visits"
-    timezone: str = "Asia/Shanghai"
-    book_days_ahead: int = 30
-    book_cutoff_minutes: int = 30
-    change_cutoff_minutes: int = 120
-    hold_seconds: int = 300
-    reminder_hour: int = 18
-    no_show_grace_minutes: int = 15
-    jobs_interval_seconds: float = 30.0
-    run_jobs: bool = True
-    service_url: str = "http://127.0.0.1:8002"
-    visit_schedule_hours: int = 48
-    visit_done_grace_hours: int = 24
-    visit_escalation_hours: int = 24
+    task_queue: str = Field(
+        default="fengqiao-home-visits", description="Temporal task queue of door-to-door visits"
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="zone of opening hours and days")
+    book_days_ahead: int = Field(default=30, description="how many days ahead one can book")
+    book_cutoff_minutes: int = Field(default=30, description="booking closes this long before")
+    change_cutoff_minutes: int = Field(
+        default=120, description="cancel/reschedule allowed until this long before the start"
+    )
+    hold_seconds: int = Field(default=300, description="a held seat waits this long for confirm")
+    reminder_hour: int = Field(default=18, description="local hour of the day-before reminder")
+    no_show_grace_minutes: int = Field(
+        default=15, description="after the slot's end plus this, a booking is a no-show"
+    )
+    jobs_interval_seconds: float = Field(
+        default=30.0, description="period of reminders, no-shows, expired holds"
+    )
+    run_jobs: bool = Field(default=True, description="run the periodic jobs in this process")
+    service_url: str = Field(
+        default="http://127.0.0.1:8002",
+        description="where the home-visits worker reaches the appointments service",
+    )
+    visit_schedule_hours: int = Field(
+        default=48, description="a door-to-door visit must be scheduled within this"
+    )
+    visit_done_grace_hours: int = Field(
+        default=24, description="a scheduled visit must be done within this after its time"
+    )
+    visit_escalation_hours: int = Field(
+        default=24, description="door-to-door escalation window (to the station chief)"
+    )
 
 
 class PointsSettings(ServiceSettings):
@@ -114,6 +135,7 @@ class PointsSettings(ServiceSettings):
     port: int = 8003
     database_url: str = Field(default_factory=lambda: default_sqlite_url("points"))
     rules_file: Path = REPO_ROOT / "services" / "points" / "rules.yaml"
+    maintenance_interval_seconds: float = 300.0  # expiry of points, void of expired holds
 
 
 class NotificationsSettings(ServiceSettings):
@@ -122,12 +144,43 @@ class NotificationsSettings(ServiceSettings):
     )
     port: int = 8004
     database_url: str = Field(default_factory=lambda: default_sqlite_url("notifications"))
-    routing_file: Path = REPO_ROOT / "services" / "notifications" / "routing.yaml"
-    sms_url: str = "json://127.0.0.1:8025/sms"
-    bot_url: str = "json://127.0.0.1:8025/bot"
-    smtp_url: str = "mailto://fengqiao@127.0.0.1:1025?from=noreply@fengqiao.local&mode=insecure"
-    quiet_start_hour: int = 22
-    quiet_end_hour: int = 7
+    routing_file: Path = Field(
+        default=REPO_ROOT / "services" / "notifications" / "routing.yaml",
+        description="which event goes to whom over which channels",
+    )
+    sms_url: str = Field(
+        default="json://127.0.0.1:8025/sms?:to={to}",
+        description="apprise URL of the SMS gateway; `{to}` = phone number",
+    )
+    bot_url: str = Field(
+        default="json://127.0.0.1:8025/bot?:group={to}",
+        description="apprise URL of station group bots; `{to}` = station code",
+    )
+    bot_urls: dict[str, str] = Field(
+        default={},
+        description='JSON {"<station>": "wecombot://<key>"}: a station\'s own bot, else bot_url',
+    )
+    smtp_url: str = Field(
+        default="mailto://127.0.0.1:1025?from=noreply@fengqiao.local&to={to}&mode=insecure",
+        description="apprise URL of the mail relay; `{to}` = e-mail address",
+    )
+    timezone: str = Field(default="Asia/Shanghai", description="zone of quiet hours")
+    quiet_start_hour: int = Field(default=22, description="default start of quiet hours")
+    quiet_end_hour: int = Field(default=7, description="default end of quiet hours")
+    worker_interval_seconds: float = Field(
+        default=1.0, description="how often the delivery worker looks for due messages"
+    )
+    worker_batch: int = Field(default=50, description="messages claimed per worker round")
+    send_timeout_seconds: float = Field(default=15.0, description="one send's time limit")
+    retry_backoff_seconds: list[float] = Field(
+        default=[10, 60, 300, 1800],
+        description="delays before attempts 2, 3...; after the last, the message is failed",
+    )
+    digest_roles: list[str] = Field(
+        default=["officer", "station_chief"],
+        description="roles whose non-urgent SMS/e-mail are bundled into digests",
+    )
+    digest_window_minutes: int = Field(default=30, description="digest period (0: no digests)")
 
 
 class SinkSettings(ServiceSettings):
@@ -135,7 +188,8 @@ class SinkSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="FQ_SINK_", extra="ignore", populate_by_name=True)
     port: int = 8025
-    smtp_port: int = 1025
+    smtp_port: int = Field(default=1025, description="port of the sink's SMTP server")
+    keep_messages: int = Field(default=2000, description="messages kept in memory")
 
 
 class StackSettings(CommonSettings):

@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+from services.notifications.models import inbox
+from services.notifications.runtime import SERVICE, NotificationsRuntime
+from services.notifications.service import record_event, upsert_recipient
+from shared.db import transaction
 from shared.messaging.broker import Delivery
+from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
-from shared.runtime import ServiceRuntime
+from shared.messaging.outbox import claim_message
 
-PATTERNS: list[str] = []
+PATTERNS: list[str] = [
+    "dispute.*",
+    "appointment.*",
+    "application.*",
+    "home_visit.*",
+    "points.*",
+    "user.upserted",
+]
 
 
-async def handle(runtime: ServiceRuntime, event: Event, delivery: Delivery) -> None:
-    raise NotImplementedError(event.routing_key)
+async def handle(runtime: NotificationsRuntime, event: Event, delivery: Delivery) -> None:
+    async with transaction(runtime.factory) as session:
+        if not await claim_message(session, inbox, SERVICE, delivery.message_id):
+            return
+        if isinstance(event, UserUpserted):
+            await upsert_recipient(session, event)
+            return
+        created = await record_event(
+            session,
+            rules=runtime.rules,
+            renderer=runtime.renderer,
+            settings=runtime.config,
+            event=event,
+            now=datetime.now(UTC),
+        )
+    if created:
+        runtime.worker.wake()

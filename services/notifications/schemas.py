@@ -1,3 +1,95 @@
 """Request and response models of the notifications API (XCreate / XUpdate / XRead)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+Channel = Literal["inbox", "sms", "email", "bot"]
+Status = Literal["queued", "sent", "failed", "read"]
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored in UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UTCDateTime = Annotated[datetime, AfterValidator(_aware)]
+
+
+class InboxItemRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    routing_key: str
+    kind: str
+    subject: str
+    body: str
+    reference: str
+    urgent: bool
+    occurred_at: UTCDateTime
+    read_at: UTCDateTime | None
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItemRead]
+    total: int
+    unread: int
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class PreferenceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disabled: dict[str, list[Literal["sms", "email", "bot"]]] = Field(
+        default_factory=dict,
+        description="Channels switched off per kind of message (the inbox cannot be).",
+    )
+    quiet_enabled: bool = True
+    quiet_start_hour: int = Field(ge=0, le=23)
+    quiet_end_hour: int = Field(ge=0, le=23)
+
+
+class PreferenceRead(PreferenceUpdate):
+    user_id: str
+    kinds: list[str]
+    channels: list[str]
+
+
+class DeliveryRead(BaseModel):
+    id: int
+    event_id: str
+    routing_key: str
+    kind: str
+    recipient_id: str
+    channel: str
+    address: str = Field(description="Masked phone / e-mail / group")
+    status: str
+    attempts: int
+    last_error: str
+    urgent: bool
+    digested: bool
+    deferred: bool
+    subject: str
+    reference: str
+    station_code: str | None
+    occurred_at: UTCDateTime
+    created_at: UTCDateTime
+    next_attempt_at: UTCDateTime
+    sent_at: UTCDateTime | None
+    read_at: UTCDateTime | None
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryRead]
+    total: int
+    counts: dict[str, int] = Field(description="Deliveries per status under the same filter")
+
+
+class RetryResult(BaseModel):
+    requeued: int

@@ -51,7 +51,6 @@ def test_make_run_startup_path_brings_every_process_up_and_ctrl_c_stops_them(
         FQ_STACK_TEMPORAL_UI_PORT=str(ports[7]),
         FQ_STACK_TEMPORAL_HTTP_PORT=str(ports[8]),
         FQ_STACK_TEMPORAL_METRICS_PORT=str(ports[9]),
-        FQ_NOTIFICATIONS_SMTP_URL="mailto://fq@127.0.0.1:1?from=noreply@fengqiao.local",
     )
     for name, port in zip(names, ports, strict=False):
         env[f"FQ_{name.upper()}_PORT"] = str(port)

@@ -1,0 +1,3 @@
+from services.notifications.sink.app import main
+
+main()
