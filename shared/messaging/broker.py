@@ -14,6 +14,7 @@ cannot be parsed is dead-lettered at once. The consumer keeps going in both case
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -235,7 +236,9 @@ class Consumer:
         try:
             await self.handler(event, delivery)
         except asyncio.CancelledError:
-            await message.nack(requeue=True)
+            # shutting down mid-message: the broker redelivers it (the inbox makes that safe)
+            with contextlib.suppress(Exception):
+                await message.nack(requeue=True)
             raise
         except Exception:
             log.exception(
