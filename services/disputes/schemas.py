@@ -1,3 +1,130 @@
 """Request and response models of the disputes API (XCreate / XUpdate / XRead)."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class PartyRead(BaseModel):
+    name: str
+    phone: str
+    id_number: str | None
+    role: str
+    user_id: str | None
+
+
+class EarlierCase(BaseModel):
+    case_id: str
+    case_no: str
+    colour: str
+    stage: str
+    reported_at: datetime
+
+
+class HouseholdRead(BaseModel):
+    household_id: str
+    name: str
+    earlier_cases: list[EarlierCase]
+
+
+class ColourChangeRead(BaseModel):
+    at: datetime
+    previous: str | None
+    colour: str
+    rules_fired: list[str]
+    reason: str
+    by: str
+
+
+class TimelineRead(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    actor_id: str
+    stage: str
+    colour: str
+    assignee_id: str | None
+    note: str
+    data: dict[str, Any]
+
+
+class CaseSummary(BaseModel):
+    case_id: str
+    case_no: str
+    category: str
+    village_code: str
+    station_code: str
+    stage: str
+    colour: str
+    assignee_id: str | None
+    reported_at: datetime
+    stage_deadline: datetime | None
+
+
+class CaseRead(CaseSummary):
+    description: str
+    township: str
+    reporter_kind: str
+    reporter_id: str | None
+    rules_fired: list[str]
+    risk: dict[str, Any]
+    settlement: str | None
+    closed_at: datetime | None
+    parties: list[PartyRead]
+    households: list[HouseholdRead]
+    colour_history: list[ColourChangeRead]
+    timeline: list[TimelineRead]
+    open_tasks: list[str]
+    allowed_actions: list[str]
+
+
+class StuckRow(BaseModel):
+    case_id: str
+    case_no: str | None
+    station_code: str | None
+    assignee_id: str | None
+    kind: str  # business | technical
+    level: str  # red | amber
+    why: str
+    since: datetime | None
+
+
+class StuckBoard(BaseModel):
+    items: list[StuckRow]
+    by_station: dict[str, int]
+    by_officer: dict[str, int]
+
+
+class Durations(BaseModel):
+    median_hours: float | None
+    p90_hours: float | None
+
+
+class Figures(BaseModel):
+    open_by_colour_township: dict[str, dict[str, int]]
+    stage_durations: dict[str, Durations]
+    settled_per_month: dict[str, int]
+    sla_breaches_per_station: dict[str, int]
+
+
+class VillageRead(BaseModel):
+    code: str
+    name: str
+    township: str
+    station_code: str
+    police_room_code: str
+
+
+class OfficerRead(BaseModel):
+    user_id: str
+    name: str
+    station_code: str
+    open_cases: int
+
+
+class RetryRead(BaseModel):
+    case_id: str
+    activities_reset: int

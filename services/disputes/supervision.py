@@ -1,0 +1,86 @@
+"""The technical side of the supervisor's stuck board, and retry-now, through Temporal.
+
+Retry-now uses the workflow service's ResetActivity (server >= 1.27): the pending activity's
+attempt count and back-off are reset and it is scheduled at once, with no history rewrite.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import ResetActivityRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from services.disputes.schemas import StuckRow
+from shared.temporal import dispute_workflow_id
+
+
+class WorkflowMissing(Exception):
+    pass
+
+
+def _ts(value: object) -> datetime | None:
+    seconds = getattr(value, "seconds", 0)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+async def technical_stuck(
+    client: Client, *, station: str | None, min_attempts: int, limit: int = 200
+) -> list[StuckRow]:
+    query = "FqKind = 'dispute' AND ExecutionStatus = 'Running'"
+    if station:
+        # a case whose first activity never ran has no station yet: show it to everyone
+        safe = station.replace("'", "")
+        query += f" AND (FqStation = '{safe}' OR FqStation IS NULL)"
+    out: list[StuckRow] = []
+    n = 0
+    async for wf in client.list_workflows(query, limit=limit):
+        n += 1
+        desc = await client.get_workflow_handle(wf.id, run_id=wf.run_id).describe()
+        raw = desc.raw_description
+        case_id = wf.id.removeprefix("dispute-")
+        st = wf.typed_search_attributes
+        base = dict(
+            case_id=case_id,
+            case_no=None,
+            station_code=next((p.value for p in st if p.key.name == "FqStation"), None),
+            assignee_id=next((p.value for p in st if p.key.name == "FqAssignee"), None),
+            kind="technical",
+            level="red",
+        )
+        for pa in raw.pending_activities:
+            if pa.attempt >= min_attempts:
+                failure = pa.last_failure.message or "no failure recorded"
+                why = f"activity {pa.activity_type.name} at attempt {pa.attempt}: {failure}"
+                since = _ts(pa.scheduled_time) or _ts(pa.last_started_time)
+                out.append(StuckRow(**base, why=why, since=since))
+        wt = raw.pending_workflow_task
+        if wt.attempt > 1:
+            why = f"workflow task failing (attempt {wt.attempt})"
+            out.append(StuckRow(**base, why=why, since=_ts(wt.scheduled_time)))
+    return out
+
+
+async def retry_now(client: Client, case_id: str, *, identity: str) -> int:
+    """Make every backing-off activity of the case retry now; returns how many were pending."""
+    handle = client.get_workflow_handle(dispute_workflow_id(case_id))
+    try:
+        desc = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise WorkflowMissing(case_id) from exc
+        raise
+    pending = list(desc.raw_description.pending_activities)
+    if pending:
+        await client.workflow_service.reset_activity(
+            ResetActivityRequest(
+                namespace=client.namespace,
+                execution=WorkflowExecution(workflow_id=handle.id),
+                identity=identity,
+                match_all=True,
+                reset_heartbeat=True,
+            )
+        )
+    return len(pending)

@@ -1,0 +1,372 @@
+"""Activities of the dispute lifecycle: all I/O of the workflow, against the disputes database.
+
+Each write is idempotent: a retried activity (worker killed after commit) writes nothing twice
+(timeline rows keyed by (case, seq), deterministic event ids, tasks keyed by task id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from services.disputes.models import (
+    AuditEntry,
+    Case,
+    CaseHousehold,
+    ColourChangeRow,
+    Officer,
+    Party,
+    RoomOfficer,
+    Station,
+    Task,
+    TimelineEntry,
+    Village,
+    outbox,
+)
+from shared.db import transaction
+from shared.messaging.events import deterministic_event_id, event_class
+from shared.messaging.outbox import add_event, insert_ignore
+from workflows.disputes.screening import RuleSet, grade
+from workflows.disputes.types import (
+    ConfigRequest,
+    LifecycleConfig,
+    Picked,
+    PickInput,
+    Registered,
+    RegisterInput,
+    Screened,
+    ScreenInput,
+    Stage,
+    Transition,
+)
+
+OPEN_STAGES = (Stage.ASSIGNMENT, Stage.FOLLOW_UP, Stage.CLOSURE_APPROVAL)
+
+
+class UnknownVillage(Exception):
+    pass
+
+
+@contextmanager
+def concise_db_errors() -> Iterator[None]:
+    """A database error becomes a short retryable failure the stuck board can show."""
+    try:
+        yield
+    except DBAPIError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0][:300]
+        raise ApplicationError(f"database: {first}", type="DatabaseError") from None
+
+
+def case_no_for(case_id: str, reported_year: int) -> str:
+    return f"FQ{reported_year}-{case_id[:8].upper()}"
+
+
+async def household_cases(
+    session: AsyncSession, case_id: str, household_ids: list[str], since: object
+) -> int:
+    if not household_ids:
+        return 0
+    stmt = (
+        select(func.count(func.distinct(CaseHousehold.case_id)))
+        .join(Case, Case.case_id == CaseHousehold.case_id)
+        .where(
+            CaseHousehold.household_id.in_(household_ids),
+            CaseHousehold.case_id != case_id,
+            Case.reported_at >= since,
+        )
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+class DisputeActivities:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        rules: RuleSet,
+        config: LifecycleConfig,
+    ) -> None:
+        self.factory = factory
+        self.rules = rules
+        self.config = config
+
+    @activity.defn(name="dispute_config")
+    async def load_config(self, req: ConfigRequest) -> LifecycleConfig:
+        return self.config
+
+    @activity.defn(name="dispute_register")
+    async def register(self, req: RegisterInput) -> Registered:
+        with concise_db_errors():
+            return await self._register(req)
+
+    async def _register(self, req: RegisterInput) -> Registered:
+        intake = req.intake
+        assert intake.reported_at is not None
+        async with transaction(self.factory) as s:
+            row = (
+                await s.execute(
+                    select(Village, Station)
+                    .join(Station, Station.code == Village.station_code)
+                    .where(Village.code == intake.village_code)
+                )
+            ).first()
+            if row is None:
+                raise UnknownVillage(intake.village_code)
+            village, station = row
+            since = intake.reported_at - timedelta(days=self.config.household_history_days)
+            hh_ids = [h.household_id for h in intake.households]
+            existing = await s.get(Case, intake.case_id)
+            count = await household_cases(s, intake.case_id, hh_ids, since)
+            g = grade(self.rules, intake.risk, count)
+            case_no = case_no_for(intake.case_id, intake.reported_at.year)
+            if existing is None:
+                s.add(
+                    Case(
+                        case_id=intake.case_id,
+                        case_no=case_no,
+                        category=intake.category,
+                        description=intake.description,
+                        village_code=village.code,
+                        station_code=station.code,
+                        township=village.township,
+                        reporter_kind=intake.reporter_kind,
+                        reporter_id=intake.reporter_id,
+                        reported_at=intake.reported_at,
+                        risk=intake.risk.model_dump(),
+                        stage="screening",
+                        colour=g.colour,
+                        rules_fired=g.rules_fired,
+                        assignee_id=None,
+                        stage_since=intake.reported_at,
+                        stage_deadline=None,
+                        settlement=None,
+                        closed_at=None,
+                        updated_at=intake.reported_at,
+                    )
+                )
+                await s.flush()
+                for i, p in enumerate(intake.parties):
+                    s.add(
+                        Party(
+                            case_id=intake.case_id,
+                            position=i,
+                            name=p.name,
+                            phone=p.phone,
+                            id_number=p.id_number,
+                            role=p.role,
+                            user_id=p.user_id,
+                        )
+                    )
+                for h in {h.household_id: h for h in intake.households}.values():
+                    s.add(
+                        CaseHousehold(
+                            case_id=intake.case_id, household_id=h.household_id, name=h.name
+                        )
+                    )
+        return Registered(
+            case_no=case_no,
+            station_code=station.code,
+            chief_id=station.chief_id,
+            colour=g.colour,
+            rules_fired=g.rules_fired,
+            household_cases=count,
+        )
+
+    @activity.defn(name="dispute_screen")
+    async def screen(self, req: ScreenInput) -> Screened:
+        with concise_db_errors():
+            return await self._screen(req)
+
+    async def _screen(self, req: ScreenInput) -> Screened:
+        since = req.at - timedelta(days=self.config.household_history_days)
+        async with self.factory() as s:
+            count = await household_cases(s, req.case_id, req.household_ids, since)
+        g = grade(self.rules, req.risk, count)
+        return Screened(colour=g.colour, rules_fired=g.rules_fired, household_cases=count)
+
+    @activity.defn(name="dispute_pick_officer")
+    async def pick_officer(self, req: PickInput) -> Picked:
+        with concise_db_errors():
+            return await self._pick_officer(req)
+
+    async def _pick_officer(self, req: PickInput) -> Picked:
+        """Least loaded eligible officer: the village's police room first, then the station."""
+        weights = self.config.load_weights
+        async with self.factory() as s:
+            village = await s.get(Village, req.village_code)
+            if village is None:
+                raise UnknownVillage(req.village_code)
+            room = [
+                r[0]
+                for r in await s.execute(
+                    select(RoomOfficer.officer_id)
+                    .join(Officer, Officer.user_id == RoomOfficer.officer_id)
+                    .where(RoomOfficer.room_code == village.police_room_code, Officer.active)
+                    .order_by(RoomOfficer.position)
+                )
+            ]
+            station = [
+                r[0]
+                for r in await s.execute(
+                    select(Officer.user_id)
+                    .where(Officer.station_code == village.station_code, Officer.active)
+                    .order_by(Officer.user_id)
+                )
+            ]
+            candidates = [o for o in room if o not in req.exclude] or [
+                o for o in station if o not in req.exclude
+            ]
+            if not candidates:
+                candidates = room or station
+            rows = await s.execute(
+                select(Case.assignee_id, Case.colour, func.count())
+                .where(
+                    Case.assignee_id.in_(candidates),
+                    Case.stage.in_(OPEN_STAGES),
+                    Case.case_id != req.case_id,
+                )
+                .group_by(Case.assignee_id, Case.colour)
+            )
+            load = dict.fromkeys(candidates, 0)
+            for officer_id, colour, n in rows:
+                if officer_id in load:
+                    load[officer_id] += weights.get(colour, 1) * int(n)
+        best = min(candidates, key=lambda o: (load[o], candidates.index(o)))
+        return Picked(officer_id=best)
+
+    @activity.defn(name="dispute_apply")
+    async def apply(self, t: Transition) -> bool:
+        with concise_db_errors():
+            return await self._apply(t)
+
+    async def _apply(self, t: Transition) -> bool:
+        """Timeline + case row + colour change + tasks + outbox event, in one transaction."""
+        async with transaction(self.factory) as s:
+            first = await insert_ignore(
+                s,
+                TimelineEntry.__table__,  # type: ignore[arg-type]
+                {
+                    "case_id": t.case_id,
+                    "seq": t.seq,
+                    "at": t.at,
+                    "kind": t.kind,
+                    "actor_id": t.actor_id,
+                    "stage": t.stage,
+                    "colour": t.colour,
+                    "assignee_id": t.assignee_id,
+                    "note": t.note,
+                    "data": dict(t.event_fields),
+                },
+                ["case_id", "seq"],
+            )
+            if not first:
+                return False
+            case = await s.get(Case, t.case_id, with_for_update=True)
+            assert case is not None
+            if case.stage != t.stage:
+                case.stage_since = t.at
+            case.stage = t.stage
+            case.colour = t.colour
+            case.rules_fired = t.rules_fired
+            case.assignee_id = t.assignee_id
+            case.stage_deadline = t.stage_deadline
+            case.settlement = t.settlement
+            case.closed_at = t.at if t.closed else None
+            case.updated_at = t.at
+            if t.colour_change is not None:
+                c = t.colour_change
+                s.add(
+                    ColourChangeRow(
+                        case_id=t.case_id,
+                        seq=t.seq,
+                        at=c.at,
+                        previous=c.previous,
+                        colour=c.colour,
+                        rules_fired=c.rules_fired,
+                        reason=c.reason,
+                        by=c.by,
+                    )
+                )
+            if t.close_tasks:
+                await s.execute(
+                    update(Task)
+                    .where(Task.task_id.in_(t.close_tasks), Task.closed_at.is_(None))
+                    .values(closed_at=t.at)
+                )
+            if t.reassign_tasks_to is not None:
+                await s.execute(
+                    update(Task)
+                    .where(
+                        Task.case_id == t.case_id,
+                        Task.closed_at.is_(None),
+                        Task.kind != "closure_approval",
+                    )
+                    .values(assignee_id=t.reassign_tasks_to)
+                )
+            await s.execute(
+                update(Task)
+                .where(Task.case_id == t.case_id, Task.closed_at.is_(None))
+                .values(colour=t.colour)
+            )
+            for task_id, due in t.due_changes.items():
+                await s.execute(update(Task).where(Task.task_id == task_id).values(due_at=due))
+            for spec in t.open_tasks:
+                await insert_ignore(
+                    s,
+                    Task.__table__,  # type: ignore[arg-type]
+                    {
+                        "task_id": spec.task_id,
+                        "case_id": t.case_id,
+                        "kind": spec.kind,
+                        "title": spec.title,
+                        "assignee_id": spec.assignee_id,
+                        "station_code": t.station_code,
+                        "village_code": t.village_code,
+                        "colour": t.colour,
+                        "opened_at": t.at,
+                        "due_at": spec.due_at,
+                        "closed_at": None,
+                    },
+                    ["task_id"],
+                )
+            if t.event is not None:
+                cls = event_class(t.event, 1)
+                event = cls.model_validate(
+                    {
+                        "event_id": deterministic_event_id(t.case_id, t.seq, t.event),
+                        "occurred_at": t.at,
+                        "case_id": t.case_id,
+                        "case_no": t.case_no,
+                        "colour": t.colour,
+                        "stage": t.stage,
+                        "village_code": t.village_code,
+                        "station_code": t.station_code,
+                        "assignee_id": t.assignee_id,
+                        "resident_ids": t.resident_ids,
+                        "summary": t.note[:200],
+                        **t.event_fields,
+                    }
+                )
+                await add_event(s, outbox, event)
+            if t.audit_action is not None:
+                s.add(
+                    AuditEntry(
+                        key=f"{t.case_id}:{t.seq}",
+                        case_id=t.case_id,
+                        at=t.at,
+                        actor_id=t.actor_id,
+                        action=t.audit_action,
+                        reason=t.note,
+                    )
+                )
+        return True
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [self.load_config, self.register, self.screen, self.pick_officer, self.apply]

@@ -1,0 +1,96 @@
+"""Who may do what, in which stage: the checks behind the update validator. Pure code."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ValidationError
+
+from workflows.disputes.types import (
+    ACTIONS,
+    ActionRequest,
+    CaseState,
+    PartnerReplyInput,
+    ReassignInput,
+    RegradeInput,
+    Stage,
+)
+
+OPEN = (Stage.ASSIGNMENT, Stage.FOLLOW_UP, Stage.CLOSURE_APPROVAL)
+STAGES: dict[str, tuple[str, ...]] = {
+    "accept": (Stage.ASSIGNMENT,),
+    "decline": (Stage.ASSIGNMENT,),
+    "follow-up": (Stage.FOLLOW_UP,),
+    "regrade": OPEN,
+    "link-partner": (Stage.FOLLOW_UP,),
+    "partner-reply": (Stage.FOLLOW_UP, Stage.CLOSURE_APPROVAL),
+    "propose-closure": (Stage.FOLLOW_UP,),
+    "approve-closure": (Stage.CLOSURE_APPROVAL,),
+    "reject-closure": (Stage.CLOSURE_APPROVAL,),
+    "return-visit": (Stage.RETURN_VISIT,),
+    "reassign": (*OPEN, Stage.RETURN_VISIT),
+    "escalate": (*OPEN, Stage.RETURN_VISIT),
+    "cancel": OPEN,
+}
+ASSIGNEE_ONLY = {
+    "accept",
+    "decline",
+    "follow-up",
+    "link-partner",
+    "partner-reply",
+    "propose-closure",
+    "return-visit",
+}
+SUPERVISOR_ONLY = {"approve-closure", "reject-closure", "reassign", "escalate", "cancel"}
+
+
+class Refused(Exception):
+    pass
+
+
+def field_errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
+    )
+
+
+def is_supervisor(state: CaseState, req: ActionRequest) -> bool:
+    a = req.actor
+    if a.role in ("supervisor", "admin"):
+        return True
+    return a.role == "station_chief" and a.station_code == state.station_code
+
+
+def check(state: CaseState, req: ActionRequest) -> BaseModel:
+    """The parsed payload if `req` is allowed now; raises Refused with the reason otherwise."""
+    model = ACTIONS.get(req.action)
+    if model is None:
+        raise Refused(f"unknown action {req.action!r}")
+    try:
+        payload = model.model_validate(req.payload)
+    except ValidationError as exc:
+        raise Refused(f"invalid {req.action}: {field_errors(exc)}") from None
+    if state.stage not in STAGES[req.action]:
+        raise Refused(f"{req.action} is not allowed in stage {state.stage}")
+    actor = req.actor
+    if req.action in ASSIGNEE_ONLY and (
+        actor.role != "officer" or actor.user_id != state.assignee_id
+    ):
+        raise Refused(f"only the assigned officer may {req.action} this case")
+    if req.action in SUPERVISOR_ONLY and not is_supervisor(state, req):
+        raise Refused(f"only the station chief of {state.station_code} may {req.action}")
+    if req.action == "regrade":
+        assert isinstance(payload, RegradeInput)
+        if not (actor.user_id == state.assignee_id or is_supervisor(state, req)):
+            raise Refused("only the assigned officer or a supervisor may regrade this case")
+        if payload.colour == state.colour:
+            raise Refused(f"the case is already {state.colour}")
+    if isinstance(payload, PartnerReplyInput):
+        pending = {p.request_id for p in state.partner_requests if p.answer is None}
+        if payload.request_id not in pending:
+            raise Refused(f"no open partner request {payload.request_id}")
+    if isinstance(payload, ReassignInput) and payload.officer_id == state.assignee_id:
+        raise Refused(f"the case is already assigned to {payload.officer_id}")
+    return payload
+
+
+def allowed_actions(state: CaseState) -> list[str]:
+    return [a for a, stages in STAGES.items() if state.stage in stages]

@@ -1,0 +1,69 @@
+"""`python -m workflows.disputes.worker`: the Temporal worker of the dispute lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from shared import migrate
+from shared.config import DisputesSettings
+from shared.db import make_engine, make_session_factory
+from shared.logs import setup_logging
+from shared.temporal import connect
+from workflows.disputes.activities import DisputeActivities
+from workflows.disputes.config import load_lifecycle
+from workflows.disputes.screening import load_rules
+from workflows.disputes.types import LifecycleConfig
+from workflows.disputes.workflow import DisputeWorkflow
+
+log = logging.getLogger("fengqiao.disputes.worker")
+
+
+def build_worker(
+    client: Client,
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    task_queue: str,
+    settings: DisputesSettings | None = None,
+    config: LifecycleConfig | None = None,
+) -> Worker:
+    settings = settings or DisputesSettings()
+    activities = DisputeActivities(
+        factory,
+        load_rules(settings.rules_file),
+        config or load_lifecycle(settings.lifecycle_file),
+    )
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[DisputeWorkflow],
+        activities=activities.all(),
+    )
+
+
+async def run(settings: DisputesSettings) -> None:
+    await asyncio.to_thread(migrate.upgrade, "disputes", settings.database_url)
+    engine = make_engine(settings.database_url)
+    client = await connect(settings.temporal_address, settings.temporal_namespace)
+    worker = build_worker(
+        client, make_session_factory(engine), task_queue=settings.task_queue, settings=settings
+    )
+    log.info("disputes worker polling %s", settings.task_queue)
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    settings = DisputesSettings()
+    setup_logging("disputes-worker", settings.log_level, json_output=settings.log_json)
+    asyncio.run(run(settings))
+
+
+if __name__ == "__main__":
+    main()
