@@ -1,0 +1,225 @@
+"""Door-to-door visits (上门办): the request, its row, and the workflow's recorded transitions.
+
+The workflow (workflows/home_visits) owns the process; this module owns the table and the
+events. A request commits first, then the workflow is started; if Temporal is unreachable the
+periodic job starts it later (`workflow_started` marks the rows still waiting).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from temporalio.client import Client
+
+from services.appointments.calendar import now_utc, utc
+from services.appointments.catalogue import Desk, audit, get_service
+from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
+from services.appointments.models import HomeVisit, outbox
+from shared import demo
+from shared.messaging import contracts as c
+from shared.messaging.events import deterministic_event_id
+from shared.messaging.outbox import add_event
+from workflows.home_visits import client as wf
+from workflows.home_visits.types import (
+    REASONS,
+    CancelInput,
+    DoneInput,
+    ScheduleInput,
+    VisitChange,
+    VisitInput,
+    VisitState,
+)
+
+log = logging.getLogger("fengqiao.appointments.home_visits")
+
+EVENTS: dict[str, type[c.appointments.HomeVisitEvent]] = {
+    "assigned": c.appointments.HomeVisitAssigned,
+    "scheduled": c.appointments.HomeVisitScheduled,
+    "rescheduled": c.appointments.HomeVisitRescheduled,
+    "done": c.appointments.HomeVisitDone,
+    "escalated": c.appointments.HomeVisitEscalated,
+    "cancelled": c.appointments.HomeVisitCancelled,
+}
+OPEN = ("requested", "assigned", "scheduled")
+
+
+def _event(
+    cls: type[c.appointments.HomeVisitEvent], v: HomeVisit, **extra: object
+) -> c.appointments.HomeVisitEvent:
+    return cls(
+        visit_id=v.id,
+        resident_id=v.resident_id,
+        service_code=v.service_code,
+        village_code=v.village_code,
+        officer_id=v.officer_id,
+        scheduled_at=utc(v.scheduled_at).isoformat() if v.scheduled_at else None,
+        status=v.status,
+        **extra,
+    )
+
+
+def visit_input(desk: Desk, v: HomeVisit) -> VisitInput:
+    s = desk.settings
+    return VisitInput(
+        visit_id=v.id,
+        resident_id=v.resident_id,
+        service_code=v.service_code,
+        village_code=v.village_code,
+        schedule_within_hours=s.visit_schedule_hours,
+        done_grace_hours=s.visit_done_grace_hours,
+        escalation_hours=s.visit_escalation_hours,
+    )
+
+
+async def request_visit(
+    desk: Desk,
+    *,
+    resident_id: str,
+    village_code: str | None,
+    service_code: str,
+    reason: str,
+    address: str = "",
+    phone: str = "",
+    now: datetime | None = None,
+) -> HomeVisit:
+    now = now or now_utc()
+    if reason not in REASONS:
+        raise Invalid(f"door-to-door is for {', '.join(REASONS)} residents", "reason")
+    village = demo.org().by_village.get(village_code or "")
+    if village is None:
+        raise Invalid("the resident's village is unknown", "village_code")
+    async with desk.factory() as s, s.begin():
+        svc = await get_service(s, service_code)
+        if "door_to_door" not in svc.ways:
+            raise Invalid(f"{svc.name} is not offered door-to-door", "service_code")
+        open_one = await s.scalar(
+            select(HomeVisit.id).where(
+                HomeVisit.resident_id == resident_id,
+                HomeVisit.service_code == service_code,
+                HomeVisit.status.in_(OPEN),
+            )
+        )
+        if open_one is not None:
+            raise Conflict(f"a door-to-door visit for this service is already open ({open_one})")
+        v = HomeVisit(
+            id="H" + uuid.uuid4().hex[:10].upper(),
+            resident_id=resident_id,
+            service_code=svc.code,
+            village_code=village.code,
+            station_code=village.station_code,
+            reason=reason,
+            address=address,
+            phone=phone,
+            status="requested",
+            created_at=now,
+            seq=0,
+            escalated=False,
+            workflow_started=False,
+        )
+        s.add(v)
+        audit(s, "home_visit", v.id, "requested", resident_id, reason=reason)
+        await add_event(s, outbox, _event(c.appointments.HomeVisitRequested, v))
+    return v
+
+
+async def start_workflow(desk: Desk, client: Client | None, v: HomeVisit) -> bool:
+    if client is None:
+        return False
+    try:
+        await wf.start_visit(client, visit_input(desk, v), task_queue=desk.settings.task_queue)
+    except Exception as exc:
+        log.warning("home visit %s: workflow not started yet (%s)", v.id, exc)
+        return False
+    async with desk.factory() as s, s.begin():
+        await s.execute(update(HomeVisit).where(HomeVisit.id == v.id).values(workflow_started=True))
+    return True
+
+
+async def start_pending(desk: Desk, client: Client | None) -> int:
+    async with desk.factory() as s:
+        rows = (
+            await s.scalars(
+                select(HomeVisit).where(HomeVisit.workflow_started.is_(False)).limit(100)
+            )
+        ).all()
+    return sum([await start_workflow(desk, client, v) for v in rows])
+
+
+async def apply_change(desk: Desk, change: VisitChange) -> bool:
+    """Record one workflow transition; a retried activity (same seq) changes nothing."""
+    if change.event not in EVENTS:
+        raise Invalid(f"unknown transition {change.event!r}", "event")
+    async with desk.factory() as s, s.begin():
+        v = await s.get(HomeVisit, change.visit_id, with_for_update=True)
+        if v is None:
+            raise NotFound(f"no home visit {change.visit_id}")
+        if change.seq <= v.seq:
+            return False
+        v.seq, v.status, v.officer_id = change.seq, change.stage, change.officer_id
+        v.station_code = change.station_code or v.station_code
+        v.scheduled_at, v.due_at, v.escalated = change.scheduled_at, change.due_at, change.escalated
+        if change.stage == "done":
+            v.done_at = change.at
+        audit(s, "home_visit", v.id, change.event, change.actor_id, reason=change.reason)
+        extra: dict[str, object] = {}
+        if change.event in ("escalated", "rescheduled", "cancelled"):
+            extra["reason"] = change.reason
+        event = _event(EVENTS[change.event], v, **extra).model_copy(
+            update={"event_id": deterministic_event_id("home_visit", v.id, change.seq)}
+        )
+        await add_event(s, outbox, event)
+    return True
+
+
+async def get_visit(desk: Desk, visit_id: str, *, resident_id: str | None = None) -> HomeVisit:
+    async with desk.factory() as s:
+        v = await s.get(HomeVisit, visit_id)
+    if v is None:
+        raise NotFound(f"no home visit {visit_id}")
+    if resident_id is not None and v.resident_id != resident_id:
+        raise Forbidden("this visit belongs to someone else")
+    return v
+
+
+async def visits(desk: Desk, *, resident_id: str | None = None) -> list[HomeVisit]:
+    async with desk.factory() as s:
+        q = select(HomeVisit)
+        if resident_id:
+            q = q.where(HomeVisit.resident_id == resident_id)
+        return list((await s.scalars(q.order_by(HomeVisit.created_at.desc()))).all())
+
+
+async def act(
+    desk: Desk,
+    client: Client | None,
+    visit_id: str,
+    *,
+    action: str,
+    actor_id: str,
+    scheduled_at: datetime | None = None,
+    reason: str = "",
+) -> VisitState:
+    """An officer's action on the running workflow; its refusal becomes a 409 with the reason."""
+    await get_visit(desk, visit_id)
+    if client is None:
+        raise Conflict("the workflow engine is not reachable; try again shortly")
+    try:
+        if action in ("schedule", "reschedule"):
+            if scheduled_at is None:
+                raise Invalid("a visit time is needed", "scheduled_at")
+            inp = ScheduleInput(scheduled_at=utc(scheduled_at), actor_id=actor_id, reason=reason)
+            if action == "schedule":
+                return await wf.schedule_visit(client, visit_id, inp)
+            return await wf.reschedule_visit(client, visit_id, inp)
+        if action == "done":
+            return await wf.visit_done(client, visit_id, DoneInput(actor_id=actor_id, note=reason))
+        if action == "cancel":
+            return await wf.cancel_visit(
+                client, visit_id, CancelInput(actor_id=actor_id, reason=reason)
+            )
+    except wf.VisitRefused as exc:
+        raise Conflict(str(exc)) from None
+    raise Invalid("action must be schedule, reschedule, done or cancel", "action")

@@ -1,0 +1,334 @@
+"""The appointments area's access to the appointments service (no routes here).
+
+Pages (`appointments.py`) and the JSON API (`appointments_api.py`) share these calls. The
+service trusts the ids it is given, so the scope rules live here: a resident only reaches their
+own bookings, applications and visits (the resident id always comes from the session); staff
+only their station's office, applications and visits (admins everything).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import HTTPException
+
+from services.portal.deps import FieldError, ServiceClients, User, actor_headers
+
+log = logging.getLogger("fengqiao.portal.appointments")
+API = "/internal/v1"
+TZ = ZoneInfo("Asia/Shanghai")
+STAFF = ("officer", "station_chief", "admin")
+SUPERVISORS = ("station_chief", "admin")
+
+WAY_LABELS = {
+    "online": "Online",
+    "appointment": "By appointment",
+    "one_visit": "One visit",
+    "extended": "Extended hours",
+    "self_service": "Self-service",
+    "door_to_door": "Door-to-door",
+}
+STATUS_LABELS = {
+    "held": "Held",
+    "booked": "Booked",
+    "pending_check": "Documents being checked",
+    "ready": "Ready",
+    "checked_in": "Checked in",
+    "no_show": "Missed",
+    "cancelled": "Cancelled",
+    "expired": "Expired",
+    "submitted": "Submitted",
+    "approved": "Approved",
+    "rejected": "Rejected",
+    "returned": "Returned",
+    "requested": "Requested",
+    "assigned": "Assigned",
+    "scheduled": "Scheduled",
+    "done": "Done",
+}
+REASON_LABELS = {"elderly": "Elderly", "sick": "Sick", "disabled": "Disabled"}
+
+
+def local(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(TZ).strftime(fmt)
+
+
+def today() -> str:
+    return datetime.now(TZ).date().isoformat()
+
+
+async def call(
+    clients: ServiceClients,
+    method: str,
+    path: str,
+    user: User,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """One call to the service; its refusals become the portal's 4xx with the reason."""
+    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    try:
+        resp = await clients.appointments.request(
+            method, API + path, json=json, params=query, headers=actor_headers(user)
+        )
+    except httpx.HTTPError as exc:
+        log.warning("appointments service unreachable: %s", exc)
+        raise HTTPException(503, "the appointments service is not available right now") from exc
+    if resp.status_code >= 500 or resp.status_code == 401:
+        raise HTTPException(503, "the appointments service is not available right now")
+    if resp.status_code == 422:
+        detail = resp.json().get("detail") or [{}]
+        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
+        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
+        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
+    if resp.status_code >= 400:
+        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
+    if resp.status_code == 204:
+        return None
+    return resp.json()
+
+
+def staff_office(user: User, office: str | None) -> str | None:
+    """The office a staff member works on: their own station unless they are an admin."""
+    if user.role == "admin":
+        return office or None
+    if office and office != user.station_code:
+        raise HTTPException(403, "you can only work on your own station's office")
+    return user.station_code
+
+
+def check_scope(user: User, station_code: str | None, assignee_id: str | None = None) -> None:
+    if user.role == "admin" or assignee_id == user.user_id:
+        return
+    if station_code is None or station_code != user.station_code:
+        raise HTTPException(403, "this belongs to another station")
+
+
+# --- resident ----------------------------------------------------------------------------
+
+
+async def services(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(clients, "GET", "/services", user)
+    return data
+
+
+async def service(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+    for s in await services(clients, user):
+        if s["code"] == code:
+            return s
+    raise HTTPException(404, f"no service {code}")
+
+
+async def offices(clients: ServiceClients, user: User, service_code: str) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(
+        clients, "GET", "/offices", user, params={"service": service_code}
+    )
+    return data
+
+
+async def slots(
+    clients: ServiceClients, user: User, *, service: str, office: str, date: str, way: str
+) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(
+        clients,
+        "GET",
+        "/slots",
+        user,
+        params={"service": service, "office": office, "date": date, "way": way},
+    )
+    return data
+
+
+async def book(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = await call(
+        clients, "POST", "/bookings", user, json={**body, "resident_id": user.user_id}
+    )
+    return data
+
+
+async def my_bookings(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(
+        clients, "GET", "/bookings", user, params={"resident_id": user.user_id}
+    )
+    return data
+
+
+async def my_booking(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+    data: dict[str, Any] = await call(
+        clients, "GET", f"/bookings/{code}", user, params={"resident_id": user.user_id}
+    )
+    return data
+
+
+async def cancel(clients: ServiceClients, user: User, code: str, reason: str) -> dict[str, Any]:
+    body = {"actor_id": user.user_id, "resident_id": user.user_id, "reason": reason}
+    data: dict[str, Any] = await call(clients, "POST", f"/bookings/{code}/cancel", user, json=body)
+    return data
+
+
+async def reschedule(
+    clients: ServiceClients, user: User, code: str, slot_id: str
+) -> dict[str, Any]:
+    body = {"actor_id": user.user_id, "resident_id": user.user_id, "slot_id": slot_id}
+    data: dict[str, Any] = await call(
+        clients, "POST", f"/bookings/{code}/reschedule", user, json=body
+    )
+    return data
+
+
+async def confirm(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+    data: dict[str, Any] = await call(
+        clients, "POST", f"/bookings/{code}/confirm", user, json={"resident_id": user.user_id}
+    )
+    return data
+
+
+async def apply(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
+    payload = {**body, "resident_id": user.user_id, "village_code": user.village_code}
+    data: dict[str, Any] = await call(clients, "POST", "/applications", user, json=payload)
+    return data
+
+
+async def my_applications(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(
+        clients, "GET", "/applications", user, params={"resident_id": user.user_id}
+    )
+    return data
+
+
+async def request_visit(
+    clients: ServiceClients, user: User, body: dict[str, Any]
+) -> dict[str, Any]:
+    payload = {**body, "resident_id": user.user_id, "village_code": user.village_code}
+    data: dict[str, Any] = await call(clients, "POST", "/home-visits", user, json=payload)
+    return data
+
+
+async def my_visits(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = await call(
+        clients, "GET", "/home-visits", user, params={"resident_id": user.user_id}
+    )
+    return data
+
+
+async def kiosks(clients: ServiceClients, user: User, office: str | None = None) -> list[Any]:
+    data: list[Any] = await call(clients, "GET", "/kiosks", user, params={"office": office})
+    return data
+
+
+# --- staff -------------------------------------------------------------------------------
+
+
+async def day(clients: ServiceClients, user: User, office: str, date: str) -> list[Any]:
+    data: list[Any] = await call(
+        clients, "GET", f"/offices/{office}/day", user, params={"date": date}
+    )
+    return data
+
+
+async def windows(clients: ServiceClients, user: User, office: str) -> list[Any]:
+    data: list[Any] = await call(clients, "GET", f"/offices/{office}/windows", user)
+    return data
+
+
+async def staff_booking(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+    b: dict[str, Any] = await call(clients, "GET", f"/bookings/{code}", user)
+    staff_office(user, b["office_code"])
+    return b
+
+
+async def check_in(clients: ServiceClients, user: User, code: str, window: str) -> Any:
+    await staff_booking(clients, user, code)
+    body = {"actor_id": user.user_id, "window_code": window}
+    return await call(clients, "POST", f"/bookings/{code}/check-in", user, json=body)
+
+
+async def precheck_queue(clients: ServiceClients, user: User) -> list[Any]:
+    office = staff_office(user, None)
+    data: list[Any] = await call(clients, "GET", "/precheck-queue", user, params={"office": office})
+    return data
+
+
+async def precheck(clients: ServiceClients, user: User, code: str, missing: list[str]) -> Any:
+    await staff_booking(clients, user, code)
+    body = {"actor_id": user.user_id, "missing": missing}
+    return await call(clients, "POST", f"/bookings/{code}/precheck", user, json=body)
+
+
+async def applications(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = await call(
+        clients, "GET", "/applications", user, params={"status": "submitted"}
+    )
+    if user.role == "admin":
+        return rows
+    return [a for a in rows if a["station_code"] == user.station_code]
+
+
+async def application(clients: ServiceClients, user: User, app_id: str) -> dict[str, Any]:
+    a: dict[str, Any] = await call(clients, "GET", f"/applications/{app_id}", user)
+    check_scope(user, a["station_code"], a["assignee_id"])
+    return a
+
+
+async def decide(clients: ServiceClients, user: User, app_id: str, decision: str, note: str) -> Any:
+    await application(clients, user, app_id)
+    body = {"actor_id": user.user_id, "decision": decision, "note": note}
+    return await call(clients, "POST", f"/applications/{app_id}/decision", user, json=body)
+
+
+async def visit(clients: ServiceClients, user: User, visit_id: str) -> dict[str, Any]:
+    v: dict[str, Any] = await call(clients, "GET", f"/home-visits/{visit_id}", user)
+    check_scope(user, v["station_code"], v["officer_id"])
+    return v
+
+
+async def visit_action(
+    clients: ServiceClients, user: User, visit_id: str, body: dict[str, Any]
+) -> Any:
+    await visit(clients, user, visit_id)
+    payload = {**body, "actor_id": user.user_id}
+    return await call(clients, "POST", f"/home-visits/{visit_id}/actions", user, json=payload)
+
+
+async def set_kiosk(
+    clients: ServiceClients, user: User, code: str, in_service: bool, note: str
+) -> Any:
+    kiosk = next((k for k in await kiosks(clients, user) if k["code"] == code), None)
+    if kiosk is None:
+        raise HTTPException(404, f"no kiosk {code}")
+    staff_office(user, kiosk["office_code"])
+    body = {"actor_id": user.user_id, "in_service": in_service, "note": note}
+    return await call(clients, "POST", f"/kiosks/{code}", user, json=body)
+
+
+async def closures(clients: ServiceClients, user: User, office: str | None) -> list[Any]:
+    data: list[Any] = await call(clients, "GET", "/closures", user, params={"office": office})
+    return data
+
+
+async def set_capacity(
+    clients: ServiceClients, user: User, office: str, way: str, seats: int
+) -> None:
+    office_code = staff_office(user, office)
+    body = {"actor_id": user.user_id, "office_code": office_code, "way": way, "seats": seats}
+    await call(clients, "POST", "/capacity", user, json=body)
+
+
+async def add_closure(
+    clients: ServiceClients, user: User, office: str, day_: str, reason: str
+) -> Any:
+    office_code = "*" if office == "*" and user.role == "admin" else staff_office(user, office)
+    body = {"actor_id": user.user_id, "office_code": office_code, "day": day_, "reason": reason}
+    return await call(clients, "POST", "/closures", user, json=body)
+
+
+async def figures(clients: ServiceClients, user: User) -> dict[str, Any]:
+    data: dict[str, Any] = await call(clients, "GET", "/figures", user)
+    return data

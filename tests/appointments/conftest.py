@@ -1,0 +1,69 @@
+"""Fixtures of the appointments tests: a migrated, seeded database on SQLite and PostgreSQL.
+
+The clock is passed explicitly (`NOW`, a Monday morning in Guyuan), so deadlines, cut-offs and
+day boundaries are exact. Only two offices are seeded (the station of 蒋河村 and the 原州区 hall).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select
+
+from services.appointments.calendar import slot_id
+from services.appointments.catalogue import Desk
+from services.appointments.models import outbox
+from services.appointments.seed import seed
+from shared import migrate
+from shared.config import AppointmentsSettings
+from shared.db import make_engine, make_session_factory
+
+# the portal harness, for the appointments area's tests
+from tests.portal.conftest import PortalHarness, portal_factory
+
+__all__ = ["PortalHarness", "portal_factory"]
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=SH).astimezone(UTC)  # Monday 09:00 local
+STATION = "SYZ01"
+HALL = "HYZ"
+JIANGHE = "VYZ0101"
+
+
+def local(y: int, mo: int, d: int, h: int, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=SH)
+
+
+def sid(when: datetime, office: str = STATION, way: str = "appointment") -> str:
+    return slot_id(office, when.astimezone(UTC), way)
+
+
+TUESDAY_10 = sid(local(2026, 12, 8, 10))
+
+
+async def make_desk(url: str, **overrides: object) -> Desk:
+    await asyncio.to_thread(migrate.upgrade, "appointments", url)
+    settings = AppointmentsSettings(database_url=url, run_jobs=False, **overrides)  # type: ignore[arg-type]
+    factory = make_session_factory(make_engine(url, pool_size=20))
+    await seed(factory, only={STATION, HALL})
+    return Desk(factory, settings)
+
+
+@pytest.fixture
+async def desk(db_url: str) -> AsyncIterator[Desk]:
+    d = await make_desk(db_url)
+    yield d
+    bind = d.factory.kw["bind"]
+    await bind.dispose()
+
+
+async def events(d: Desk, routing_key: str | None = None) -> list[dict[str, object]]:
+    async with d.factory() as s:
+        q = select(outbox.c.routing_key, outbox.c.body).order_by(outbox.c.id)
+        if routing_key:
+            q = q.where(outbox.c.routing_key == routing_key)
+        return [{"routing_key": rk, **body} for rk, body in (await s.execute(q)).all()]

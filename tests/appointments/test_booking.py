@@ -1,0 +1,231 @@
+"""Booking rules on SQLite and PostgreSQL: capacity under concurrency, limits, cut-offs, audit."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from services.appointments import catalogue, service
+from services.appointments import desk as staff
+from services.appointments.catalogue import Desk
+from services.appointments.errors import Conflict, Forbidden, Invalid
+from services.appointments.models import Audit, Booking, Slot
+from tests.appointments.conftest import HALL, NOW, STATION, TUESDAY_10, events, local, sid
+
+
+async def seats(d: Desk, slot: str) -> tuple[int, int]:
+    async with d.factory() as s:
+        row = await s.get(Slot, slot)
+        assert row is not None
+        return row.booked, row.capacity
+
+
+async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(desk: Desk) -> None:
+    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=10, actor_id="a")
+
+    async def attempt(n: int) -> str:
+        try:
+            await service.book(
+                desk, resident_id=f"res-{n:03d}", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+            )
+        except Conflict as exc:
+            return exc.reason
+        return "booked"
+
+    outcomes = await asyncio.gather(*(attempt(n) for n in range(200)))
+    assert outcomes.count("booked") == 10
+    assert set(outcomes) == {"booked", "the slot is full"}
+    assert await seats(desk, TUESDAY_10) == (10, 10)
+    async with desk.factory() as s:
+        rows = (await s.scalars(select(Booking).where(Booking.slot_id == TUESDAY_10))).all()
+    assert len(rows) == 10
+    assert len(await events(desk, "appointment.booked")) == 10
+
+
+async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Desk) -> None:
+    slots = [sid(local(2026, 12, 8, h, m)) for h in (9, 10, 11) for m in (0, 30)]
+
+    async def attempt(slot: str) -> bool:
+        try:
+            await service.book(
+                desk, resident_id="res-twice", service_code="hukou", slot_id=slot, now=NOW
+            )
+        except Conflict as exc:
+            assert exc.reason == "you already have an active booking for this service"
+            return False
+        return True
+
+    outcomes = await asyncio.gather(*(attempt(s) for s in slots * 3))
+    assert outcomes.count(True) == 1
+    mine = await service.my_bookings(desk, "res-twice")
+    assert [b.status for b in mine] == ["booked"]
+    taken = [await seats(desk, s) for s in slots]
+    assert sum(b for b, _ in taken) == 1
+    # another service is another booking; after cancelling, the same service is free again
+    await service.book(
+        desk, resident_id="res-twice", service_code="no_record", slot_id=slots[0], now=NOW
+    )
+    await service.cancel(desk, mine[0].code, actor_id="res-twice", resident_id="res-twice", now=NOW)
+    again = await service.book(
+        desk, resident_id="res-twice", service_code="hukou", slot_id=slots[1], now=NOW
+    )
+    assert again.status == "booked"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "reason"),
+    [
+        ({"service_code": "passport"}, "service_code", "unknown service 'passport'"),
+        ({"slot_id": sid(local(2026, 12, 7, 8, 30))}, "slot_id", "the slot is in the past"),
+        (
+            {"slot_id": sid(local(2026, 12, 7, 9, 0))},
+            "slot_id",
+            "booking closes 30 minutes before the start",
+        ),
+        ({"slot_id": sid(local(2027, 1, 11, 9))}, "slot_id", "bookings open only 30 days ahead"),
+        (
+            {"slot_id": sid(local(2027, 1, 1, 9))},
+            "slot_id",
+            "头营镇派出所 is closed on 2027-01-01: 元旦",
+        ),
+        (
+            {"slot_id": sid(local(2026, 12, 8, 7))},
+            "slot_id",
+            "头营镇派出所 has no appointment slot at that time",
+        ),
+        ({"service_code": "vehicle"}, "slot_id", "头营镇派出所 does not offer 车驾管业务"),
+        ({"slot_id": "nonsense"}, "slot_id", "malformed slot id"),
+    ],
+)
+async def test_bad_bookings_are_refused_with_field_and_reason(
+    desk: Desk, kwargs: dict[str, str], field: str, reason: str
+) -> None:
+    args = {"resident_id": "res-1", "service_code": "hukou", "slot_id": TUESDAY_10} | kwargs
+    with pytest.raises(Invalid) as err:
+        await service.book(
+            desk,
+            resident_id=args["resident_id"],
+            service_code=args["service_code"],
+            slot_id=args["slot_id"],
+            now=NOW,
+        )
+    assert (err.value.field, err.value.reason) == (field, reason)
+
+
+async def test_full_slot_and_closed_day_listing(desk: Desk) -> None:
+    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
+    await service.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
+    with pytest.raises(Conflict, match="the slot is full"):
+        await service.book(
+            desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+        )
+    free = await catalogue.free_slots(
+        desk, service_code="hukou", office_code=STATION, day=date(2026, 12, 8), now=NOW
+    )
+    assert TUESDAY_10 not in [s.id for s in free]
+    with pytest.raises(Invalid, match="closed on 2027-01-01: 元旦") as err:
+        await catalogue.free_slots(
+            desk, service_code="hukou", office_code=STATION, day=date(2027, 1, 1), now=NOW
+        )
+    assert err.value.field == "date"
+
+
+async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk) -> None:
+    free = await catalogue.free_slots(
+        desk, service_code="hukou", office_code=STATION, day=date(2026, 12, 9), now=NOW
+    )
+    starts = [s.starts_at.replace(tzinfo=UTC).astimezone(local(2026, 1, 1, 0).tzinfo) for s in free]
+    assert {t.date() for t in starts} == {date(2026, 12, 9)}
+    assert starts[0].strftime("%H:%M") == "08:30"
+    assert starts[-1].strftime("%H:%M") == "19:30"  # Wednesday evening extended hours
+    extended = {t.strftime("%H:%M") for t, s in zip(starts, free, strict=True) if s.extended}
+    assert extended == {
+        "12:00",
+        "12:30",
+        "13:00",
+        "13:30",
+        "14:00",
+        "18:00",
+        "18:30",
+        "19:00",
+        "19:30",
+    }
+    # the hall's 24x7 window stays open on a holiday, every slot marked extended
+    holiday = await catalogue.free_slots(
+        desk,
+        service_code="vehicle",
+        office_code=HALL,
+        day=date(2027, 1, 1),
+        now=local(2026, 12, 20, 9).astimezone(UTC),
+    )
+    assert len(holiday) == 48
+    assert all(s.extended for s in holiday)
+    b = await service.book(
+        desk,
+        resident_id="r-night",
+        service_code="vehicle",
+        slot_id=holiday[6].id,
+        now=local(2026, 12, 20, 9).astimezone(UTC),
+    )
+    assert (b.way, b.starts_at.replace(tzinfo=UTC).astimezone(starts[0].tzinfo).hour) == (
+        "extended",
+        3,
+    )
+
+
+async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: Desk) -> None:
+    b = await service.book(
+        desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+    )
+    with pytest.raises(Forbidden):
+        await service.cancel(desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
+    late = local(2026, 12, 8, 8, 30).astimezone(UTC)
+    with pytest.raises(Conflict, match="until 120 minutes before the start"):
+        await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=late)
+    new_slot = sid(local(2026, 12, 9, 15))
+    moved = await service.reschedule(
+        desk, b.code, slot_id=new_slot, actor_id="r1", resident_id="r1", now=NOW
+    )
+    assert moved.slot_id == new_slot
+    assert (await seats(desk, TUESDAY_10))[0] == 0
+    assert (await seats(desk, new_slot))[0] == 1
+    (ev,) = await events(desk, "appointment.rescheduled")
+    assert ev["previous_starts_at"] == local(2026, 12, 8, 10).astimezone(UTC).isoformat()
+    assert ev["resident_id"] == "r1"
+    await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+    assert (await seats(desk, new_slot))[0] == 0
+    with pytest.raises(Conflict, match="a cancelled booking cannot be cancelled"):
+        await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+    async with desk.factory() as s:
+        trail = (await s.scalars(select(Audit.action).where(Audit.entity_id == b.code))).all()
+    assert list(trail) == ["booked", "rescheduled", "cancelled"]
+
+
+async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: Desk) -> None:
+    from services.appointments import jobs
+
+    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
+    held = await service.book(
+        desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
+    )
+    assert held.status == "held"
+    assert await events(desk, "appointment.booked") == []
+    with pytest.raises(Conflict, match="full"):
+        await service.book(
+            desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+        )
+    report = await jobs.run_jobs(desk, NOW + timedelta(minutes=6))
+    assert report.holds_released == 1
+    with pytest.raises(Conflict, match="expired"):
+        await service.confirm(desk, held.code, resident_id="r1", now=NOW + timedelta(minutes=6))
+    taken = await service.book(
+        desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
+    )
+    confirmed = await service.confirm(
+        desk, taken.code, resident_id="r2", now=NOW + timedelta(minutes=2)
+    )
+    assert confirmed.status == "booked"
+    assert [e["booking_code"] for e in await events(desk, "appointment.booked")] == [taken.code]

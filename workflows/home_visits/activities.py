@@ -1,0 +1,60 @@
+"""Activities of the door-to-door workflow: who is assigned, and recording each transition.
+
+The appointments service owns the visit's row and events; the worker reaches it through a
+`VisitStore` (its internal HTTP API in production), so a test can hand in another store.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+from temporalio import activity
+
+from shared import demo
+from shared.auth import INTERNAL_TOKEN_HEADER
+from workflows.home_visits.types import AssignInput, Assignment, VisitChange
+
+
+def assignment_for(village_code: str | None) -> Assignment:
+    """The community officer of the village's police room, and the station chief above."""
+    org = demo.org()
+    village = org.by_village.get(village_code or "")
+    if village is None:
+        return Assignment(None, None, None)
+    room = next(r for r in org.rooms if r.code == village.police_room_code)
+    return Assignment(room.officer_ids[0], village.station_code, f"chief-{village.station_code}")
+
+
+class VisitStore(Protocol):
+    async def apply(self, change: VisitChange) -> None: ...
+
+
+class HttpVisitStore:
+    def __init__(self, client: httpx.AsyncClient, token: str) -> None:
+        self.client = client
+        self.token = token
+
+    async def apply(self, change: VisitChange) -> None:
+        from pydantic import TypeAdapter
+
+        body = TypeAdapter(VisitChange).dump_python(change, mode="json")
+        r = await self.client.post(
+            f"/internal/v1/home-visits/{change.visit_id}/sync",
+            json=body,
+            headers={INTERNAL_TOKEN_HEADER: self.token},
+        )
+        r.raise_for_status()
+
+
+class HomeVisitActivities:
+    def __init__(self, store: VisitStore) -> None:
+        self.store = store
+
+    @activity.defn(name="home_visit_assign")
+    async def assign(self, inp: AssignInput) -> Assignment:
+        return assignment_for(inp.village_code)
+
+    @activity.defn(name="home_visit_record")
+    async def record(self, change: VisitChange) -> None:
+        await self.store.apply(change)
