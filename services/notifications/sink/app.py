@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from shared.config import SinkSettings
 from shared.logs import setup_logging
+from shared.web import instrument
 
 Kind = Literal["sms", "bot", "email"]
 
@@ -146,10 +147,7 @@ def create_sink_app(settings: SinkSettings, *, smtp: bool = True) -> FastAPI:
         )
         return HTMLResponse(html)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> dict[str, bool]:
-        return {"ok": True}
-
+    instrument(app, "sink", {})
     return app
 
 
