@@ -1,0 +1,218 @@
+"""The points area's access to the points service (no routes here).
+
+Pages (`points.py`) and the JSON API (`_points_api.py`) share these calls. The points service
+trusts the ids it is given, so every scope rule is applied here first: a resident only ever
+reaches their own account, a clerk only their own village's shop, a leader only their groups.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import httpx
+from fastapi import HTTPException
+
+from services.portal.deps import FieldError, ServiceClients, User, actor_headers
+
+log = logging.getLogger("fengqiao.portal.points")
+API = "/internal/v1"
+
+STAFF = ("officer", "station_chief", "admin")
+RATINGS = ("useful", "led_to_case", "not_useful")
+RATING_LABELS = {"useful": "Useful", "led_to_case": "Led to a case", "not_useful": "Not useful"}
+# what a resident reads for each entry (why points came or went), never shown to the clerk
+REASON_LABELS = {
+    "mediation": "Helped settle a dispute",
+    "follow_up": "Helped with a follow-up",
+    "screening": "Report that led to a case",
+    "patrol": "Volunteer patrol",
+    "tip": "Crime tip",
+    "redemption": "Love supermarket",
+    "adjustment": "Adjustment",
+    "expiry": "Expired",
+}
+KIND_LABELS = {
+    "earn": "Earned",
+    "redeem": "Spent",
+    "hold": "Held",
+    "release": "Released",
+    "reverse": "Reversed",
+    "expire": "Expired",
+    "adjust": "Adjusted",
+}
+STATUS_LABELS = {
+    "pending": "Waiting for co-sign",
+    "cosigned": "Co-signed",
+    "submitted": "Submitted",
+    "rated": "Rated",
+    "completed": "Completed",
+    "held": "Held",
+    "voided": "Voided",
+}
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+async def call(
+    clients: ServiceClients,
+    method: str,
+    path: str,
+    user: User,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    """One call to the points service; its refusals become the portal's 4xx with the reason."""
+    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+    try:
+        resp = await clients.points.request(
+            method, API + path, json=json, params=query, headers=actor_headers(user)
+        )
+    except httpx.HTTPError as exc:
+        log.warning("points service unreachable: %s", exc)
+        raise HTTPException(503, "the points service is not available right now") from exc
+    if resp.status_code >= 500 or resp.status_code == 401:
+        raise HTTPException(503, "the points service is not available right now")
+    if resp.status_code == 422:
+        detail = resp.json().get("detail") or [{}]
+        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
+        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
+        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
+    if resp.status_code >= 400:
+        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
+    return resp.json()
+
+
+async def account(clients: ServiceClients, user: User) -> dict[str, Any]:
+    data: dict[str, Any] = await call(clients, "GET", f"/accounts/{user.user_id}/history", user)
+    return data
+
+
+async def issue_code(clients: ServiceClients, user: User) -> dict[str, Any]:
+    data: dict[str, Any] = await call(clients, "POST", f"/accounts/{user.user_id}/codes", user)
+    return data
+
+
+async def items(clients: ServiceClients, user: User, village_code: str | None) -> list[Any]:
+    data: list[Any] = await call(
+        clients, "GET", "/items", user, params={"village_code": village_code}
+    )
+    return data
+
+
+async def my_groups(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    params = {"leader_id": user.user_id} if user.role == "group_leader" else {}
+    data: list[dict[str, Any]] = await call(clients, "GET", "/groups", user, params=params)
+    return data
+
+
+def station_of(user: User) -> str:
+    """Officers and chiefs act on their own station's villages only."""
+    if not user.station_code:
+        raise HTTPException(403, "your account is not attached to a police station")
+    return user.station_code
+
+
+async def patrols(
+    clients: ServiceClients, user: User, *, status: str | None, groups: list[str] | None
+) -> list[dict[str, Any]]:
+    params: dict[str, Any] = {"status": status}
+    if user.role in STAFF:
+        params["station_code"] = station_of(user)
+    if groups is not None:
+        if not groups:
+            return []
+        params["group_code"] = groups
+    data: list[dict[str, Any]] = await call(clients, "GET", "/patrols", user, params=params)
+    return data
+
+
+async def log_patrol(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
+    data: dict[str, Any] = await call(
+        clients, "POST", "/patrols", user, json={**body, "leader_id": user.user_id}
+    )
+    return data
+
+
+async def cosign(clients: ServiceClients, user: User, patrol_id: str) -> dict[str, Any]:
+    data: dict[str, Any] = await call(
+        clients,
+        "POST",
+        f"/patrols/{patrol_id}/cosign",
+        user,
+        json={"officer_id": user.user_id, "station_code": station_of(user)},
+    )
+    return data
+
+
+async def submit_tip(clients: ServiceClients, user: User, text: str, key: str) -> dict[str, Any]:
+    body = {
+        "tipster_id": user.user_id,
+        "village_code": user.village_code,
+        "text": text,
+        "idempotency_key": key,
+    }
+    data: dict[str, Any] = await call(clients, "POST", "/tips", user, json=body)
+    return data
+
+
+async def tips(
+    clients: ServiceClients, user: User, *, status: str | None = None, mine: bool = False
+) -> list[dict[str, Any]]:
+    params = {
+        "status": status,
+        "tipster_id": user.user_id if mine else None,
+        "station_code": None if mine else station_of(user),
+    }
+    data: list[dict[str, Any]] = await call(clients, "GET", "/tips", user, params=params)
+    return data
+
+
+async def rate_tip(clients: ServiceClients, user: User, tip_id: str, rating: str) -> dict[str, Any]:
+    if rating not in RATINGS:
+        raise FieldError("rating", f"one of {', '.join(RATINGS)}")
+    data: dict[str, Any] = await call(
+        clients,
+        "POST",
+        f"/tips/{tip_id}/rate",
+        user,
+        json={"officer_id": user.user_id, "rating": rating, "station_code": station_of(user)},
+    )
+    return data
+
+
+def require_shop(user: User) -> str:
+    if not user.village_code:
+        raise HTTPException(403, "this clerk account is not attached to a village shop")
+    return user.village_code
+
+
+async def redeem(
+    clients: ServiceClients, user: User, *, code: str, item_id: str, quantity: int, key: str
+) -> dict[str, Any]:
+    body = {
+        "code": code,
+        "item_id": item_id,
+        "quantity": quantity,
+        "clerk_id": user.user_id,
+        "idempotency_key": key,
+    }
+    data: dict[str, Any] = await call(
+        clients,
+        "POST",
+        "/redemptions",
+        user,
+        json=body,
+        params={"clerk_village": require_shop(user)},
+    )
+    return data
+
+
+async def code_holder(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+    data: dict[str, Any] = await call(clients, "GET", f"/codes/{code}", user)
+    # the clerk sees who is at the counter and what they can spend, nothing about why
+    return {"display_name": data["display_name"], "balance": data["balance"], "code": code}
