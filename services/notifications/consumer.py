@@ -12,15 +12,9 @@ from shared.messaging.broker import Delivery
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
 from shared.messaging.outbox import claim_message
+from shared.messaging.topology import SUBSCRIPTIONS
 
-PATTERNS: list[str] = [
-    "dispute.*",
-    "appointment.*",
-    "application.*",
-    "home_visit.*",
-    "points.*",
-    "user.upserted",
-]
+PATTERNS: list[str] = list(SUBSCRIPTIONS["notifications"])
 
 
 async def handle(runtime: NotificationsRuntime, event: Event, delivery: Delivery) -> None:

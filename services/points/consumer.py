@@ -11,10 +11,11 @@ from shared.messaging.contracts.disputes import DisputeClosed, DisputeFollowUpRe
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
 from shared.messaging.outbox import claim_message
+from shared.messaging.topology import SUBSCRIPTIONS
 from shared.runtime import ServiceRuntime
 
 CONSUMER = "points"
-PATTERNS: list[str] = ["dispute.closed", "dispute.follow_up_recorded", "user.upserted"]
+PATTERNS: list[str] = list(SUBSCRIPTIONS["points"])
 
 
 async def handle(runtime: ServiceRuntime, rules: Rules, event: Event, delivery: Delivery) -> None:

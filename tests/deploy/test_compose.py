@@ -20,7 +20,7 @@ INFRA = {"postgresql", "rabbitmq", "temporal", "temporal-setup", "temporal-ui"}
 
 def env_names(cls: type[BaseSettings]) -> set[str]:
     prefix = str(cls.model_config.get("env_prefix", ""))
-    names = set()
+    names: set[str] = set()
     for name, field in cls.model_fields.items():
         alias = field.validation_alias
         if alias is not None and hasattr(alias, "choices"):
@@ -30,9 +30,8 @@ def env_names(cls: type[BaseSettings]) -> set[str]:
     return names
 
 
-KNOWN_ENV = set().union(
-    *(env_names(c) for c in [*ALL_SETTINGS.values(), StackSettings, CommonSettings])
-)
+SETTINGS_CLASSES: list[type[BaseSettings]] = [*ALL_SETTINGS.values(), StackSettings, CommonSettings]
+KNOWN_ENV: set[str] = set().union(*(env_names(c) for c in SETTINGS_CLASSES))
 
 
 def fengqiao_services() -> dict[str, dict[str, Any]]:
