@@ -1,0 +1,337 @@
+"""The disputes area's access to the backends: the disputes service's internal API and Temporal.
+
+No routes here. Pages (`disputes.py`, `disputes_supervision.py`) and the JSON API
+(`disputes_api.py`) share these calls, the scope rules and the view models.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from fastapi import HTTPException, Request
+from pydantic import BaseModel, ValidationError
+
+from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
+from services.portal.deps import FieldError, ServiceClients, User, actor_headers, audit
+from shared.tasks import TaskPage, TaskRead
+from workflows.disputes import client as wf
+from workflows.disputes.types import ACTIONS, Actor, CaseView, DisputeIntake
+
+log = logging.getLogger("fengqiao.portal.disputes")
+
+STAFF_ROLES = ("officer", "station_chief", "admin")
+SUPERVISORS = ("station_chief", "admin")
+OPEN_STAGES = ("assignment", "follow_up", "closure_approval", "return_visit")
+
+
+async def record(
+    request: Request, user: User, action: str, subject: str, detail: dict[str, Any]
+) -> None:
+    """A supervisor's action in the portal's audit log (the disputes service keeps its own)."""
+    rt = request.app.state.runtime
+    async with rt.factory() as session, session.begin():
+        await audit(session, action=action, actor_id=user.user_id, subject=subject, detail=detail)
+
+
+def _unavailable(exc: Exception, what: str) -> HTTPException:
+    log.warning("disputes area: %s unavailable: %s", what, exc)
+    return HTTPException(status_code=503, detail=f"{what} is not available right now")
+
+
+async def _get(client: httpx.AsyncClient, path: str, user: User, **params: Any) -> httpx.Response:
+    query = {k: v for k, v in params.items() if v not in (None, "")}
+    try:
+        return await client.get(path, params=query, headers=actor_headers(user))
+    except httpx.HTTPError as exc:
+        raise _unavailable(exc, "the disputes service") from exc
+
+
+def _json(resp: httpx.Response, what: str) -> Any:
+    if resp.status_code >= 400:
+        log.warning("disputes area: %s answered %s", what, resp.status_code)
+        raise HTTPException(status_code=503, detail=f"{what} is not available right now")
+    return resp.json()
+
+
+def _items(data: Any) -> list[Any]:
+    if isinstance(data, dict):
+        for key in ("items", "rows", "cases", "villages", "officers"):
+            if isinstance(data.get(key), list):
+                return list(data[key])
+        return []
+    return list(data) if isinstance(data, list) else []
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+def can_see(user: User, case: CaseDetail) -> bool:
+    if user.role == "admin":
+        return True
+    if user.role in ("officer", "station_chief"):
+        return case.station_code is not None and case.station_code == user.station_code
+    if user.role == "resident":
+        return case.involves(user.user_id)
+    return False
+
+
+def actor_of(user: User) -> Actor:
+    role = user.role if user.role in STAFF_ROLES else "officer"
+    return Actor(user_id=user.user_id, role=role, station_code=user.station_code)
+
+
+# --- cases ------------------------------------------------------------------------------------
+
+
+async def fetch_case(clients: ServiceClients, user: User, case_id: str) -> CaseDetail:
+    """The case, or 404 (unknown) / 403 (outside the caller's scope)."""
+    resp = await _get(clients.disputes, f"/internal/v1/cases/{case_id}", user)
+    if resp.status_code == 404:
+        # Not (yet) in the service's tables: a case whose registration is still running.
+        case = await _from_workflow(clients, case_id)
+    else:
+        case = CaseDetail.model_validate(_json(resp, "the disputes service"))
+    if not can_see(user, case):
+        raise HTTPException(status_code=403, detail="this case is outside your jurisdiction")
+    if clients.temporal is not None and case.stage in OPEN_STAGES:
+        try:
+            live = await wf.view(clients.temporal, case_id)
+        except Exception as exc:  # the page still shows the stored case
+            log.warning("disputes area: query of case %s failed: %s", case_id, exc)
+        else:
+            case = merge_view(case, live)
+    return case
+
+
+async def named(clients: ServiceClients, user: User, case: CaseDetail) -> CaseDetail:
+    """The village's and the handling officer's names from the directory, for pages."""
+    update: dict[str, Any] = {}
+    for v in await villages(clients, user, case.station_code):
+        if v.get("code") == case.village_code:
+            update["village_name"] = v.get("name")
+    if case.assignee_id and not case.assignee_name:
+        for o in await officers(clients, user, case.station_code):
+            if o.get("user_id") == case.assignee_id:
+                update["assignee_name"] = o.get("name")
+    return case.model_copy(update=update)
+
+
+async def _from_workflow(clients: ServiceClients, case_id: str) -> CaseDetail:
+    if clients.temporal is None:
+        raise HTTPException(status_code=404, detail="no such case")
+    try:
+        live = await wf.view(clients.temporal, case_id)
+    except Exception as exc:  # unknown to Temporal too (or not queryable): no such case
+        raise HTTPException(status_code=404, detail="no such case") from exc
+    return merge_view(
+        CaseDetail(
+            case_id=case_id,
+            case_no=live.case_no,
+            stage=live.stage,
+            station_code=live.station_code,
+            village_code=live.village_code,
+        ),
+        live,
+    )
+
+
+def merge_view(case: CaseDetail, live: CaseView) -> CaseDetail:
+    return case.model_copy(
+        update={
+            "stage": live.stage,
+            "colour": live.colour,
+            "rules_fired": live.rules_fired,
+            "assignee_id": live.assignee_id,
+            "stage_deadline": live.stage_deadline,
+            "next_follow_up_at": live.next_follow_up_at,
+            "allowed_actions": live.allowed_actions,
+            "partner_requests": [
+                PartnerRequestOut.model_validate(p.model_dump()) for p in live.partner_requests
+            ],
+        }
+    )
+
+
+async def list_cases(clients: ServiceClients, user: User, **params: Any) -> list[dict[str, Any]]:
+    resp = await _get(clients.disputes, "/internal/v1/cases", user, **params)
+    return [dict(x) for x in _items(_json(resp, "the disputes service")) if isinstance(x, dict)]
+
+
+async def start_case(clients: ServiceClients, user: User, intake: DisputeIntake) -> str:
+    """Start the case through the disputes service (it knows the worker's task queue)."""
+    try:
+        resp = await clients.disputes.post(
+            "/internal/v1/cases", json=intake.model_dump(mode="json"), headers=actor_headers(user)
+        )
+    except httpx.HTTPError as exc:
+        raise _unavailable(exc, "the disputes service") from exc
+    if resp.status_code == 422:
+        detail = resp.json().get("detail")
+        first = detail[0] if isinstance(detail, list) and detail else {}
+        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query")]
+        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid")))
+    return str(_json(resp, "the disputes service")["case_id"])
+
+
+def case_id_for(user: User, idempotency_key: str | None) -> str:
+    """A retried create with the same Idempotency-Key starts the same case (a no-op)."""
+    if not idempotency_key:
+        return wf.new_case_id()
+    return hashlib.sha256(f"{user.user_id}:{idempotency_key}".encode()).hexdigest()[:16]
+
+
+def parse_action(action: str, payload: dict[str, Any]) -> BaseModel:
+    """The action's input model; raises KeyError for an unknown action, ValidationError."""
+    return ACTIONS[action].model_validate(payload)
+
+
+async def act(
+    clients: ServiceClients,
+    user: User,
+    case_id: str,
+    action: str,
+    payload: BaseModel,
+    idempotency_key: str | None,
+) -> CaseView:
+    """Perform through the workflow's update. Raises wf.ActionRefused / HTTPException(404)."""
+    if clients.temporal is None:
+        raise HTTPException(
+            status_code=503, detail="the workflow engine is not available right now"
+        )
+    key = f"{user.user_id}:{idempotency_key or uuid.uuid4().hex}"
+    try:
+        return await wf.perform(clients.temporal, case_id, action, payload, actor_of(user), key)
+    except wf.CaseNotFound as exc:
+        raise HTTPException(status_code=404, detail="no such case") from exc
+
+
+# --- tasks ------------------------------------------------------------------------------------
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    return t.replace(tzinfo=UTC) if t is not None and t.tzinfo is None else t
+
+
+def task_order(task: TaskRead) -> tuple[int, datetime]:
+    due = _aware(task.due_at) or datetime.max.replace(tzinfo=UTC)
+    return (0 if task.overdue else 1, due)
+
+
+async def _task_page(client: httpx.AsyncClient, user: User) -> TaskPage:
+    resp = await client.get(
+        "/internal/v1/tasks", params={"assignee": user.user_id}, headers=actor_headers(user)
+    )
+    resp.raise_for_status()
+    return TaskPage.model_validate(resp.json())
+
+
+async def merged_tasks(clients: ServiceClients, user: User) -> tuple[list[TaskRead], list[str]]:
+    """The user's open tasks from every service that has them; the names of services that did
+    not answer (their tasks are missing from the list)."""
+    tasks: list[TaskRead] = []
+    missing: list[str] = []
+    for name, client in (("disputes", clients.disputes), ("appointments", clients.appointments)):
+        try:
+            tasks.extend((await _task_page(client, user)).items)
+        except (httpx.HTTPError, ValidationError, ValueError) as exc:
+            log.warning("disputes area: task list of %s unavailable: %s", name, exc)
+            missing.append(name)
+    tasks.sort(key=task_order)
+    return tasks, missing
+
+
+def filter_tasks(
+    tasks: list[TaskRead], *, colour: str | None, village: str | None, kind: str | None
+) -> list[TaskRead]:
+    return [
+        t
+        for t in tasks
+        if (not colour or t.colour == colour)
+        and (not village or t.village_code == village)
+        and (not kind or t.kind == kind)
+    ]
+
+
+def counts_by_kind(tasks: list[TaskRead]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for t in tasks:
+        counts[t.kind] = counts.get(t.kind, 0) + 1
+    return counts
+
+
+# --- directory, supervision, figures ----------------------------------------------------------
+
+
+async def villages(
+    clients: ServiceClients, user: User, station: str | None
+) -> list[dict[str, Any]]:
+    try:
+        resp = await _get(
+            clients.disputes, "/internal/v1/directory/villages", user, station=station
+        )
+        rows = _items(_json(resp, "the directory"))
+    except (HTTPException, httpx.HTTPError, ValueError):
+        return []
+    return [
+        r
+        for r in rows
+        if isinstance(r, dict) and (not station or r.get("station_code") in (None, station))
+    ]
+
+
+async def officers(
+    clients: ServiceClients, user: User, station: str | None
+) -> list[dict[str, Any]]:
+    try:
+        resp = await _get(
+            clients.disputes, "/internal/v1/directory/officers", user, station=station
+        )
+        rows = _items(_json(resp, "the directory"))
+    except (HTTPException, httpx.HTTPError, ValueError):
+        return []
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def supervised_station(user: User) -> str | None:
+    """The station a supervisor's board covers (None = all, for the county bureau's admin)."""
+    return None if user.role == "admin" else user.station_code
+
+
+async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    resp = await _get(
+        clients.disputes, "/internal/v1/stuck", user, station=supervised_station(user)
+    )
+    return [dict(r) for r in _items(_json(resp, "the stuck board")) if isinstance(r, dict)]
+
+
+async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:
+    try:
+        resp = await clients.disputes.post(
+            f"/internal/v1/supervision/retry/{case_id}",
+            json={"reason": reason, "actor_id": user.user_id},
+            headers=actor_headers(user),
+        )
+    except httpx.HTTPError as exc:
+        raise _unavailable(exc, "the disputes service") from exc
+    if resp.status_code == 404:
+        raise HTTPException(status_code=404, detail="no such case")
+    if resp.status_code == 409:
+        raise wf.ActionRefused(str(resp.json().get("detail", "retry refused")))
+    _json(resp, "the disputes service")
+
+
+async def figures(client: httpx.AsyncClient, user: User, **params: Any) -> dict[str, Any] | None:
+    """A service's `GET /internal/v1/figures`, or None when it has none (or is down)."""
+    try:
+        resp = await client.get("/internal/v1/figures", params=params, headers=actor_headers(user))
+        if resp.status_code != 200:
+            return None
+        data = resp.json()
+    except (httpx.HTTPError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,232 @@
+"""Disputes area, officer and resident pages: task list, case page with its action forms,
+new-case forms, a resident's own cases. Supervision pages are in `disputes_supervision.py`,
+the JSON API in `disputes_api.py`."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import _disputes_forms as forms
+from services.portal.areas._disputes_labels import ALL as LABELS
+from services.portal.areas._disputes_models import CaseDetail
+from services.portal.deps import (
+    Clients,
+    CurrentUser,
+    FieldError,
+    User,
+    render,
+    require_roles,
+    verify_csrf,
+)
+from workflows.disputes.client import ActionRefused
+
+pages = APIRouter()
+
+NAV: list[tuple[str, str, set[str]]] = [
+    ("/tasks", "My tasks", {"officer", "station_chief"}),
+    ("/cases/new", "Report a dispute", {"resident"}),
+    ("/cases/new", "New case", {"officer", "station_chief"}),
+    ("/my/cases", "My cases", {"resident"}),
+]
+
+Staff = Depends(require_roles(*backend.STAFF_ROLES))
+Reporter = Depends(require_roles(*backend.STAFF_ROLES, "resident"))
+Csrf = Depends(verify_csrf)
+
+
+@pages.get("/tasks")
+async def tasks_page(
+    request: Request,
+    clients: Clients,
+    user: User = Staff,
+    colour: str | None = None,
+    village: str | None = None,
+    kind: str | None = None,
+) -> Response:
+    tasks, missing = await backend.merged_tasks(clients, user)
+    shown = backend.filter_tasks(tasks, colour=colour, village=village, kind=kind)
+    names = {
+        str(v.get("code")): str(v.get("name"))
+        for v in await backend.villages(clients, user, user.station_code)
+    }
+    codes = sorted({t.village_code for t in tasks if t.village_code})
+    villages = [(c, names.get(c, c)) for c in codes]
+    return render(
+        request,
+        "disputes/tasks.html",
+        {
+            "tasks": shown,
+            "total": len(tasks),
+            "counts": backend.counts_by_kind(tasks),
+            "villages": villages,
+            "village_names": names,
+            "missing": missing,
+            "filters": {"colour": colour or "", "village": village or "", "kind": kind or ""},
+            "L": LABELS,
+        },
+    )
+
+
+async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[str, Any]:
+    officers: list[dict[str, Any]] = []
+    if user.role in backend.SUPERVISORS and "reassign" in case.allowed_actions:
+        officers = await backend.officers(clients, user, case.station_code)
+    return {
+        "case": case.masked(),
+        "L": LABELS,
+        "officers": [o for o in officers if o.get("user_id") != case.assignee_id],
+        "idem": uuid.uuid4().hex,
+        "is_assignee": case.assignee_id == user.user_id,
+        "is_supervisor": user.role in backend.SUPERVISORS,
+    }
+
+
+def _render_case(
+    request: Request,
+    ctx: dict[str, Any],
+    *,
+    status_code: int = 200,
+    failed: str | None = None,
+    reason: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    ctx = {
+        **ctx,
+        "failed": failed,
+        "reason": reason,
+        "errors": errors or [],
+        "values": values or {},
+    }
+    return render(request, "disputes/case.html", ctx, status_code=status_code)
+
+
+@pages.get("/cases/new")
+async def new_case_page(request: Request, clients: Clients, user: User = Reporter) -> Response:
+    return await _new_case_form(request, clients, user, values={}, errors=[])
+
+
+async def _new_case_form(
+    request: Request,
+    clients: Clients,
+    user: User,
+    *,
+    values: dict[str, str],
+    errors: list[dict[str, str]],
+    status_code: int = 200,
+) -> Response:
+    station = None if user.role in ("admin", "resident") else user.station_code
+    villages = await backend.villages(clients, user, station)
+    chosen = values.get("village_code") or user.village_code or ""
+    if not villages and chosen:
+        villages = [{"code": chosen, "name": chosen}]
+    template = "disputes/report.html" if user.role == "resident" else "disputes/new_case.html"
+    ctx = {
+        "villages": villages,
+        "chosen": chosen,
+        "values": values,
+        "errors": errors,
+        "idem": uuid.uuid4().hex,
+        "L": LABELS,
+    }
+    return render(request, template, ctx, status_code=status_code)
+
+
+@pages.post("/cases/new", dependencies=[Csrf])
+async def new_case_submit(request: Request, clients: Clients, user: User = Reporter) -> Response:
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        intake = forms.intake_from_form(values, user)
+        if user.role in ("officer", "station_chief"):
+            await forms.check_village(clients, user, intake.village_code)
+    except ValidationError as exc:
+        errs = forms.field_errors(exc)
+        return await _new_case_form(
+            request, clients, user, values=values, errors=errs, status_code=422
+        )
+    except forms.FormError as exc:
+        errs = [{"field": exc.field, "reason": exc.reason}]
+        return await _new_case_form(
+            request, clients, user, values=values, errors=errs, status_code=422
+        )
+    intake = intake.model_copy(update={"case_id": backend.case_id_for(user, values.get("idem"))})
+    try:
+        case_id = await backend.start_case(clients, user, intake)
+    except FieldError as exc:
+        errs = [{"field": exc.field, "reason": exc.reason}]
+        return await _new_case_form(
+            request, clients, user, values=values, errors=errs, status_code=422
+        )
+    target = f"/my/cases?new={case_id}" if user.role == "resident" else f"/cases/{case_id}"
+    return RedirectResponse(target, status_code=303)
+
+
+@pages.get("/cases/{case_id}")
+async def case_page(
+    request: Request, case_id: str, clients: Clients, user: CurrentUser
+) -> Response:
+    if user.role not in (*backend.STAFF_ROLES, "resident"):
+        raise HTTPException(status_code=403, detail="not allowed for your role")
+    case = await backend.named(clients, user, await backend.fetch_case(clients, user, case_id))
+    if user.role == "resident":
+        ctx = {"case": case, "handler": case.assignee_name, "L": LABELS}
+        return render(request, "disputes/case_resident.html", ctx)
+    return _render_case(request, await _case_context(clients, user, case))
+
+
+@pages.post("/cases/{case_id}/actions/{action}", dependencies=[Csrf])
+async def case_action(
+    request: Request, case_id: str, action: str, clients: Clients, user: User = Staff
+) -> Response:
+    if action not in LABELS["actions"]:
+        raise HTTPException(status_code=404, detail=f"no action {action!r}")
+    case = await backend.named(clients, user, await backend.fetch_case(clients, user, case_id))
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    try:
+        payload = backend.parse_action(action, forms.payload_from_form(action, values))
+    except ValidationError as exc:
+        ctx = await _case_context(clients, user, case)
+        errs = forms.field_errors(exc)
+        return _render_case(
+            request, ctx, status_code=422, failed=action, errors=errs, values=values
+        )
+    try:
+        await backend.act(clients, user, case_id, action, payload, values.get("idem"))
+    except ActionRefused as exc:
+        case = await backend.fetch_case(clients, user, case_id)
+        ctx = await _case_context(clients, user, await backend.named(clients, user, case))
+        return _render_case(
+            request, ctx, status_code=409, failed=action, reason=exc.reason, values=values
+        )
+    if action in forms.SUPERVISOR_ACTIONS:
+        detail = {"reason": values.get("reason", ""), "via": "case page"}
+        await backend.record(request, user, f"dispute.{action}", case_id, detail)
+    return RedirectResponse(f"/cases/{case_id}#timeline", status_code=303)
+
+
+@pages.get("/my/cases")
+async def my_cases(
+    request: Request, clients: Clients, user: User = Depends(require_roles("resident"))
+) -> Response:
+    try:
+        rows = await backend.list_cases(clients, user, resident_id=user.user_id)
+    except HTTPException:
+        rows, unavailable = [], True
+    else:
+        unavailable = False
+    rows.sort(key=lambda r: str(r.get("reported_at") or ""), reverse=True)
+    ctx = {
+        "cases": rows,
+        "unavailable": unavailable,
+        "new": request.query_params.get("new"),
+        "L": LABELS,
+    }
+    return render(request, "disputes/my_cases.html", ctx)

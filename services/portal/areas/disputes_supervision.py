@@ -1,0 +1,305 @@
+"""Disputes area, supervisor console: the stuck board with its actions, and the figures."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from services.portal.areas import _disputes_backend as backend
+from services.portal.areas._disputes_forms import field_errors
+from services.portal.areas._disputes_labels import ALL as LABELS
+from services.portal.deps import Clients, User, render, require_roles, verify_csrf
+from workflows.disputes.client import ActionRefused
+from workflows.disputes.types import ReassignInput
+
+pages = APIRouter()
+
+NAV: list[tuple[str, str, set[str]]] = [
+    ("/supervision/stuck", "Stuck board", {"station_chief", "admin"}),
+    ("/supervision/figures", "Figures", {"station_chief", "admin"}),
+]
+
+Supervisor = Depends(require_roles(*backend.SUPERVISORS))
+Csrf = Depends(verify_csrf)
+BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry")
+
+
+class StuckRow(BaseModel):
+    """One row of the board, whatever extra the disputes service adds."""
+
+    model_config = ConfigDict(extra="ignore")
+    case_id: str
+    case_no: str | None = None
+    kind: str = "business"  # business | technical
+    level: str = "red"  # red (breached) | amber (>= 75 % used) | technical
+    reason: str = ""
+    since: datetime | None = None
+    stage: str = ""
+    colour: str = ""
+    station_code: str | None = None
+    assignee_id: str | None = None
+    village_code: str | None = None
+    stage_deadline: datetime | None = None
+    attempts: int | None = None
+    last_failure: str | None = None
+    explain: str = "breached"  # breached | nearly | idle | technical
+    used_pct: int | None = None
+
+
+USED_RE = re.compile(r"(\d+)\s*%")
+
+
+def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
+    """The service's rows, with a reason code a page can translate (`why` stays as detail)."""
+    rows = []
+    for r in raw:
+        r = dict(r)
+        why = str(r.get("why") or r.get("reason") or "")
+        r["reason"] = why
+        if r.get("kind") == "technical":
+            r["level"], r["explain"] = "technical", "technical"
+        elif why.startswith("no progress"):
+            r["explain"] = "idle"
+        elif r.get("level") == "amber":
+            found = USED_RE.search(why)
+            r["explain"], r["used_pct"] = "nearly", int(found.group(1)) if found else None
+        else:
+            r["explain"] = "breached"
+        try:
+            rows.append(StuckRow.model_validate(r))
+        except ValidationError:
+            continue
+    return rows
+
+
+def with_cases(rows: list[StuckRow], cases: list[dict[str, Any]]) -> list[StuckRow]:
+    """Stage, colour and deadline of each row's case (the board's rows carry only ids)."""
+    by_id = {c.get("case_id"): c for c in cases}
+    out = []
+    for r in rows:
+        c = by_id.get(r.case_id)
+        if c is None:
+            out.append(r)
+            continue
+        update = {k: c.get(k) for k in ("stage", "colour", "village_code") if c.get(k)}
+        if c.get("stage_deadline"):
+            update["stage_deadline"] = datetime.fromisoformat(str(c["stage_deadline"]))
+        out.append(r.model_copy(update=update))
+    return out
+
+
+def grouped(rows: list[StuckRow]) -> list[tuple[str, list[tuple[str, list[StuckRow]]]]]:
+    """Business-stuck rows by station, then officer; red before amber, oldest first."""
+    order = {"red": 0, "amber": 1}
+    stations: dict[str, dict[str, list[StuckRow]]] = {}
+    for r in sorted(rows, key=lambda r: (order.get(r.level, 2), str(r.since or ""))):
+        stations.setdefault(r.station_code or "", {}).setdefault(r.assignee_id or "", []).append(r)
+    return [(s, sorted(by_officer.items())) for s, by_officer in sorted(stations.items())]
+
+
+async def _board(
+    request: Request,
+    clients: Clients,
+    user: User,
+    *,
+    status_code: int = 200,
+    message: str | None = None,
+    failed: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+) -> Response:
+    rows = stuck_rows(await backend.stuck(clients, user))
+    station = backend.supervised_station(user)
+    if station is not None:
+        rows = with_cases(rows, await backend.list_cases(clients, user, station=station))
+    business = [r for r in rows if r.level != "technical"]
+    technical = [r for r in rows if r.level == "technical"]
+    officers = await backend.officers(clients, user, station)
+    ctx = {
+        "groups": grouped(business),
+        "technical": technical,
+        "counts": {
+            "red": sum(r.level == "red" for r in business),
+            "amber": sum(r.level == "amber" for r in business),
+            "technical": len(technical),
+        },
+        "officers": officers,
+        "officer_names": {o.get("user_id"): o.get("name") for o in officers},
+        "message": message,
+        "failed": failed,
+        "errors": errors or [],
+        "idem": uuid.uuid4().hex,
+        "L": LABELS,
+    }
+    return render(request, "disputes/stuck.html", ctx, status_code=status_code)
+
+
+@pages.get("/supervision/stuck")
+async def stuck_board(request: Request, clients: Clients, user: User = Supervisor) -> Response:
+    done = request.query_params.get("done")
+    return await _board(request, clients, user, message=done)
+
+
+async def _in_scope(clients: Clients, user: User, case_id: str) -> None:
+    """404 / 403 before acting. A workflow stuck before its case was registered is known only
+    to the board (scoped by station): being on this supervisor's board is the scope then."""
+    try:
+        await backend.fetch_case(clients, user, case_id)
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
+        if not any(r.get("case_id") == case_id for r in await backend.stuck(clients, user)):
+            raise
+
+
+@pages.post("/supervision/stuck/{case_id}/{action}", dependencies=[Csrf])
+async def board_action(
+    request: Request,
+    case_id: str,
+    action: str,
+    clients: Clients,
+    user: User = Supervisor,
+) -> Response:
+    if action not in BOARD_ACTIONS:
+        raise HTTPException(status_code=404, detail=f"no action {action!r}")
+    form = await request.form()
+    values = {k: v for k, v in form.items() if isinstance(v, str)}
+    await _in_scope(clients, user, case_id)
+    reason = values.get("reason", "").strip()
+    try:
+        if action == "retry":
+            await backend.retry(clients, user, case_id, reason or "retry now")
+        else:
+            payload = {"reason": reason}
+            if action == "reassign":
+                payload["officer_id"] = values.get("officer_id", "")
+            model = backend.parse_action(action, payload)
+            await backend.act(clients, user, case_id, action, model, values.get("idem"))
+    except ValidationError as exc:
+        return await _board(
+            request, clients, user, status_code=422, failed=case_id, errors=field_errors(exc)
+        )
+    except ActionRefused as exc:
+        errs = [{"field": action, "reason": exc.reason}]
+        return await _board(request, clients, user, status_code=409, failed=case_id, errors=errs)
+    await backend.record(request, user, f"dispute.{action}", case_id, {"reason": reason})
+    return RedirectResponse(f"/supervision/stuck?done={action}", status_code=303)
+
+
+@pages.post("/supervision/bulk-reassign", dependencies=[Csrf])
+async def bulk_reassign(
+    request: Request,
+    clients: Clients,
+    from_officer: str = Form(""),
+    to_officer: str = Form(""),
+    reason: str = Form(""),
+    idem: str = Form(""),
+    user: User = Supervisor,
+) -> Response:
+    """An officer on leave: every open case of theirs goes to a colleague, one audited
+    reassign each (idempotent per case, so a resubmitted form moves nothing twice)."""
+    errors = []
+    if not from_officer:
+        errors.append({"field": "from_officer", "reason": "required"})
+    try:
+        ReassignInput(officer_id=to_officer, reason=reason)
+    except ValidationError as exc:
+        errors.extend(field_errors(exc))
+    if from_officer and from_officer == to_officer:
+        errors.append({"field": "to_officer", "reason": "must differ from the officer on leave"})
+    if errors:
+        return await _board(request, clients, user, status_code=422, failed="bulk", errors=errors)
+    moved, refused = await reassign_all(clients, user, from_officer, to_officer, reason, idem)
+    await backend.record(
+        request,
+        user,
+        "dispute.bulk_reassign",
+        from_officer,
+        {"to": to_officer, "reason": reason, "moved": moved, "refused": refused},
+    )
+    return RedirectResponse(f"/supervision/stuck?done=bulk-{len(moved)}", status_code=303)
+
+
+async def reassign_all(
+    clients: Clients, user: User, from_officer: str, to_officer: str, reason: str, idem: str
+) -> tuple[list[str], list[str]]:
+    station = backend.supervised_station(user)
+    if station is None:  # the county bureau: the station of the officer on leave
+        found = [
+            o
+            for o in await backend.officers(clients, user, None)
+            if o.get("user_id") == from_officer
+        ]
+        station = str(found[0].get("station_code")) if found else None
+    if station is None:
+        return [], []
+    rows = await backend.list_cases(clients, user, station=station)
+    moved: list[str] = []
+    refused: list[str] = []
+    key = idem or uuid.uuid4().hex
+    for row in rows:
+        case_id = str(row.get("case_id", ""))
+        if row.get("assignee_id") != from_officer or row.get("stage") not in backend.OPEN_STAGES:
+            continue
+        payload = ReassignInput(officer_id=to_officer, reason=reason)
+        try:
+            await backend.act(clients, user, case_id, "reassign", payload, f"bulk:{key}:{case_id}")
+        except (ActionRefused, HTTPException):
+            refused.append(case_id)
+        else:
+            moved.append(case_id)
+    return moved, refused
+
+
+def bars(data: Any) -> list[tuple[str, float]]:
+    """Any figure the services return ({label: n}, {label: {median: n, p90: n}}, [{..}])
+    -> [(label, number)] for a bar chart."""
+    out: list[tuple[str, float]] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                out.append((str(key), float(value)))
+            elif isinstance(value, dict):
+                out.extend((f"{key} · {k}", v) for k, v in bars(value))
+    elif isinstance(data, list):
+        for item in data:
+            if not isinstance(item, dict):
+                continue
+            prefix = " · ".join(str(v) for v in item.values() if isinstance(v, str))
+            nums = [
+                (k, float(v))
+                for k, v in item.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            if len(nums) == 1:
+                out.append((prefix, nums[0][1]))
+            else:
+                out.extend((f"{prefix} · {k}", v) for k, v in nums)
+    return out
+
+
+@pages.get("/supervision/figures")
+async def figures_page(request: Request, clients: Clients, user: User = Supervisor) -> Response:
+    station = backend.supervised_station(user)
+    params = {"station": station} if station else {}
+    disputes = await backend.figures(clients.disputes, user, **params) or {}
+    others = []
+    for name, client in (("Appointments", clients.appointments), ("Points", clients.points)):
+        data = await backend.figures(client, user, **params)
+        if data:
+            facts = [
+                (k, v)
+                for k, v in data.items()
+                if isinstance(v, int | float) and not isinstance(v, bool)
+            ]
+            charts = [(k, bars(v)) for k, v in data.items() if bars(v)]
+            others.append((name, facts, charts))
+    ctx = {"figures": disputes, "others": others, "bars": bars, "L": LABELS}
+    return render(request, "disputes/figures.html", ctx)
