@@ -38,7 +38,8 @@ test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: install
-	$(PY) -m bench.run_all
+	@bash deploy/ensure-system.sh bench
+	$(PY) -m bench.run_all $(BENCH_ARGS)
 
 soak: install
 	$(PY) -m pytest -m soak tests

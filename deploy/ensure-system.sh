@@ -2,13 +2,15 @@
 # Makes sure the Debian packages Fengqiao needs on this machine are there.
 #   ensure-system.sh run   RabbitMQ for the embedded stack
 #   ensure-system.sh test  Chromium and CJK fonts for the browser tests
+#   ensure-system.sh bench wrk, the HTTP load generator of the benchmarks
 # As root it installs what is missing with apt-get; otherwise it says the command to run.
 set -euo pipefail
 what=${1:-test}
 case "$what" in
   run)  need=(rabbitmq-server); cmds=(rabbitmq-server) ;;
   test) need=(chromium fonts-noto-cjk); cmds=(chromium "") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  bench) need=(wrk); cmds=(wrk) ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 missing=()
 for i in "${!need[@]}"; do
