@@ -36,7 +36,9 @@ REVERSIBLE_KINDS = ("earn", "adjust", "redeem")
 
 
 class PointsError(Exception):
-    """A refused action; `field` names the input at fault when there is one."""
+    """A refused action; `field` names the input at fault when there is one. The reason is
+    English, a literal or f-string at the raise whose source is the template the portal
+    translates (see services/portal/reasons.py)."""
 
     def __init__(self, reason: str, *, field: str | None = None) -> None:
         super().__init__(reason)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import importlib
@@ -27,6 +28,7 @@ from starlette.routing import Match
 from temporalio.client import Client
 
 from services.portal import service
+from services.portal.reasons import translate_reason
 from services.portal.service import FieldError
 from shared.config import PortalSettings
 from shared.i18n import LANGUAGE_TAGS, LOCALES, Translator, current_locale, normalise
@@ -42,6 +44,9 @@ SESSION_COOKIE = "fq_session"
 LANG_COOKIE = "fq_lang"
 ANONYMOUS = "anonymous"
 _UNAUTHENTICATED_PREFIXES = ("/static/", "/healthz", "/metrics", "/docs", "/openapi.json")
+UNREAD_PATH = "/internal/v1/users/{user_id}/unread"
+# The nav badge is a nicety: a slow or absent notifications service must not slow a page.
+UNREAD_TIMEOUT_SECONDS = 0.3
 
 NavEntry = tuple[str, str, set[str]]
 
@@ -159,6 +164,9 @@ def make_portal(settings: PortalSettings, areas: list[Area]) -> Portal:
     env = make_environment(
         [TEMPLATES], translator, globals_={"LOCALES": LOCALES, "ROLE_LABELS": ROLE_LABELS}
     )
+    env.filters["reason"] = lambda text: translate_reason(
+        str(text), TRANSLATIONS, current_locale.get()
+    )
     return Portal(settings, translator, env, areas)
 
 
@@ -231,10 +239,32 @@ def render(
         "lang_tag": LANGUAGE_TAGS.get(locale, "zh-CN"),
         "path": request.url.path,
         "has_route": lambda p: has_route(request, p),
+        "unread": getattr(request.state, "unread", None) if user else None,
     }
     ctx.update(context or {})
     html = portal.templates.get_template(template_name).render(ctx)
     return HTMLResponse(html, status_code=status_code)
+
+
+async def unread_count(portal: Portal, user: User) -> int | None:
+    """The user's unread inbox messages, or None when the notifications service does not
+    answer well within UNREAD_TIMEOUT_SECONDS."""
+    if portal.clients is None:
+        return None
+    path = UNREAD_PATH.format(user_id=quote(user.user_id, safe=""))
+    try:
+        async with asyncio.timeout(UNREAD_TIMEOUT_SECONDS):
+            resp = await portal.clients.notifications.get(path, timeout=UNREAD_TIMEOUT_SECONDS)
+    except (httpx.HTTPError, TimeoutError) as exc:
+        log.info("no unread count for the nav: %r", exc)
+        return None
+    if resp.status_code != 200:
+        return None
+    try:
+        count = int(resp.json()["unread"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return max(count, 0)
 
 
 class LoginRequired(Exception):
@@ -270,6 +300,9 @@ async def load_request_context(
         fresh = cookie = service.new_secret()
     request.state.session_key = cookie
     current_locale.set(request_locale(request))
+    request.state.unread = None
+    if request.state.user is not None and request.method == "GET" and not is_api(request):
+        request.state.unread = await unread_count(portal_of(request), request.state.user)
     response = await call_next(request)
     if fresh is not None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
         set_session_cookie(request, response, fresh)

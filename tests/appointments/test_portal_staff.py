@@ -190,7 +190,7 @@ async def test_officer_schedules_and_closes_a_door_to_door_visit(
         officer, path, {"action": "reschedule", "scheduled_at": "2000-01-01T09:00", "reason": "x"}
     )
     assert refused.status_code == 409
-    assert "the visit time must be in the future" in refused.text
+    assert "上门时间必须是将来的时间" in refused.text
     leader = await harness.login("group_leader")
     assert (await leader.get(path)).status_code == 403
     await harness.post_form(officer, path, {"action": "done", "reason": "已办结"})

@@ -51,12 +51,12 @@ async def test_officer_works_a_case_from_the_task_list(stack: Stack) -> None:
         browser, f"/cases/{case_id}/actions/follow-up", {"done": "", "outcome": "progress"}
     )
     assert r.status_code == 422
-    assert re.search(r"<strong>done</strong>: Value error, must not be blank", r.text)
+    assert "<strong>done</strong>: 不能为空" in r.text
 
     # Refused by the workflow: its reason shown on the page (a second accept).
     r = await stack.portal.post_form(browser, f"/cases/{case_id}/actions/accept", {"note": ""})
     assert r.status_code == 409
-    assert "accept is not allowed in stage follow_up" in r.text
+    assert "“跟踪化解”阶段不允许进行“接受案件”" in r.text
 
     r = await stack.portal.post_form(
         browser, f"/cases/{case_id}/actions/follow-up", {"done": "入户调解", "outcome": "progress"}

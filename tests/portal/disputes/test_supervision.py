@@ -62,7 +62,7 @@ async def test_overdue_case_on_the_board_and_the_api(quick_stack: Stack) -> None
 
     # Nothing is backing off: the service refuses, and the board says why.
     r = await stack.portal.post_form(chief, f"/supervision/stuck/{case_id}/retry", {"reason": "x"})
-    assert r.status_code == 409 and "no activity of this case is waiting to be retried" in r.text
+    assert r.status_code == 409 and "本案没有等待重试的活动" in r.text
     r = await stack.portal.post_form(
         chief, f"/supervision/stuck/{case_id}/escalate", {"reason": "需要关注", "idem": "e1"}
     )
