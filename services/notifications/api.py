@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query
 
 from services.notifications import consumer, queries
 from services.notifications.deps import NotificationsDep, SessionDep
@@ -25,8 +25,11 @@ from shared.config import NotificationsSettings
 from shared.runtime import ConsumerSpec, create_service_app
 from shared.web import internal_guard
 
+# ids and offsets past 64 bits cannot reach the database (OverflowError = 500): refuse them
+MAX_ROW = 2**63 - 1
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ROW)]
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW)]
 
 router = APIRouter(prefix="/internal/v1", tags=["notifications"])
 
@@ -50,7 +53,7 @@ async def unread(user_id: str, session: SessionDep) -> UnreadCount:
 
 
 @router.post("/users/{user_id}/inbox/{message_id}/read", response_model=UnreadCount)
-async def read_one(user_id: str, message_id: int, session: SessionDep) -> UnreadCount:
+async def read_one(user_id: str, message_id: RowId, session: SessionDep) -> UnreadCount:
     try:
         await queries.mark_read(session, user_id, message_id)
     except queries.NotFound as exc:
@@ -111,7 +114,7 @@ async def deliveries(
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryRead)
-async def delivery(delivery_id: int, session: SessionDep) -> DeliveryRead:
+async def delivery(delivery_id: RowId, session: SessionDep) -> DeliveryRead:
     try:
         return await queries.delivery(session, delivery_id)
     except queries.NotFound as exc:
@@ -119,7 +122,7 @@ async def delivery(delivery_id: int, session: SessionDep) -> DeliveryRead:
 
 
 @router.post("/deliveries/{delivery_id}/retry", response_model=RetryResult)
-async def retry(delivery_id: int, session: SessionDep, rt: NotificationsDep) -> RetryResult:
+async def retry(delivery_id: RowId, session: SessionDep, rt: NotificationsDep) -> RetryResult:
     try:
         n = await queries.retry_failed(session, delivery_id)
     except queries.NotFound as exc:

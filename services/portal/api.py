@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -47,6 +48,32 @@ def make_clients(settings: PortalSettings) -> ServiceClients:
         points=client(settings.points_url),
         notifications=client(settings.notifications_url),
     )
+
+
+# What `install_error_handlers` answers on bad input, so the OpenAPI document tells the truth.
+_FIELD_ERROR_SCHEMA: dict[str, Any] = {
+    "title": "ValidationError",
+    "type": "object",
+    "required": ["field", "reason", "type"],
+    "properties": {
+        "field": {"type": "string", "title": "Field"},
+        "reason": {"type": "string", "title": "Reason"},
+        "type": {"type": "string", "title": "Type"},
+    },
+}
+
+
+def _document_validation_errors(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schemas = generate().get("components", {}).get("schemas", {})
+            if "ValidationError" in schemas:
+                schemas["ValidationError"] = _FIELD_ERROR_SCHEMA
+        return app.openapi_schema or generate()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def _connect_temporal(settings: PortalSettings, clients: ServiceClients) -> None:
@@ -102,6 +129,7 @@ def create_app(
     app.router.lifespan_context = lifespan
     app.middleware("http")(load_request_context)
     install_error_handlers(app)
+    _document_validation_errors(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     include_areas(app, portal.areas)
     return app

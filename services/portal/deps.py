@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -111,3 +112,11 @@ __all__ = [
     "require_roles",
     "verify_csrf",
 ]
+
+
+def backend_path(path: str) -> str:
+    """`path` with every segment percent-encoded: an id taken from the request ("?", "#",
+    "..") must not add a query or reach another route of the backend."""
+    return "/".join(
+        "%2E" * len(seg) if seg in (".", "..") else quote(seg, safe="@:") for seg in path.split("/")
+    )

@@ -95,7 +95,12 @@ class Broker:
 
     @property
     def is_connected(self) -> bool:
-        return self._connection is not None and not self._connection.is_closed
+        # a robust connection is not "closed" while it reconnects: ask whether it is up now
+        return (
+            self._connection is not None
+            and not self._connection.is_closed
+            and self._connection.connected.is_set()
+        )
 
     async def declare_exchanges(self, channel: aio_pika.abc.AbstractChannel) -> AbstractExchange:
         await channel.declare_exchange(

@@ -17,7 +17,14 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
-from services.portal.deps import FieldError, ServiceClients, User, actor_headers, audit
+from services.portal.deps import (
+    FieldError,
+    ServiceClients,
+    User,
+    actor_headers,
+    audit,
+    backend_path,
+)
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes import client as wf
 from workflows.disputes.types import ACTIONS, Actor, CaseView, DisputeIntake
@@ -46,7 +53,7 @@ def _unavailable(exc: Exception, what: str) -> HTTPException:
 async def _get(client: httpx.AsyncClient, path: str, user: User, **params: Any) -> httpx.Response:
     query = {k: v for k, v in params.items() if v not in (None, "")}
     try:
-        return await client.get(path, params=query, headers=actor_headers(user))
+        return await client.get(backend_path(path), params=query, headers=actor_headers(user))
     except httpx.HTTPError as exc:
         raise _unavailable(exc, "the disputes service") from exc
 
@@ -312,7 +319,7 @@ async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
 async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:
     try:
         resp = await clients.disputes.post(
-            f"/internal/v1/supervision/retry/{case_id}",
+            backend_path(f"/internal/v1/supervision/retry/{case_id}"),
             json={"reason": reason, "actor_id": user.user_id},
             headers=actor_headers(user),
         )

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from fastapi import HTTPException
 
-from services.portal.deps import FieldError, ServiceClients, User, actor_headers
+from services.portal.deps import FieldError, ServiceClients, User, actor_headers, backend_path
 
 log = logging.getLogger("fengqiao.portal.points")
 API = "/internal/v1"
@@ -70,7 +70,7 @@ async def call(
     query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     try:
         resp = await clients.points.request(
-            method, API + path, json=json, params=query, headers=actor_headers(user)
+            method, API + backend_path(path), json=json, params=query, headers=actor_headers(user)
         )
     except httpx.HTTPError as exc:
         log.warning("points service unreachable: %s", exc)
