@@ -27,7 +27,7 @@ lint: install
 	.venv/bin/ruff format --check .
 
 typecheck: install
-	.venv/bin/mypy shared workflows services deploy tests
+	.venv/bin/mypy shared workflows services deploy tests bench
 
 pytest: install
 	$(PY) -m pytest $(PYTEST_ARGS)
