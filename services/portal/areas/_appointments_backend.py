@@ -8,18 +8,15 @@ only their station's office, applications and visits (admins everything).
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 from fastapi import HTTPException
 
-from services.portal.deps import FieldError, ServiceClients, User, actor_headers, backend_path
+from services.portal.backend import call_service
+from services.portal.deps import ServiceClients, User
 
-log = logging.getLogger("fengqiao.portal.appointments")
-API = "/internal/v1"
 TZ = ZoneInfo("Asia/Shanghai")
 STAFF = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
@@ -73,26 +70,15 @@ async def call(
     params: dict[str, Any] | None = None,
 ) -> Any:
     """One call to the service; its refusals become the portal's 4xx with the reason."""
-    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    try:
-        resp = await clients.appointments.request(
-            method, API + backend_path(path), json=json, params=query, headers=actor_headers(user)
-        )
-    except httpx.HTTPError as exc:
-        log.warning("appointments service unreachable: %s", exc)
-        raise HTTPException(503, "the appointments service is not available right now") from exc
-    if resp.status_code >= 500 or resp.status_code == 401:
-        raise HTTPException(503, "the appointments service is not available right now")
-    if resp.status_code == 422:
-        detail = resp.json().get("detail") or [{}]
-        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
-        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
-    if resp.status_code >= 400:
-        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
-    if resp.status_code == 204:
-        return None
-    return resp.json()
+    return await call_service(
+        clients.appointments,
+        "the appointments service is not available right now",
+        method,
+        path,
+        user,
+        json=json,
+        params=params,
+    )
 
 
 def staff_office(user: User, office: str | None) -> str | None:

@@ -7,17 +7,13 @@ reaches their own account, a clerk only their own village's shop, a leader only 
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
-import httpx
 from fastapi import HTTPException
 
-from services.portal.deps import FieldError, ServiceClients, User, actor_headers, backend_path
-
-log = logging.getLogger("fengqiao.portal.points")
-API = "/internal/v1"
+from services.portal.backend import call_service
+from services.portal.deps import FieldError, ServiceClients, User
 
 STAFF = ("officer", "station_chief", "admin")
 RATINGS = ("useful", "led_to_case", "not_useful")
@@ -66,25 +62,16 @@ async def call(
     json: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
-    """One call to the points service; its refusals become the portal's 4xx with the reason."""
-    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    try:
-        resp = await clients.points.request(
-            method, API + backend_path(path), json=json, params=query, headers=actor_headers(user)
-        )
-    except httpx.HTTPError as exc:
-        log.warning("points service unreachable: %s", exc)
-        raise HTTPException(503, "the points service is not available right now") from exc
-    if resp.status_code >= 500 or resp.status_code == 401:
-        raise HTTPException(503, "the points service is not available right now")
-    if resp.status_code == 422:
-        detail = resp.json().get("detail") or [{}]
-        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
-        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
-    if resp.status_code >= 400:
-        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
-    return resp.json()
+    """One call to the service; its refusals become the portal's 4xx with the reason."""
+    return await call_service(
+        clients.points,
+        "the points service is not available right now",
+        method,
+        path,
+        user,
+        json=json,
+        params=params,
+    )
 
 
 async def account(clients: ServiceClients, user: User) -> dict[str, Any]:
