@@ -17,10 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from services.disputes.models import (
+from shared.db import transaction
+from shared.messaging.events import deterministic_event_id, event_class
+from shared.messaging.outbox import add_event, insert_ignore
+from workflows.disputes.screening import RuleSet, grade
+from workflows.disputes.tables import (
     AuditEntry,
     Case,
     CaseHousehold,
+    CaseNumber,
     ColourChangeRow,
     Officer,
     Party,
@@ -31,10 +36,6 @@ from services.disputes.models import (
     Village,
     outbox,
 )
-from shared.db import transaction
-from shared.messaging.events import deterministic_event_id, event_class
-from shared.messaging.outbox import add_event, insert_ignore
-from workflows.disputes.screening import RuleSet, grade
 from workflows.disputes.types import (
     ConfigRequest,
     LifecycleConfig,
@@ -65,8 +66,19 @@ def concise_db_errors() -> Iterator[None]:
         raise ApplicationError(f"database: {first}", type="DatabaseError") from None
 
 
-def case_no_for(case_id: str, reported_year: int) -> str:
-    return f"FQ{reported_year}-{case_id[:8].upper()}"
+async def next_case_no(session: AsyncSession, year: int) -> str:
+    """The next number of the year, taken in the caller's transaction (a rollback gives it back)."""
+    table = CaseNumber.metadata.tables[CaseNumber.__tablename__]
+    await insert_ignore(session, table, {"year": year, "last": 0}, ["year"])
+    n = (
+        await session.execute(
+            update(CaseNumber)
+            .where(CaseNumber.year == year)
+            .values(last=CaseNumber.last + 1)
+            .returning(CaseNumber.last)
+        )
+    ).scalar_one()
+    return f"FQ{year}-{n:06d}"
 
 
 async def household_cases(
@@ -125,8 +137,10 @@ class DisputeActivities:
             existing = await s.get(Case, intake.case_id)
             count = await household_cases(s, intake.case_id, hh_ids, since)
             g = grade(self.rules, intake.risk, count)
-            case_no = case_no_for(intake.case_id, intake.reported_at.year)
-            if existing is None:
+            if existing is not None:
+                case_no = existing.case_no
+            else:
+                case_no = await next_case_no(s, intake.reported_at.year)
                 s.add(
                     Case(
                         case_id=intake.case_id,

@@ -1,0 +1,259 @@
+"""Benchmark 5: the task list and the stuck board with 100k tasks and 10k open cases.
+
+A fresh PostgreSQL database at the disputes schema (migrations), the demo directory, then
+cases and tasks inserted directly with SQL: `--open-cases` live cases (assignment, follow-up,
+closure approval, return visit; deadlines spread so some are red, some amber) plus as many
+closed cases, and `--tasks` tasks of which one per open case is open. For the stations the
+board is probed on, each open case also gets a running workflow on a private Temporal dev
+server (no worker: it just stays Running), so the board's Temporal half lists and describes
+a realistic number of workflows. The disputes API runs as a uvicorn subprocess; the bench
+calls `GET /internal/v1/tasks?assignee=` and `GET /internal/v1/stuck?station=` one at a
+time and reports p50/p95/p99. The baseline runs the same SQL directly (psycopg through the
+same engine), and `EXPLAIN ANALYZE` shows which indexes the queries use.
+
+`python -m bench.read_paths [--quick] [--tasks 100000] [--open-cases 10000]`
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bench import _profile
+from bench._cpu import cpu_seconds
+from bench._read_data import insert_cases, start_workflows
+from bench.common import (
+    create_pg_database,
+    drop_pg_database,
+    free_port,
+    ms,
+    parser,
+    percentiles,
+    private_exchange_name,
+    ratio,
+    say,
+    start_process,
+    start_temporal_dev_server,
+    stop_process,
+    wait_http,
+    write_result,
+)
+from services.disputes.seed import seed_directory
+from services.disputes.service import LIVE_STAGES
+from shared import migrate
+from shared.db import make_engine, make_session_factory
+
+TOKEN = "bench-read-paths-token"
+
+TASK_COUNTS = (
+    "SELECT kind, count(*) FROM tasks WHERE closed_at IS NULL AND assignee_id = :a GROUP BY kind"
+)
+TASK_PAGE = (
+    "SELECT * FROM tasks WHERE closed_at IS NULL AND assignee_id = :a"
+    " ORDER BY due_at, task_id LIMIT 200"
+)
+STUCK = "SELECT * FROM cases WHERE stage IN ({stages}) AND station_code = :s".format(
+    stages=", ".join(f"'{s}'" for s in LIVE_STAGES)
+)
+
+
+async def timed(
+    n: int, targets: list[str], call: Callable[[str], Awaitable[None]]
+) -> dict[str, float]:
+    rnd = random.Random(5)
+    lat: list[float] = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        await call(rnd.choice(targets))
+        lat.append(time.perf_counter() - t0)
+    return ms(percentiles(lat))
+
+
+async def explain(engine: AsyncEngine, sql: str, params: dict[str, str]) -> dict[str, Any]:
+    async with engine.connect() as conn:
+        rows = await conn.execute(text(f"EXPLAIN (ANALYZE, COSTS OFF) {sql}"), params)
+        plan = [r[0] for r in rows]
+    return {"uses_index": any("Index" in line for line in plan), "plan": plan}
+
+
+async def baseline(
+    engine: AsyncEngine, officers: list[str], stations: list[str], args: Any
+) -> dict[str, Any]:
+    async def tasks(a: str) -> None:
+        async with engine.connect() as conn:
+            (await conn.execute(text(TASK_COUNTS), {"a": a})).all()
+            (await conn.execute(text(TASK_PAGE), {"a": a})).all()
+
+    async def stuck(s: str) -> None:
+        async with engine.connect() as conn:
+            (await conn.execute(text(STUCK), {"s": s})).all()
+
+    return {
+        "task_list_sql_ms": await timed(args.task_requests, officers, tasks),
+        "stuck_sql_ms": await timed(args.stuck_requests, stations, stuck),
+    }
+
+
+async def through_api(
+    base: str, officers: list[str], stations: list[str], args: Any, pid: int
+) -> dict[str, Any]:
+    sizes: dict[str, list[int]] = {"tasks": [], "stuck": []}
+    async with httpx.AsyncClient(
+        base_url=base, headers={"X-Fengqiao-Internal": TOKEN}, timeout=60
+    ) as c:
+
+        async def tasks(a: str) -> None:
+            r = await c.get("/internal/v1/tasks", params={"assignee": a})
+            r.raise_for_status()
+            sizes["tasks"].append(len(r.json()["items"]))
+
+        async def stuck(s: str) -> None:
+            r = await c.get("/internal/v1/stuck", params={"station": s})
+            r.raise_for_status()
+            sizes["stuck"].append(len(r.json()["items"]))
+
+        await tasks(officers[0])  # warm the connection pool and the Temporal client
+        await stuck(stations[0])
+        cpu0 = cpu_seconds(pid)
+        t = await timed(args.task_requests, officers, tasks)
+        cpu1 = cpu_seconds(pid)
+        s = await timed(args.stuck_requests, stations, stuck)
+        cpu2 = cpu_seconds(pid)
+    return {
+        "service_cpu_ms_per_task_list": round(1000 * (cpu1 - cpu0) / args.task_requests, 2),
+        "service_cpu_ms_per_stuck_board": round(1000 * (cpu2 - cpu1) / args.stuck_requests, 2),
+        "task_list_ms": t,
+        "task_list_items_mean": round(sum(sizes["tasks"]) / len(sizes["tasks"]), 1),
+        "stuck_board_ms": s,
+        "stuck_board_items_mean": round(sum(sizes["stuck"]) / len(sizes["stuck"]), 1),
+    }
+
+
+def disputes_env(url: str, temporal: str, port: int, workdir: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        FQ_VAR_DIR=str(workdir),
+        FQ_DISPUTES_DATABASE_URL=url,
+        FQ_DISPUTES_PORT=str(port),
+        FQ_EXCHANGE=private_exchange_name(),
+        FQ_INTERNAL_TOKEN=TOKEN,
+        FQ_LOG_LEVEL="WARNING",
+        TEMPORAL_ADDRESS=temporal,
+    )
+    return env
+
+
+async def prepare(url: str, args: Any) -> tuple[AsyncEngine, dict[str, Any]]:
+    await asyncio.to_thread(migrate.upgrade, "disputes", url)
+    engine = make_engine(url)
+    await seed_directory(make_session_factory(engine))
+    started = time.perf_counter()
+    facts = await insert_cases(engine, args.open_cases, args.tasks, datetime.now(UTC))
+    facts["insert_seconds"] = round(time.perf_counter() - started, 1)
+    async with engine.connect() as conn:
+        await conn.execute(text("COMMIT"))
+        await conn.execute(text("ANALYZE"))
+    return engine, facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__ or "")
+    p.add_argument("--tasks", type=int, default=100_000)
+    p.add_argument("--open-cases", type=int, default=10_000)
+    p.add_argument("--task-requests", type=int, default=1000)
+    p.add_argument("--stuck-requests", type=int, default=60)
+    p.add_argument("--stations", type=int, default=4, help="stations the board is probed on")
+    p.add_argument("--no-profile", dest="profile", action="store_false")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.tasks, args.open_cases, args.task_requests, args.stuck_requests = 10000, 1000, 200, 40
+    name, url = create_pg_database("fq_bench_read_paths")
+    try:
+        with tempfile.TemporaryDirectory(prefix="fq-bench-read-") as tmp:
+            data = asyncio.run(_run(url, args, Path(tmp)))
+    finally:
+        drop_pg_database(name)
+    write_result("read_paths", data)
+    return 0
+
+
+async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
+    say(f"read_paths: inserting {args.open_cases:,} open cases and {args.tasks:,} tasks")
+    engine, facts = await prepare(url, args)
+    officers: list[str] = facts.pop("officers_with_open_tasks")
+    by_station: dict[str, int] = facts.pop("open_cases_by_station")
+    stations = sorted(by_station, key=lambda s: -by_station[s])[: args.stations]
+    try:
+        plans = {
+            "task_counts": await explain(engine, TASK_COUNTS, {"a": officers[0]}),
+            "task_page": await explain(engine, TASK_PAGE, {"a": officers[0]}),
+            "stuck_cases": await explain(engine, STUCK, {"s": stations[0]}),
+        }
+        bare = await baseline(engine, officers, stations, args)
+    finally:
+        await engine.dispose()
+    with start_temporal_dev_server(log=workdir / "temporal.log") as (address, _):
+        say(f"read_paths: starting the running workflows of {len(stations)} stations")
+        facts["running_workflows"] = await start_workflows(address, url, stations)
+        port = free_port()
+        env = disputes_env(url, address, port, workdir)
+        base = f"http://127.0.0.1:{port}"
+        out = workdir / "disputes.prof"
+        cmd = (
+            _profile.profiled("services.disputes", out)
+            if args.profile
+            else [sys.executable, "-m", "services.disputes"]
+        )
+        proc = start_process(cmd, env=env, log=workdir / "disputes.log")
+        try:
+            wait_http(f"{base}/healthz", proc=proc)
+            say("read_paths: timing the API")
+            api = await through_api(base, officers, stations, args, proc.pid)
+            profile = None
+            if args.profile:
+                _profile.begin(proc)
+                small = argparse_like(args, 100, 5)
+                await through_api(base, officers, stations, small, proc.pid)
+                _profile.end(proc, out)
+                profile = _profile.top(out)
+        finally:
+            stop_process(proc)
+    result: dict[str, Any] = {
+        "data": facts,
+        "probed_stations": {s: by_station[s] for s in stations},
+        "api": api,
+        "bare_sql": bare,
+        "ratio_p95_task_list_api_over_sql": ratio(
+            api["task_list_ms"]["p95"], bare["task_list_sql_ms"]["p95"]
+        ),
+        "ratio_p95_stuck_board_api_over_sql": ratio(
+            api["stuck_board_ms"]["p95"], bare["stuck_sql_ms"]["p95"]
+        ),
+        "explain": plans,
+    }
+    if profile is not None:
+        result["profile_disputes_top"] = profile
+    return result
+
+
+def argparse_like(args: Any, task_requests: int, stuck_requests: int) -> Any:
+    return argparse.Namespace(
+        **{**vars(args), "task_requests": task_requests, "stuck_requests": stuck_requests}
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
