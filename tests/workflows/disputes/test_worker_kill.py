@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,41 +13,10 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.disputes.models import Task, TimelineEntry
+from tests.faults.procs import ServiceProcess
 from tests.workflows.disputes.conftest import Harness, intake, make_dispute_db, officer
 from workflows.disputes.config import LIFECYCLE_FILE
 from workflows.disputes.types import CaseView
-
-REPO = Path(__file__).resolve().parents[3]
-
-
-class WorkerProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env = env
-        self.log = log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "workflows.disputes.worker"],
-                cwd=REPO,
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @pytest.fixture
@@ -76,8 +42,8 @@ def worker_env(
 
 
 @pytest.fixture
-def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
-    w = WorkerProcess(worker_env, tmp_path / "worker.log")
+def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[ServiceProcess]:
+    w = ServiceProcess("workflows.disputes.worker", worker_env, tmp_path / "worker.log")
     yield w
     w.stop()
 
@@ -85,7 +51,7 @@ def worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess
 async def test_case_finishes_after_worker_is_killed_twice(
     temporal_env: WorkflowEnvironment,
     worker_env: dict[str, str],
-    worker: WorkerProcess,
+    worker: ServiceProcess,
     task_queue: str,
 ) -> None:
     factory = await make_dispute_db(worker_env["FQ_DISPUTES_DATABASE_URL"])
