@@ -36,7 +36,7 @@ def start(module: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes
 
 
 @pytest.fixture
-def two_services(tmp_path: Path, exchange: str) -> Iterator[tuple[str, str]]:
+def two_services(tmp_path: Path, exchange: str) -> Iterator[tuple[str, str, str]]:
     disputes_port, points_port = free_ports(2)
     env = dict(os.environ)
     env.update(
@@ -53,7 +53,11 @@ def two_services(tmp_path: Path, exchange: str) -> Iterator[tuple[str, str]]:
         start("services.points", env, tmp_path / "points.log"),
     ]
     try:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'disputes.db'}", f"http://127.0.0.1:{points_port}"
+        yield (
+            f"sqlite+aiosqlite:///{tmp_path / 'disputes.db'}",
+            f"http://127.0.0.1:{disputes_port}",
+            f"http://127.0.0.1:{points_port}",
+        )
     finally:
         for p in procs:
             p.terminate()
@@ -84,9 +88,10 @@ async def balance(points_url: str, account: str) -> tuple[int, int]:
 
 @pytest.mark.timeout(180)
 async def test_outbox_event_of_one_process_is_applied_once_by_another(
-    two_services: tuple[str, str], exchange: str
+    two_services: tuple[str, str, str], exchange: str
 ) -> None:
-    disputes_db, points_url = two_services
+    disputes_db, disputes_url, points_url = two_services
+    await wait_healthy(disputes_url)  # its migrations have run
     await wait_healthy(points_url)
     event = DisputeClosed(
         case_id="case-x1",
