@@ -9,7 +9,7 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from services.points import figures, ledger, service, supermarket, volunteers
+from services.points import chain, figures, ledger, service, supermarket, volunteers
 from services.points.deps import RulesDep, RuntimeDep, SessionDep
 from services.points.schemas import (
     AccountRead,
@@ -254,7 +254,7 @@ async def maintain(rt: RuntimeDep, rules: RulesDep) -> MaintenanceRead:
 
 @router.get("/chain/verify")
 async def verify_chain(session: SessionDep) -> ChainRead:
-    report = await ledger.verify_chain(session)
+    report = await chain.verify_chain(session)
     return ChainRead(
         ok=report.ok, accounts=report.accounts, entries=report.entries, problems=report.problems
     )

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.points import ledger, service, volunteers
+from services.points import chain, service, volunteers
 from services.points.ledger import Forbidden, Refused
 from services.points.models import Account, Entry, Group, Item, Village
 from services.points.rules import Rules
@@ -179,7 +179,7 @@ async def test_dispute_closed_credits_helpers_and_resident_reporter_once(
             await s.execute(select(Entry.reason_kind).where(Entry.account_id == "res-7"))
         ).scalars()
         assert list(kinds) == ["screening"]
-        assert (await ledger.verify_chain(s)).ok
+        assert (await chain.verify_chain(s)).ok
 
 
 async def test_follow_up_helpers_credited_once_per_follow_up(
@@ -210,7 +210,7 @@ async def test_seeder_is_idempotent(tmp_path: Path) -> None:
         demo = await s.get(Account, "res-demo-0001")
         items = (await s.execute(select(func.count()).select_from(Item))).scalar_one()
         groups = (await s.execute(select(func.count()).select_from(Group))).scalar_one()
-        assert (await ledger.verify_chain(s)).ok
+        assert (await chain.verify_chain(s)).ok
     await engine.dispose()
     assert demo is not None and (demo.balance, demo.version) == (142, 4)
     assert (items, groups) == (655 * 6, 46)
@@ -277,4 +277,4 @@ async def test_concurrent_cosigns_never_exceed_the_daily_cap(
     async with factory() as s:
         posted = await volunteers.list_patrols(s, rules, status="cosigned")
         assert sorted(p.members[0].points for p in posted) == [0, 0, 0, 0, 8, 12]
-        assert (await ledger.verify_chain(s)).ok
+        assert (await chain.verify_chain(s)).ok

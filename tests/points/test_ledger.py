@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, delete, func, inspect, select, text, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.points import ledger, service, supermarket
+from services.points import chain, ledger, service, supermarket
 from services.points.ledger import IdempotencyMismatch, InsufficientPoints, Refused
 from services.points.models import Account, Base, Entry, Item, outbox
 from services.points.rules import Rules
@@ -74,7 +74,7 @@ async def test_100_concurrent_redemptions_against_balance_for_10(
     assert await stock(factory, "soap") == 40
     assert (await outbox_keys(factory)).count("points.redeemed") == 10
     async with factory() as s:
-        assert (await ledger.verify_chain(s)).ok
+        assert (await chain.verify_chain(s)).ok
 
 
 async def test_database_itself_refuses_a_negative_balance(factory: Factory) -> None:
@@ -225,7 +225,7 @@ async def test_hash_chain_verifies_and_detects_tampering(factory: Factory) -> No
         for n in (10, 20, 30):
             await give(factory, account, n)
     async with factory() as s:
-        report = await ledger.verify_chain(s)
+        report = await chain.verify_chain(s)
     assert (report.ok, report.entries, report.problems) == (True, 6, [])
     async with transaction(factory) as s:  # someone edits an amount behind the service's back
         second = (
@@ -233,14 +233,14 @@ async def test_hash_chain_verifies_and_detects_tampering(factory: Factory) -> No
         ).scalar_one()
         await s.execute(text("UPDATE entries SET amount = 200 WHERE id = :id"), {"id": second})
     async with factory() as s:
-        report = await ledger.verify_chain(s)
+        report = await chain.verify_chain(s)
     assert not report.ok
     assert f"res-2: entry {second} was altered" in report.problems
     assert all(p.startswith("res-2") for p in report.problems)
     async with transaction(factory) as s:  # and deletes the first row of the other account
         await s.execute(delete(Entry).where(Entry.account_id == "res-1", Entry.version == 1))
     async with factory() as s:
-        report = await ledger.verify_chain(s)
+        report = await chain.verify_chain(s)
         count = (await s.execute(select(func.count()).select_from(Entry))).scalar_one()
     assert count == 5
     assert any(p.startswith("res-1") and "breaks the chain" in p for p in report.problems)
@@ -284,7 +284,7 @@ async def test_hold_is_posted_on_hand_over_or_released_on_expiry(
             clerk_id="clerk-1",
             day=receipts[0].created_at.astimezone(rules.tz).date().isoformat(),
         )
-        assert (await ledger.verify_chain(s)).ok
+        assert (await chain.verify_chain(s)).ok
     assert [r.status for r in day.redemptions] == ["completed", "voided"]
     assert (day.total_points, day.total_items) == (10, 2)
     assert (await outbox_keys(factory)).count("points.redeemed") == 1
