@@ -1,90 +1,112 @@
-"""Profiling a service subprocess with the standard library's cProfile.
+"""Sampling a running process with py-spy (a dev dependency): nothing in the process changes.
 
-Neither py-spy nor pyinstrument is in the locked environment. `python -m bench._profile
-<module> <out.prof>` runs `python -m <module>` with a cProfile that SIGUSR1 switches on (after
-start-up, so imports and migrations stay out of the picture) and SIGUSR2 stops and writes.
+`begin(proc, out)` attaches `py-spy record` (100 samples/s, non-blocking, idle stacks left
+out, so the samples are where the CPU goes) to a running process; `end(proc)` stops it and
+py-spy writes the collapsed stacks to `out`; `top(out)` turns them into the busiest functions
+by own samples and the project's functions by inclusive samples. `window(procs, dir)` does the
+same for several processes at once.
 """
 
 from __future__ import annotations
 
-import cProfile
-import io
 import os
-import pstats
-import runpy
 import signal
 import subprocess
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 
-# event-loop and server frames whose cumulative time is just "everything"
-_LOOP = ("asyncio/", "uvicorn/", "runpy.py", "bench/_profile.py", "cProfile")
-
-
-def profiled(module: str, out: Path) -> list[str]:
-    """Command line running `python -m <module>` under a switchable profiler."""
-    return [sys.executable, "-m", "bench._profile", module, str(out)]
-
-
-def begin(proc: subprocess.Popen[bytes]) -> None:
-    os.kill(proc.pid, signal.SIGUSR1)
+PY_SPY = str(Path(sys.executable).with_name("py-spy"))
+RATE = 100
+# frames that only say "the event loop ran something"
+_LOOP = ("asyncio/", "uvicorn/", "runpy.py", "threading.py", "concurrent/futures")
+_PROJECT = ("shared/", "services/", "workflows/")
+# a thread parked in these is waiting, not working (py-spy's idle test misses some of them)
+_WAITING = ("EpollSelector.select", "Condition.wait", "_worker (futures/thread.py", "Event.wait")
+_running: dict[int, subprocess.Popen[bytes]] = {}
 
 
-def end(proc: subprocess.Popen[bytes], out: Path, timeout: float = 10.0) -> None:
-    os.kill(proc.pid, signal.SIGUSR2)
-    deadline = time.monotonic() + timeout
-    while not out.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+def begin(proc: subprocess.Popen[bytes], out: Path) -> None:
+    """Start sampling `proc` into `out` (collapsed stacks) until `end(proc)`."""
+    args = [PY_SPY, "record", "--pid", str(proc.pid), "--format", "raw", "-o", str(out)]
+    args += ["--rate", str(RATE), "--nonblocking"]
+    log = out.with_suffix(".log").open("wb")
+    _running[proc.pid] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
 
 
-def top(stats_file: Path, n: int = 12) -> dict[str, list[str]]:
-    """Busiest functions by own time, and project/library functions by cumulative time."""
+def end(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    spy = _running.pop(proc.pid, None)
+    if spy is None:
+        return
+    if spy.poll() is None:
+        os.kill(spy.pid, signal.SIGINT)  # py-spy writes its file on Ctrl-C
     try:
-        st = pstats.Stats(str(stats_file), stream=io.StringIO())
-    except (OSError, EOFError, ValueError) as exc:
+        spy.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        spy.kill()
+
+
+@contextmanager
+def window(
+    procs: Mapping[str, subprocess.Popen[bytes]], out_dir: Path
+) -> Iterator[dict[str, Path]]:
+    """Sample every process of `procs` while the block runs: `{name: collapsed-stacks file}`."""
+    files = {name: out_dir / f"{name}.pyspy.txt" for name in procs}
+    for name, proc in procs.items():
+        if proc.poll() is None:
+            begin(proc, files[name])
+    try:
+        yield files
+    finally:
+        for proc in procs.values():
+            end(proc)
+
+
+def _short(frame: str) -> str:
+    # "name (path/to/file.py:123)" → "name (to/file.py:123)"
+    name, _, where = frame.partition(" (")
+    parts = where.rstrip(")").split("/")
+    return f"{name} ({'/'.join(parts[-2:])})" if where else name
+
+
+def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
+    """Busiest functions by own samples, and project functions by inclusive samples, as shares
+    of the samples where the process was working (waiting in the event loop left out)."""
+    started = time.monotonic()
+    while not stacks_file.exists() and time.monotonic() - started < 10:
+        time.sleep(0.1)
+    try:
+        lines = stacks_file.read_text(errors="replace").splitlines()
+    except OSError as exc:
         return {"error": [f"no usable profile: {exc!r}"]}
-    raw: dict[tuple[str, int, str], tuple[int, int, float, float, object]]
-    raw = st.stats  # type: ignore[attr-defined]
-    rows = [(tt, ct, nc, f) for f, (_cc, nc, tt, ct, _callers) in raw.items()]
+    own: Counter[str] = Counter()
+    incl: Counter[str] = Counter()
+    total = 0
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        k = int(count)
+        frames = stack.split(";")
+        leaf = frames[-1]
+        if any(w in leaf for w in _WAITING):
+            continue
+        total += k
+        own[_short(leaf) or "(native code)"] += k
+        for f in set(frames):
+            if any(p in f for p in _PROJECT) and not any(p in f for p in _LOOP):
+                incl[_short(f)] += k
+    if not total:
+        return {"error": ["no samples (the process was idle or had exited)"]}
 
-    def fmt(tt: float, ct: float, nc: int, f: tuple[str, int, str]) -> str:
-        file, line, name = f
-        short = "/".join(Path(file).parts[-2:]) if file != "~" else ""
-        return f"own {tt:6.2f}s cum {ct:6.2f}s calls {nc:>7}  {short}:{line}({name})"
+    def fmt(items: list[tuple[str, int]]) -> list[str]:
+        return [f"{100 * k / total:5.1f}%  {f}" for f, k in items]
 
-    own = sorted(rows, key=lambda r: r[0], reverse=True)[:n]
-    cum = sorted(
-        (r for r in rows if r[3][0] != "~" and not any(x in r[3][0] for x in _LOOP)),
-        key=lambda r: r[1],
-        reverse=True,
-    )[:n]
-    total = float(st.total_tt)  # type: ignore[attr-defined]
     return {
-        "profiled_cpu_seconds": [f"{total:.2f}"],
-        "by_own_time": [fmt(*r) for r in own],
-        "by_cumulative_time": [fmt(*r) for r in cum],
+        "busy_seconds_sampled": [f"{total / RATE:.1f}"],
+        "by_own_samples": fmt(own.most_common(n)),
+        "project_by_inclusive_samples": fmt(incl.most_common(n)),
     }
-
-
-def _main() -> None:
-    module, out = sys.argv[1], sys.argv[2]
-    prof = cProfile.Profile()
-
-    def on(_sig: int, _frame: FrameType | None) -> None:
-        prof.enable()
-
-    def off(_sig: int, _frame: FrameType | None) -> None:
-        prof.disable()
-        prof.dump_stats(out + ".part")
-        os.replace(out + ".part", out)  # the reader waits for `out`: never let it see half
-
-    signal.signal(signal.SIGUSR1, on)
-    signal.signal(signal.SIGUSR2, off)
-    sys.argv = [module]
-    runpy.run_module(module, run_name="__main__", alter_sys=True)
-
-
-if __name__ == "__main__":
-    _main()

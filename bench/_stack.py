@@ -1,12 +1,15 @@
 """The whole Fengqiao stack as separate processes, the way `deploy/run.py` starts it, but on
-free ports, a temp var dir (SQLite per service), a private exchange and a private Temporal dev
-server. `workers` / `consumers` start more than one process of a kind (scale-out)."""
+free ports, a temp var dir, a private exchange and a private Temporal dev server. Each service
+gets its own database: SQLite in the var dir (`db="sqlite"`, the embedded default) or a fresh
+PostgreSQL database (`db="postgresql"`, the production layout), dropped afterwards.
+`workers` / `consumers` start more than one process of a kind (scale-out)."""
 
 from __future__ import annotations
 
 import asyncio
 import importlib.util
 import os
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -19,6 +22,7 @@ from bench.common import (
     AMQP_URL,
     delete_exchange,
     free_port,
+    pg_databases,
     private_exchange_name,
     say,
     start_process,
@@ -41,12 +45,35 @@ class Stack:
     exchange: str
     env: dict[str, str]
     urls: dict[str, str]
+    db_urls: dict[str, str]
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    # processes started under bench._profile (switch on/off with its begin/end): name → .prof
-    profiles: dict[str, Path] = field(default_factory=dict)
 
     def url(self, service: str) -> str:
         return self.urls[service]
+
+    @property
+    def db(self) -> str:
+        return "postgresql" if self.db_urls["disputes"].startswith("postgresql") else "sqlite"
+
+    def scalar(self, service: str, sql: str) -> int:
+        """One number read from a service's own database (read-only for SQLite)."""
+        url = self.db_urls[service]
+        if url.startswith("postgresql"):
+            import psycopg
+
+            with psycopg.connect(url.replace("+psycopg", ""), autocommit=True) as conn:
+                row = conn.execute(sql).fetchone()
+        else:
+            path = url.split(":///", 1)[1]
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            try:
+                row = con.execute(sql).fetchone()
+            finally:
+                con.close()
+        return int(row[0]) if row else 0
+
+    def python_procs(self) -> dict[str, subprocess.Popen[bytes]]:
+        return {k: v for k, v in self.procs.items() if k != "temporal"}
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU time (user + system) each process has used so far, from /proc."""
@@ -60,11 +87,10 @@ class Stack:
             out[name] = (int(fields[11]) + int(fields[12])) / tick
         return out
 
-    def sqlite(self, service: str) -> str:
-        return f"sqlite+aiosqlite:///{self.var / f'{service}.db'}"
 
-
-def _env(var: Path, temporal: str, exchange: str, ports: dict[str, int]) -> dict[str, str]:
+def _env(
+    var: Path, temporal: str, exchange: str, ports: dict[str, int], db_urls: dict[str, str]
+) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         FQ_VAR_DIR=str(var),
@@ -92,6 +118,9 @@ def _env(var: Path, temporal: str, exchange: str, ports: dict[str, int]) -> dict
     for svc in SERVICES:
         env[f"FQ_{svc.upper()}_PORT"] = str(ports[svc])
         env[f"FQ_{svc.upper()}_RELAY_INTERVAL_SECONDS"] = "0.1"
+        env[f"FQ_{svc.upper()}_DATABASE_URL"] = db_urls[svc]
+        # up to 14 processes share PostgreSQL's 100 connections: 4 each, 12 in a burst
+        env[f"FQ_{svc.upper()}_DB_POOL_SIZE"] = "4"
     for svc in ("disputes", "appointments", "points", "notifications"):
         env[f"FQ_PORTAL_{svc.upper()}_URL"] = f"http://127.0.0.1:{ports[svc]}"
     return env
@@ -110,7 +139,7 @@ def running_stack(
     workers: int = 1,
     consumers: int = 1,
     keep_logs: bool = False,
-    profile: tuple[str, ...] = (),
+    db: str = "sqlite",
 ) -> Iterator[Stack]:
     """Migrate and seed every service, start every process, wait until all are healthy."""
     with ExitStack() as stack:
@@ -123,21 +152,21 @@ def running_stack(
         )
         exchange = private_exchange_name()
         ports = {name: free_port() for name in (*SERVICES, "sink", "smtp")}
-        env = _env(var, address, exchange, ports)
+        if db == "postgresql":
+            db_urls = stack.enter_context(pg_databases(*SERVICES))
+        else:
+            db_urls = {svc: f"sqlite+aiosqlite:///{var / f'{svc}.db'}" for svc in SERVICES}
+        env = _env(var, address, exchange, ports, db_urls)
         env["PWD"] = str(Path(__file__).resolve().parent.parent)
-        say(f"stack: var {var}, temporal {address}, exchange {exchange}")
+        say(f"stack: {db}, var {var}, temporal {address}, exchange {exchange}")
         for svc in SERVICES:
             _run([PY, "-m", "shared.migrate", "upgrade", svc], env, logs / "seed.log")
             if importlib.util.find_spec(f"services.{svc}.seed") is not None:
                 _run([PY, "-m", f"services.{svc}.seed"], env, logs / "seed.log")
         procs: dict[str, subprocess.Popen[bytes]] = {}
-        profiles: dict[str, Path] = {}
 
         def launch(name: str, module: str, extra: dict[str, str] | None = None) -> None:
             args = [PY, "-m", module]
-            if name in profile:
-                profiles[name] = var / f"{name}.prof"
-                args = [PY, "-m", "bench._profile", module, str(profiles[name])]
             procs[name] = start_process(
                 args, env={**env, **(extra or {})}, log=logs / f"{name}.log"
             )
@@ -159,9 +188,7 @@ def running_stack(
             for svc in SERVICES:
                 wait_http(f"{urls[svc]}/healthz", timeout=120, proc=procs[svc])
             wait_http(f"http://127.0.0.1:{ports['sink']}/healthz", timeout=60, proc=procs["sink"])
-            yield Stack(
-                var, address, exchange, env, urls, {"temporal": temporal, **procs}, profiles
-            )
+            yield Stack(var, address, exchange, env, urls, db_urls, {"temporal": temporal, **procs})
         finally:
             for proc in procs.values():
                 proc.terminate()

@@ -282,16 +282,16 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
         and bare_check["claimed_match_2xx"],
     }
     if args.profile and kind == args.db[0]:
-        result["profile_service_top_own_time"] = profile_service(env, base, rest[::2], workdir)
+        result["profile_appointments_service"] = profile_service(env, base, rest[::2], workdir)
     return result
 
 
 def profile_service(
     env: dict[str, str], base: str, slots: list[str], workdir: Path
 ) -> dict[str, list[str]]:
-    """A short extra wrk pass against the service under cProfile (figures above unaffected)."""
-    out = workdir / "appointments.prof"
-    proc = start_process(_profile.profiled("services.appointments", out), env=env)
+    """A short extra wrk pass with py-spy sampling the service (figures above unaffected)."""
+    out = workdir / "appointments.pyspy.txt"
+    proc = start_process([sys.executable, "-m", "services.appointments"], env=env)
     try:
         wait_http(f"{base}/healthz", proc=proc)
         script = write_script(
@@ -304,9 +304,9 @@ def profile_service(
             service=SERVICE,
             token=TOKEN,
         )
-        _profile.begin(proc)
+        _profile.begin(proc, out)
         load = run_wrk(base, script, seconds=5, connections=8)
-        _profile.end(proc, out)
+        _profile.end(proc)
     finally:
         stop_process(proc)
     d = load.as_dict()

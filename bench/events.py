@@ -215,12 +215,8 @@ def measure_points(kind: str, events: list[DisputeClosed], workdir: Path, prof: 
     want = expected_balances(events, per_help)
     expected_entries = sum(len(e.helper_ids) for e in events)
     env = points_env(url, exchange, workdir)
-    out = workdir / f"points-{kind}.prof"
-    args = (
-        _profile.profiled("services.points", out)
-        if prof
-        else [sys.executable, "-m", "services.points"]
-    )
+    out = workdir / f"points-{kind}.pyspy.txt"
+    args = [sys.executable, "-m", "services.points"]
     try:
         migrate.upgrade("points", url)
         published = asyncio.run(preload(exchange, "points", events))
@@ -229,11 +225,11 @@ def measure_points(kind: str, events: list[DisputeClosed], workdir: Path, prof: 
         try:
             if prof:
                 wait_http(f"http://127.0.0.1:{env['FQ_POINTS_PORT']}/healthz", proc=proc)
-                _profile.begin(proc)
+                _profile.begin(proc, out)
             state = asyncio.run(wait_entries(url, expected_entries, 900, proc.pid))
             wall = time.perf_counter() - started
             if prof:
-                _profile.end(proc, out)
+                _profile.end(proc)
         finally:
             stop_process(proc)
     finally:

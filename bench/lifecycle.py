@@ -114,29 +114,26 @@ def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__ or "")
     p.add_argument("--cases", type=int, help="real lifecycles (default 300, quick 30)")
     p.add_argument("--bare", type=int, help="bare lifecycles (default 1000, quick 200)")
-    p.add_argument(
-        "--no-profile", dest="profile", action="store_false", help="no cProfile of the worker"
-    )
+    p.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy sampling")
+    p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--concurrency", type=int, default=32)
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args(argv)
     n = args.cases or (30 if args.quick else 300)
     n_bare = args.bare or (200 if args.quick else 1000)
-    profiled = ("disputes-worker-1",) if args.profile else ()
-    with running_stack(keep_logs=args.keep_logs, profile=profiled) as stack:
+    with running_stack(keep_logs=args.keep_logs, db=args.db) as stack:
 
         async def both() -> tuple[dict[str, float], dict[str, object]]:
             b = await measure_bare(stack.temporal_address, n_bare, args.concurrency)
             cpu0 = stack.cpu_seconds()
-            for name in profiled:
-                _profile.begin(stack.procs[name])
-            r = await measure_real(stack, n, args.concurrency, args.seed)
-            for name in profiled:
-                _profile.end(stack.procs[name], stack.profiles[name])
+            if args.profile:
+                with _profile.window(stack.python_procs(), stack.var) as files:
+                    r = await measure_real(stack, n, args.concurrency, args.seed)
+                r["profile"] = {name: _profile.top(f) for name, f in files.items()}
+            else:
+                r = await measure_real(stack, n, args.concurrency, args.seed)
             r["cpu_seconds_by_process"] = cpu_delta(cpu0, stack.cpu_seconds())
-            if profiled:
-                r["profile_disputes_worker"] = _profile.top(stack.profiles[profiled[0]])
             return b, r
 
         bare_fig, real_fig = asyncio.run(both())
@@ -146,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         "lifecycle",
         {
             "concurrency": args.concurrency,
+            "database": args.db,
             "real": real_fig,
             "bare": bare_fig,
             "ratio_real_to_bare": ratio(real_rate, bare_fig["lifecycles_per_s"]),

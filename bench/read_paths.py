@@ -211,12 +211,8 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
         port = free_port()
         env = disputes_env(url, address, port, workdir)
         base = f"http://127.0.0.1:{port}"
-        out = workdir / "disputes.prof"
-        cmd = (
-            _profile.profiled("services.disputes", out)
-            if args.profile
-            else [sys.executable, "-m", "services.disputes"]
-        )
+        out = workdir / "disputes.pyspy.txt"
+        cmd = [sys.executable, "-m", "services.disputes"]
         proc = start_process(cmd, env=env, log=workdir / "disputes.log")
         try:
             wait_http(f"{base}/healthz", proc=proc)
@@ -224,10 +220,10 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
             api = await through_api(base, officers, stations, args, proc.pid)
             profile = None
             if args.profile:
-                _profile.begin(proc)
+                _profile.begin(proc, out)
                 small = argparse_like(args, 100, 5)
                 await through_api(base, officers, stations, small, proc.pid)
-                _profile.end(proc, out)
+                _profile.end(proc)
                 profile = _profile.top(out)
         finally:
             stop_process(proc)

@@ -8,7 +8,11 @@ closure (red: chief approval) as fast as the officers' clients can go; no timer 
 baseline is the bare Temporal lifecycle of benchmark 1, measured on the same server in the
 same run. `--fraction 0.1` replays a tenth of the year (the figures say which).
 
-`python -m bench.year_of_guyuan [--quick] [--fraction F] [--scale-out | --workers N --consumers N]`
+Each service on its own PostgreSQL database by default (`--db sqlite` for the embedded
+layout); py-spy samples every process for a minute once 30 % of the operations are done.
+
+`python -m bench.year_of_guyuan [--quick] [--fraction F] [--db D]
+    [--scale-out | --workers N --consumers N] [--profile-seconds S]`
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import httpx
+import psycopg
 from tqdm import tqdm
 
+from bench import _profile
 from bench._bookings import BookingSpec, Desk, booking_specs
 from bench._disputes import (
     HELPER_POINTS,
@@ -43,15 +49,8 @@ YEAR_BOOKINGS = 18_000
 
 
 def effects(stack: Stack) -> dict[str, int]:
-    """Counted in the services' own databases (read-only): credits, deliveries, bookings."""
-
-    def one(service: str, sql: str) -> int:
-        con = sqlite3.connect(f"file:{stack.var / f'{service}.db'}?mode=ro", uri=True)
-        try:
-            return int(con.execute(sql).fetchone()[0])
-        finally:
-            con.close()
-
+    """Counted in the services' own databases: credits, deliveries, bookings."""
+    one = stack.scalar
     return {
         "closure_credits": one(
             "points", "SELECT count(*) FROM entries WHERE idem_key LIKE 'dispute.closed:%'"
@@ -73,7 +72,7 @@ async def wait_settled(stack: Stack, cases: int, timeout: float) -> dict[str, in
     while True:
         try:
             e = effects(stack)
-        except sqlite3.OperationalError:  # a writer holds the lock: look again
+        except (sqlite3.OperationalError, psycopg.OperationalError):  # busy: look again
             await asyncio.sleep(0.5)
             continue
         settled = (
@@ -86,8 +85,27 @@ async def wait_settled(stack: Stack, cases: int, timeout: float) -> dict[str, in
         await asyncio.sleep(0.5)
 
 
+PROFILE_AT = 0.3  # share of the operations done when the py-spy window opens
+
+
+async def sample_profiles(stack: Stack, reached: asyncio.Event, seconds: float) -> dict[str, Any]:
+    """py-spy on every process for `seconds` once `reached` is set."""
+    await reached.wait()
+    with _profile.window(stack.python_procs(), stack.var) as files:
+        await asyncio.sleep(seconds)
+    return {
+        "window": f"{seconds:.0f} s from {PROFILE_AT:.0%} of the operations",
+        **{name: _profile.top(f) for name, f in files.items()},
+    }
+
+
 async def replay(
-    stack: Stack, disputes: list[CaseSpec], bookings: list[BookingSpec], concurrency: int, seed: int
+    stack: Stack,
+    disputes: list[CaseSpec],
+    bookings: list[BookingSpec],
+    concurrency: int,
+    seed: int,
+    profile_seconds: float = 0,
 ) -> dict[str, Any]:
     temporal = await connect(stack.temporal_address)
     ops: list[CaseSpec | BookingSpec] = [*disputes, *bookings]
@@ -103,6 +121,7 @@ async def replay(
         desk = Desk(aclient)
         await desk.load()
         sem = asyncio.Semaphore(concurrency)
+        reached = asyncio.Event()
         bar = tqdm(total=len(ops), desc="year of Guyuan", unit="op", file=sys.stderr)
 
         async def one(op: CaseSpec | BookingSpec) -> None:
@@ -121,11 +140,17 @@ async def replay(
                         say(f"first {type(exc).__name__}: {exc!r}"[:500])
                     failed[type(exc).__name__] += 1
                 bar.update()
+                if bar.n >= PROFILE_AT * len(ops):
+                    reached.set()
 
         cpu0 = stack.cpu_seconds()
+        profiling = None
+        if profile_seconds:
+            profiling = asyncio.create_task(sample_profiles(stack, reached, profile_seconds))
         with Timer() as t_ops:
             await asyncio.gather(*(one(op) for op in ops))
         bar.close()
+        profile = await profiling if profiling is not None else None
         with Timer() as t_tail:
             settled = await wait_settled(stack, closed, timeout=300)
         cpu1 = stack.cpu_seconds()
@@ -159,6 +184,7 @@ async def replay(
         and not failed,
         "cpu_seconds_by_process": cpu_delta(cpu0, cpu1),
         "helper_points_each": HELPER_POINTS,
+        "profile": profile,
     }
 
 
@@ -166,14 +192,18 @@ def one_run(
     n_disputes: int, n_bookings: int, *, workers: int, consumers: int, args: Any
 ) -> dict[str, Any]:
     say(f"replay: {n_disputes:,} disputes, {n_bookings:,} bookings, {workers} dispute worker(s),"
-        f" {consumers} process(es) per consuming service")  # fmt: skip
+        f" {consumers} process(es) per consuming service, {args.db}")  # fmt: skip
     disputes = case_specs(n_disputes, args.seed, prefix="y")
     bookings = booking_specs(n_bookings, args.seed)
-    with running_stack(workers=workers, consumers=consumers, keep_logs=args.keep_logs) as stack:
+    with running_stack(
+        workers=workers, consumers=consumers, keep_logs=args.keep_logs, db=args.db
+    ) as stack:
 
         async def go() -> dict[str, Any]:
             bare = await measure_bare(stack.temporal_address, args.bare, args.concurrency)
-            fig = await replay(stack, disputes, bookings, args.concurrency, args.seed)
+            fig = await replay(
+                stack, disputes, bookings, args.concurrency, args.seed, args.profile_seconds
+            )
             fig["bare_lifecycles_per_s"] = bare["lifecycles_per_s"]
             fig["ratio_disputes_to_bare"] = ratio(fig["disputes_per_s"], bare["lifecycles_per_s"])
             return fig
@@ -194,13 +224,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bare", type=int, default=300, help="bare lifecycles for the baseline")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--keep-logs", action="store_true")
+    p.add_argument("--db", choices=("postgresql", "sqlite"), default="postgresql")
+    p.add_argument("--profile-seconds", type=float, default=60, help="py-spy window (0: none)")
     args = p.parse_args(argv)
     fraction = args.fraction or (0.01 if args.quick else 1.0)
     n_d = max(1, round(YEAR_DISPUTES * fraction))
     n_b = max(1, round(YEAR_BOOKINGS * fraction))
     setups = [(1, 1), (2, 2)] if args.scale_out else [(args.workers, args.consumers)]
     runs = [one_run(n_d, n_b, workers=w, consumers=c, args=args) for w, c in setups]
-    result: dict[str, Any] = {"fraction_of_year": fraction, "concurrency": args.concurrency}
+    result: dict[str, Any] = {
+        "fraction_of_year": fraction,
+        "concurrency": args.concurrency,
+        "database": args.db,
+    }
     for fig in runs:
         result[f"run_{fig['workers']}w_{fig['consumers_per_service']}c"] = fig
     if len(runs) == 2:

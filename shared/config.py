@@ -55,6 +55,11 @@ class ServiceSettings(CommonSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     database_url: str = ""
+    db_pool_size: int = Field(
+        default=10,
+        description="PostgreSQL connections each process keeps (and up to twice as many more"
+        " under bursts); size it so all processes together stay under max_connections.",
+    )
     queue_prefetch: int = 128
     relay_interval_seconds: float = 0.5
 

@@ -55,7 +55,7 @@ class ServiceRuntime:
     async def start(self) -> None:
         if self.run_migrations:
             await asyncio.to_thread(migrate.upgrade, self.name, self.settings.database_url)
-        self.engine = make_engine(self.settings.database_url)
+        self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
         self.factory = make_session_factory(self.engine)
         self.broker = Broker(self.settings.amqp_url, self.settings.exchange)
         if self.outbox is not None and self.run_relay:

@@ -35,7 +35,7 @@ from services.appointments.models import (
     Slot,
 )
 from shared.config import AppointmentsSettings
-from shared.messaging.outbox import insert_ignore
+from shared.messaging.outbox import insert_ignore_many
 
 BOOKABLE_WAYS = PUBLIC_WAYS
 
@@ -130,19 +130,23 @@ async def materialise_day(desk: Desk, s: AsyncSession, office: Office, day: date
         always_open=office.always_open,
         tz=desk.tz,
     )
-    for spec in specs:
-        for way, n in seats.items():
-            values: dict[str, object] = {
-                "id": slot_id(office.code, spec.starts_at, way),
-                "office_code": office.code,
-                "way": way,
-                "starts_at": spec.starts_at,
-                "ends_at": spec.ends_at,
-                "extended": spec.extended,
-                "capacity": n,
-                "booked": 0,
-            }
-            await insert_ignore(s, Slot.__table__, values, ["id"])  # type: ignore[arg-type]
+    rows: list[dict[str, object]] = [
+        {
+            "id": slot_id(office.code, spec.starts_at, way),
+            "office_code": office.code,
+            "way": way,
+            "starts_at": spec.starts_at,
+            "ends_at": spec.ends_at,
+            "extended": spec.extended,
+            "capacity": n,
+            "booked": 0,
+        }
+        for spec in specs
+        for way, n in seats.items()
+    ]
+    # one statement for the day (a day is at most 24 h x 4 slots x a few ways, well under
+    # SQLite's 32,766 bound parameters); slots another process made meanwhile are kept
+    await insert_ignore_many(s, Slot.__table__, rows, ["id"])  # type: ignore[arg-type]
 
 
 def _check_bookable_date(desk: Desk, day: date, now: datetime, field: str) -> None:

@@ -97,6 +97,21 @@ async def insert_ignore(
     return result.first() is not None
 
 
+async def insert_ignore_many(
+    session: AsyncSession, table: Table, rows: list[dict[str, object]], keys: list[str]
+) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING (rows already there are left alone)."""
+    if not rows:
+        return
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    stmt: sqlite.Insert | postgresql.Insert
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    else:
+        stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
+    await session.execute(stmt)
+
+
 async def claim_message(
     session: AsyncSession, table: Table, consumer: str, message_id: str
 ) -> bool:

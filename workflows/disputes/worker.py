@@ -47,7 +47,7 @@ def build_worker(
 
 async def run(settings: DisputesSettings) -> None:
     await asyncio.to_thread(migrate.upgrade, "disputes", settings.database_url)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     client = await connect(settings.temporal_address, settings.temporal_namespace)
     worker = build_worker(
         client, make_session_factory(engine), task_queue=settings.task_queue, settings=settings
