@@ -14,7 +14,14 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from services.disputes.models import Case, Task
 from shared.db import make_engine
 from shared.demo import org
-from shared.temporal import SA_ASSIGNEE, SA_KIND, SA_STATION, connect, dispute_workflow_id
+from shared.temporal import (
+    SA_ASSIGNEE,
+    SA_KIND,
+    SA_STATION,
+    SA_TROUBLE,
+    connect,
+    dispute_workflow_id,
+)
 
 OPEN_STAGE_MIX = [("assignment", 1), ("follow_up", 7), ("closure_approval", 1), ("return_visit", 1)]
 TASK_KIND = {
@@ -111,15 +118,16 @@ async def insert_cases(
     }
 
 
-async def start_workflows(address: str, url: str, stations: list[str]) -> int:
-    """One running (never worked) dispute workflow per open case of `stations`."""
+async def start_workflows(address: str, url: str, trouble_every: int = 50) -> dict[str, int]:
+    """One running (never worked) dispute workflow per open case; every `trouble_every`-th one
+    carries the FqTrouble flag, as a case whose activity keeps failing would."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
                     select(Case.case_id, Case.station_code, Case.assignee_id).where(
-                        Case.station_code.in_(stations), Case.closed_at.is_(None)
+                        Case.closed_at.is_(None)
                     )
                 )
             ).all()
@@ -128,14 +136,15 @@ async def start_workflows(address: str, url: str, stations: list[str]) -> int:
     client = await connect(address)
     sem = asyncio.Semaphore(32)
 
-    async def one(case_id: str, station: str, assignee: str) -> None:
-        sa = TypedSearchAttributes(
-            [
-                SearchAttributePair(SA_KIND, "dispute"),
-                SearchAttributePair(SA_STATION, station),
-                SearchAttributePair(SA_ASSIGNEE, assignee),
-            ]
-        )
+    async def one(i: int, case_id: str, station: str, assignee: str) -> None:
+        pairs: list[SearchAttributePair[Any]] = [
+            SearchAttributePair(SA_KIND, "dispute"),
+            SearchAttributePair(SA_STATION, station),
+            SearchAttributePair(SA_ASSIGNEE, assignee),
+        ]
+        if i % trouble_every == 0:
+            pairs.append(SearchAttributePair(SA_TROUBLE, "apply"))
+        sa = TypedSearchAttributes(pairs)
         async with sem:
             await client.start_workflow(
                 "DisputeWorkflow",
@@ -144,11 +153,13 @@ async def start_workflows(address: str, url: str, stations: list[str]) -> int:
                 search_attributes=sa,
             )
 
-    await asyncio.gather(*(one(r.case_id, r.station_code, r.assignee_id) for r in rows))
+    await asyncio.gather(
+        *(one(i, r.case_id, r.station_code, r.assignee_id) for i, r in enumerate(rows))
+    )
     # visibility is eventually consistent: wait until the board's query sees them
     query = "FqKind = 'dispute' AND ExecutionStatus = 'Running'"
     for _ in range(100):
         if (await client.count_workflows(query)).count >= len(rows):
             break
         await asyncio.sleep(0.2)
-    return len(rows)
+    return {"running_workflows": len(rows), "flagged": len(range(0, len(rows), trouble_every))}

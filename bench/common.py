@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from shared.temporal import SEARCH_ATTRIBUTES
+from shared.temporal import dev_server_args
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = Path(os.environ.get("FQ_BENCH_RESULTS", str(REPO / "bench" / "results")))
@@ -250,8 +250,7 @@ def start_temporal_dev_server(
     ]  # fmt: skip
     if db_file is not None:
         args += ["--db-filename", str(db_file)]
-    for key, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{key}={kind}"]
+    args += dev_server_args()
     proc = start_process(args, log=log)
     try:
         wait_port(port, timeout=60, proc=proc)

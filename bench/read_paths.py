@@ -4,14 +4,16 @@ A fresh PostgreSQL database at the disputes schema (migrations), the demo direct
 cases and tasks inserted directly with SQL: `--open-cases` live cases (assignment, follow-up,
 closure approval, return visit; deadlines spread so some are red, some amber) plus as many
 closed cases, and `--tasks` tasks of which one per open case is open. For the stations the
-board is probed on, each open case also gets a running workflow on a private Temporal dev
-server (no worker: it just stays Running), so the board's Temporal half lists and describes
-a realistic number of workflows. The disputes API runs as a uvicorn subprocess; the bench
-calls `GET /internal/v1/tasks?assignee=` and `GET /internal/v1/stuck?station=` one at a
-time and reports p50/p95/p99. The baseline runs the same SQL directly (psycopg through the
-same engine), and `EXPLAIN ANALYZE` shows which indexes the queries use.
+Every open case also gets a running workflow on a private Temporal dev server (no worker: it
+just stays Running), one in 50 with the FqTrouble flag up, so the board's Temporal half runs
+its visibility query over 10k running workflows and describes the flagged ones. The disputes
+API runs as a uvicorn subprocess; the bench calls `GET /internal/v1/tasks?assignee=` and
+`GET /internal/v1/stuck?station=` one at a time (p50/p95/p99), then under load: `--clients`
+callers at once for `--load-seconds`, nine task lists to one board, as a county's officers
+and supervisors would (throughput, p95). The baseline runs the same SQL directly (psycopg
+through the same engine), and `EXPLAIN ANALYZE` shows which indexes the queries use.
 
-`python -m bench.read_paths [--quick] [--tasks 100000] [--open-cases 10000]`
+`python -m bench.read_paths [--quick] [--tasks 100000] [--open-cases 10000] [--clients 16]`
 """
 
 from __future__ import annotations
@@ -142,6 +144,51 @@ async def through_api(
     }
 
 
+async def under_load(
+    base: str, officers: list[str], stations: list[str], clients: int, seconds: float, pid: int
+) -> dict[str, Any]:
+    """`clients` callers at once for `seconds`: nine task lists to one stuck board."""
+    lat: dict[str, list[float]] = {"tasks": [], "stuck": []}
+    errors = 0
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(
+        base_url=base, headers={"X-Fengqiao-Internal": TOKEN}, timeout=60, limits=limits
+    ) as c:
+        stop = time.perf_counter() + seconds
+
+        async def caller(k: int) -> None:
+            nonlocal errors
+            rnd = random.Random(k)
+            n = 0
+            while time.perf_counter() < stop:
+                n += 1
+                kind = "stuck" if n % 10 == k % 10 else "tasks"
+                if kind == "stuck":
+                    path, params = "/internal/v1/stuck", {"station": rnd.choice(stations)}
+                else:
+                    path, params = "/internal/v1/tasks", {"assignee": rnd.choice(officers)}
+                t0 = time.perf_counter()
+                r = await c.get(path, params=params)
+                lat[kind].append(time.perf_counter() - t0)
+                errors += r.status_code != 200
+
+        cpu0 = cpu_seconds(pid)
+        started = time.perf_counter()
+        await asyncio.gather(*(caller(k) for k in range(clients)))
+        wall = time.perf_counter() - started
+        cpu = cpu_seconds(pid) - cpu0
+    done = len(lat["tasks"]) + len(lat["stuck"])
+    return {
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "requests_per_s": round(done / wall, 1),
+        "non_200": errors,
+        "service_cpu_share": round(cpu / wall, 2),
+        "task_list_ms": ms(percentiles(lat["tasks"])),
+        "stuck_board_ms": ms(percentiles(lat["stuck"])),
+    }
+
+
 def disputes_env(url: str, temporal: str, port: int, workdir: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -176,10 +223,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--task-requests", type=int, default=1000)
     p.add_argument("--stuck-requests", type=int, default=60)
     p.add_argument("--stations", type=int, default=4, help="stations the board is probed on")
+    p.add_argument("--clients", type=int, default=16, help="callers at once in the load phase")
+    p.add_argument("--load-seconds", type=float, default=30)
     p.add_argument("--no-profile", dest="profile", action="store_false")
     args = p.parse_args(argv)
     if args.quick:
         args.tasks, args.open_cases, args.task_requests, args.stuck_requests = 10000, 1000, 200, 40
+        args.load_seconds = 5
     name, url = create_pg_database("fq_bench_read_paths")
     try:
         with tempfile.TemporaryDirectory(prefix="fq-bench-read-") as tmp:
@@ -206,8 +256,8 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
     finally:
         await engine.dispose()
     with start_temporal_dev_server(log=workdir / "temporal.log") as (address, _):
-        say(f"read_paths: starting the running workflows of {len(stations)} stations")
-        facts["running_workflows"] = await start_workflows(address, url, stations)
+        say(f"read_paths: starting a running workflow per open case ({args.open_cases:,})")
+        facts.update(await start_workflows(address, url))
         port = free_port()
         env = disputes_env(url, address, port, workdir)
         base = f"http://127.0.0.1:{port}"
@@ -218,6 +268,10 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
             wait_http(f"{base}/healthz", proc=proc)
             say("read_paths: timing the API")
             api = await through_api(base, officers, stations, args, proc.pid)
+            say(f"read_paths: {args.clients} callers at once for {args.load_seconds:.0f} s")
+            loaded = await under_load(
+                base, officers, stations, args.clients, args.load_seconds, proc.pid
+            )
             profile = None
             if args.profile:
                 _profile.begin(proc, out)
@@ -231,6 +285,7 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
         "data": facts,
         "probed_stations": {s: by_station[s] for s in stations},
         "api": api,
+        "api_under_load": loaded,
         "bare_sql": bare,
         "ratio_p95_task_list_api_over_sql": ratio(
             api["task_list_ms"]["p95"], bare["task_list_sql_ms"]["p95"]

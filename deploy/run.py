@@ -33,7 +33,7 @@ from shared.config import (
     SinkSettings,
     StackSettings,
 )
-from shared.temporal import SEARCH_ATTRIBUTES
+from shared.temporal import dev_server_args
 
 PY = sys.executable
 BIN = Path(PY).parent
@@ -88,7 +88,7 @@ def has_module(name: str) -> bool:
 
 def processes(stack: StackSettings) -> dict[str, str]:
     var = stack.var_dir
-    sa = " ".join(f"--search-attribute {k}={v}" for k, v in SEARCH_ATTRIBUTES.items())
+    sa = " ".join(dev_server_args())
     procs = {
         "temporal": (
             f"{BIN / 'temporal'} server start-dev --ip 127.0.0.1 --port {stack.temporal_port}"

@@ -89,8 +89,7 @@ class DisputesSettings(ServiceSettings):
     rules_file: Path = REPO_ROOT / "workflows" / "disputes" / "rules.yaml"
     lifecycle_file: Path = REPO_ROOT / "workflows" / "disputes" / "lifecycle.yaml"
     task_queue: str = "fengqiao-disputes"
-    # technically stuck: an activity at this many attempts, or no progress for this long
-    stuck_activity_attempts: int = 3
+    # stuck for the business: no progress for this long (technically stuck: see FqTrouble)
     stuck_idle_hours: float = 72
 
 

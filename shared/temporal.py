@@ -18,6 +18,11 @@ SA_STATION = SearchAttributeKey.for_keyword("FqStation")
 SA_VILLAGE = SearchAttributeKey.for_keyword("FqVillage")
 SA_STAGE_DEADLINE = SearchAttributeKey.for_datetime("FqStageDeadline")
 SA_KIND = SearchAttributeKey.for_keyword("FqKind")
+# set while an activity keeps failing (the activity's name), cleared once it succeeds: the
+# supervisor's stuck board lists these without describing every running workflow
+SA_TROUBLE = SearchAttributeKey.for_keyword("FqTrouble")
+# failed attempts of one activity before its case counts as technically stuck
+STUCK_AFTER_ATTEMPTS = 3
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     "FqStage": "Keyword",
@@ -27,7 +32,18 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "FqVillage": "Keyword",
     "FqStageDeadline": "Datetime",
     "FqKind": "Keyword",
+    "FqTrouble": "Keyword",
 }
+# the server's own flag for workflows whose workflow task keeps failing (TemporalReportedProblems,
+# server >= 1.29) is raised after this many consecutive failures
+WORKFLOW_TASK_PROBLEMS_AFTER = 2
+
+
+def dev_server_args() -> list[str]:
+    """Arguments for `temporal server start-dev`: our search attributes and dynamic config."""
+    args = [arg for k, v in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{k}={v}")]
+    key = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+    return [*args, "--dynamic-config-value", f"{key}={WORKFLOW_TASK_PROBLEMS_AFTER}"]
 
 
 def dispute_workflow_id(case_id: str) -> str:

@@ -23,7 +23,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from shared.temporal import SEARCH_ATTRIBUTES
+from shared.temporal import SEARCH_ATTRIBUTES, dev_server_args
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(os.environ.get("VIRTUAL_ENV", str(REPO / ".venv"))) / "bin"
@@ -110,9 +110,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=TEMPORAL_BIN,
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=[
-            arg for k, v in SEARCH_ATTRIBUTES.items() for arg in ("--search-attribute", f"{k}={v}")
-        ],
+        dev_server_extra_args=dev_server_args(),
     )
     async with env:
         yield env

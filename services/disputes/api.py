@@ -116,12 +116,14 @@ def create_app(
             station=station,
             idle=timedelta(hours=settings.stuck_idle_hours),
         )
-        items += await supervision.technical_stuck(
-            temporal, station=station, min_attempts=settings.stuck_activity_attempts
+        items += await supervision.technical_stuck(temporal, station=station)
+        names = await service.station_names(
+            session, {r.station_code for r in items if r.station_code}
         )
         by_station: dict[str, int] = {}
         by_officer: dict[str, int] = {}
         for row in items:
+            row.station_name = names.get(row.station_code or "")
             by_station[row.station_code or "?"] = by_station.get(row.station_code or "?", 0) + 1
             by_officer[row.assignee_id or "?"] = by_officer.get(row.assignee_id or "?", 0) + 1
         return StuckBoard(items=items, by_station=by_station, by_officer=by_officer)

@@ -85,6 +85,7 @@ class StuckRow(BaseModel):
     case_id: str
     case_no: str | None
     station_code: str | None
+    station_name: str | None = None
     assignee_id: str | None
     kind: str  # business | technical
     level: str  # red | amber

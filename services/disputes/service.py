@@ -16,6 +16,7 @@ from services.disputes.models import (
     ColourChangeRow,
     Officer,
     Party,
+    Station,
     Task,
     TimelineEntry,
     Village,
@@ -292,6 +293,13 @@ async def villages(session: AsyncSession, station: str | None = None) -> list[Vi
         )
         for v in (await session.execute(stmt)).scalars()
     ]
+
+
+async def station_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = await session.execute(select(Station.code, Station.name).where(Station.code.in_(codes)))
+    return {code: name for code, name in rows.tuples()}
 
 
 async def officers(session: AsyncSession, station: str | None = None) -> list[OfficerRead]:

@@ -14,7 +14,13 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.disputes.schemas import StuckRow
-from shared.temporal import dispute_workflow_id
+from shared.temporal import (
+    SA_ASSIGNEE,
+    SA_STATION,
+    SA_TROUBLE,
+    STUCK_AFTER_ATTEMPTS,
+    dispute_workflow_id,
+)
 
 
 class WorkflowMissing(Exception):
@@ -26,36 +32,51 @@ def _ts(value: object) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
+FLAGGED = "(FqTrouble IS NOT NULL OR TemporalReportedProblems IS NOT NULL)"
+
+
 async def technical_stuck(
-    client: Client, *, station: str | None, min_attempts: int, limit: int = 200
+    client: Client, *, station: str | None, limit: int = 500
 ) -> list[StuckRow]:
+    """Cases whose workflow raised its FqTrouble flag (an activity failing again and again) or
+    that the server flagged itself (TemporalReportedProblems: the workflow task keeps failing).
+    One visibility query, then one describe per flagged case only."""
     query = "FqKind = 'dispute' AND ExecutionStatus = 'Running'"
     if station:
         # a case whose first activity never ran has no station yet: show it to everyone
         safe = station.replace("'", "")
         query += f" AND (FqStation = '{safe}' OR FqStation IS NULL)"
+    try:
+        found = [wf async for wf in client.list_workflows(f"{query} AND {FLAGGED}", limit=limit)]
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.INVALID_ARGUMENT:
+            raise
+        # a server older than 1.29 has no TemporalReportedProblems: our own flag only
+        flagged = f"{query} AND FqTrouble IS NOT NULL"
+        found = [wf async for wf in client.list_workflows(flagged, limit=limit)]
     out: list[StuckRow] = []
-    n = 0
-    async for wf in client.list_workflows(query, limit=limit):
-        n += 1
+    for wf in found:
         desc = await client.get_workflow_handle(wf.id, run_id=wf.run_id).describe()
         raw = desc.raw_description
-        case_id = wf.id.removeprefix("dispute-")
         st = wf.typed_search_attributes
         base = dict(
-            case_id=case_id,
+            case_id=wf.id.removeprefix("dispute-"),
             case_no=None,
-            station_code=next((p.value for p in st if p.key.name == "FqStation"), None),
-            assignee_id=next((p.value for p in st if p.key.name == "FqAssignee"), None),
+            station_code=st.get(SA_STATION),
+            assignee_id=st.get(SA_ASSIGNEE),
             kind="technical",
             level="red",
         )
+        # the flag is raised after STUCK_AFTER_ATTEMPTS failures; the retries then count anew
+        earlier = STUCK_AFTER_ATTEMPTS if st.get(SA_TROUBLE) else 0
         for pa in raw.pending_activities:
-            if pa.attempt >= min_attempts:
-                failure = pa.last_failure.message or "no failure recorded"
-                why = f"activity {pa.activity_type.name} at attempt {pa.attempt}: {failure}"
-                since = _ts(pa.scheduled_time) or _ts(pa.last_started_time)
-                out.append(StuckRow(**base, why=why, since=since))
+            if not earlier and pa.attempt < 2:
+                continue  # flagged for its workflow task; this activity has not failed
+            failure = pa.last_failure.message or "no failure recorded"
+            attempt = earlier + pa.attempt
+            why = f"activity {pa.activity_type.name} at attempt {attempt}: {failure}"
+            since = _ts(pa.scheduled_time) or _ts(pa.last_started_time)
+            out.append(StuckRow(**base, why=why, since=since))
         wt = raw.pending_workflow_task
         if wt.attempt > 1:
             why = f"workflow task failing (attempt {wt.attempt})"

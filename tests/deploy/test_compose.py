@@ -95,3 +95,18 @@ def test_postgres_init_creates_one_database_per_service() -> None:
             for v in fengqiao_services().values()
         ]
         assert any(u.endswith(f"/{service}") for u in urls)
+
+
+def test_temporal_setup_registers_every_search_attribute_and_the_problem_threshold() -> None:
+    from shared.temporal import SEARCH_ATTRIBUTES, WORKFLOW_TASK_PROBLEMS_AFTER
+
+    command = " ".join(SERVICES["temporal-setup"]["command"])
+    registered = dict(re.findall(r"--name (\w+) --type (\w+)", command))
+    assert registered == SEARCH_ATTRIBUTES
+    temporal = SERVICES["temporal"]
+    mount = next(v for v in temporal["volumes"] if "temporal-dynamic-config" in v)
+    src, target = mount.split(":")[:2]
+    assert target.endswith(temporal["environment"]["DYNAMIC_CONFIG_FILE_PATH"])
+    dynamic = yaml.safe_load((REPO / src).read_text())
+    key = "system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute"
+    assert dynamic[key] == [{"value": WORKFLOW_TASK_PROBLEMS_AFTER}]

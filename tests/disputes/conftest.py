@@ -83,7 +83,6 @@ async def svc(
         internal_token=TOKEN,
         task_queue=task_queue,
         relay_interval_seconds=0.1,
-        stuck_activity_attempts=3,
     )
     app = create_app(settings, temporal=temporal_env.client)
     runtime: ServiceRuntime = app.state.runtime

@@ -4,6 +4,7 @@ RabbitMQ: the task table, the timeline, the search attributes and the broker tel
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,7 +14,7 @@ from temporalio.client import WorkflowQueryFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from services.disputes import service
-from shared.temporal import dispute_workflow_id
+from shared.temporal import SA_TROUBLE, dispute_workflow_id
 from tests.disputes.conftest import Service, Wire
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, intake, officer
 from workflows.disputes import client as dc
@@ -187,8 +188,9 @@ async def test_directory(svc: Service) -> None:
 async def test_technically_stuck_case_shows_and_retry_now_unblocks_it(
     svc: Service, temporal_env: WorkflowEnvironment, pg_url: Any
 ) -> None:
-    """The worker's database is missing: the first activity backs off; the board says so; once
-    the database is back, retry-now resumes it and is audited."""
+    """The worker's database is missing: the first activity backs off; after 3 failed attempts
+    the workflow raises its FqTrouble flag and the board says so; once the database is back,
+    retry-now resumes it, is audited, and the flag comes down."""
     from sqlalchemy import select
 
     from services.disputes.models import AuditEntry
@@ -212,12 +214,19 @@ async def test_technically_stuck_case_shows_and_retry_now_unblocks_it(
             r = await svc.http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code})
             return [i for i in r.json()["items"] if i["case_id"] == case_id]
 
+        handle = temporal_env.client.get_workflow_handle(f"dispute-{case_id}")
+
+        async def trouble() -> str | None:
+            return (await handle.describe()).typed_search_attributes.get(SA_TROUBLE)
+
         [row] = await poll(board, lambda rows: len(rows) == 1, timeout=30)
         assert (row["kind"], row["level"]) == ("technical", "red")
-        assert row["why"].startswith("activity dispute_register at attempt 3: database: ")
+        # the flag goes up after attempt 3; attempt 4 follows at once and fails as fast
+        assert re.match(r"activity dispute_register at attempt [45]: database: ", row["why"])
         assert f'database "{missing}" does not exist' in row["why"]
-        # at attempt 4 the next retry is 8 s away: the database comes back (ready in one step)
-        await poll(board, lambda rows: "attempt 4" in rows[0]["why"], timeout=30)
+        assert await trouble() == "register"
+        # attempt 5 is 8 s away (back-off goes on after 1, 2, 4 s): the database comes back
+        await poll(board, lambda rows: "attempt 5" in rows[0]["why"], timeout=30)
         ready = f"{missing}_ready"
         with psycopg.connect(PG_ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{ready}"')
@@ -243,8 +252,9 @@ async def test_technically_stuck_case_shows_and_retry_now_unblocks_it(
 
             v = await poll(view, lambda v: v is not None and v.assignee_id is not None, timeout=30)
             assert v.assignee_id == ROOM.officer_ids[0]
-            handle = temporal_env.client.get_workflow_handle(f"dispute-{case_id}")
             await poll(handle.describe, lambda d: not d.raw_description.pending_activities)
+            assert await trouble() is None
+            assert await poll(board, lambda rows: rows == [], timeout=10) == []
             r = await svc.http.post(
                 f"/internal/v1/supervision/retry/{case_id}",
                 json={"actor_id": CHIEF.user_id, "reason": "again"},

@@ -4,11 +4,13 @@ search attributes. Deterministic: time is `workflow.now()`, ids come from counte
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import (
@@ -18,7 +20,9 @@ with workflow.unsafe.imports_passed_through():
         SA_STAGE,
         SA_STAGE_DEADLINE,
         SA_STATION,
+        SA_TROUBLE,
         SA_VILLAGE,
+        STUCK_AFTER_ATTEMPTS,
     )
     from workflows.disputes.activities import DisputeActivities
     from workflows.disputes.types import (
@@ -35,7 +39,44 @@ with workflow.unsafe.imports_passed_through():
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
-RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+MAX_BACKOFF = timedelta(seconds=30)
+A = TypeVar("A")
+R = TypeVar("R")
+
+
+async def call(
+    fn: Callable[[Any, A], Awaitable[R]], arg: A, *, non_retryable: list[str] | None = None
+) -> R:
+    """Run an activity until it succeeds, as Temporal's unlimited retries would, but raise the
+    case's FqTrouble flag (the activity's name) after STUCK_AFTER_ATTEMPTS failed attempts and
+    lower it once the activity succeeds: the stuck board finds such cases by one visibility
+    query. Attempt counts and back-off carry on across the two legs (1, 2, 4, 8 ... 30 s)."""
+    first = RetryPolicy(
+        maximum_interval=MAX_BACKOFF,
+        maximum_attempts=STUCK_AFTER_ATTEMPTS,
+        non_retryable_error_types=non_retryable,
+    )
+    try:
+        return await workflow.execute_activity_method(
+            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=first
+        )
+    except ActivityError as err:
+        if err.retry_state != RetryState.MAXIMUM_ATTEMPTS_REACHED:
+            raise  # a non-retryable error: the caller decides
+    workflow.upsert_search_attributes([SA_TROUBLE.value_set(fn.__name__)])
+    backoff = timedelta(seconds=min(2**STUCK_AFTER_ATTEMPTS, MAX_BACKOFF.total_seconds()))
+    rest = RetryPolicy(
+        initial_interval=backoff,
+        maximum_interval=MAX_BACKOFF,
+        non_retryable_error_types=non_retryable,
+    )
+    result = await workflow.execute_activity_method(
+        fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=rest
+    )
+    workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
+    return result
+
+
 TITLES = {
     "accept": "Accept case",
     "follow_up": "Follow-up visit",
@@ -162,9 +203,7 @@ async def apply(
         due_changes=due_changes or {},
         audit_action=audit,
     )
-    await workflow.execute_activity_method(
-        DisputeActivities.apply, t, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
-    )
+    await call(DisputeActivities.apply, t)
     workflow.upsert_search_attributes(
         [
             SA_KIND.value_set("dispute"),
@@ -232,22 +271,18 @@ async def regrade(
 
 async def rescreen(s: CaseState, risk: RiskFacts, *, reason: str, by: str, always: bool) -> None:
     s.risk = risk
-    result = await workflow.execute_activity_method(
+    result = await call(
         DisputeActivities.screen,
         ScreenInput(case_id=s.case_id, household_ids=s.household_ids, risk=risk, at=now()),
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=RETRY,
     )
     if always or result.colour != s.colour or result.rules_fired != s.rules_fired:
         await regrade(s, result.colour, result.rules_fired, reason=reason, by=by, previous=s.colour)
 
 
 async def assign(s: CaseState, *, reason: str) -> None:
-    picked = await workflow.execute_activity_method(
+    picked = await call(
         DisputeActivities.pick_officer,
         PickInput(case_id=s.case_id, village_code=s.village_code, exclude=s.excluded),
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=RETRY,
     )
     s.stage = Stage.ASSIGNMENT
     s.assignee_id = picked.officer_id

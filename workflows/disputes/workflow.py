@@ -10,7 +10,6 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -77,18 +76,13 @@ class DisputeWorkflow:
 
     async def _start(self, inp: StartInput) -> None:
         intake = inp.intake
-        config = await workflow.execute_activity_method(
-            DisputeActivities.load_config,
-            ConfigRequest(case_id=intake.case_id),
-            start_to_close_timeout=steps.ACTIVITY_TIMEOUT,
+        config = await steps.call(
+            DisputeActivities.load_config, ConfigRequest(case_id=intake.case_id)
         )
-        reg = await workflow.execute_activity_method(
+        reg = await steps.call(
             DisputeActivities.register,
             RegisterInput(intake=intake),
-            start_to_close_timeout=steps.ACTIVITY_TIMEOUT,
-            retry_policy=RetryPolicy(
-                maximum_interval=timedelta(seconds=30), non_retryable_error_types=["UnknownVillage"]
-            ),
+            non_retryable=["UnknownVillage"],
         )
         self.s = CaseState(
             config=config,

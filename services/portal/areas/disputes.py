@@ -84,6 +84,8 @@ async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[
         "idem": uuid.uuid4().hex,
         "is_assignee": case.assignee_id == user.user_id,
         "is_supervisor": user.role in backend.SUPERVISORS,
+        "may_call": may_call_parties(user, case),
+        "revealed": {},
     }
 
 
@@ -179,6 +181,31 @@ async def case_page(
         ctx = {"case": case, "handler": case.assignee_name, "L": LABELS}
         return render(request, "disputes/case_resident.html", ctx)
     return _render_case(request, await _case_context(clients, user, case))
+
+
+def may_call_parties(user: User, case: CaseDetail) -> bool:
+    """The officer handling the case, or a supervisor over it (scope checked by fetch_case)."""
+    return case.assignee_id == user.user_id or user.role in backend.SUPERVISORS
+
+
+@pages.post("/cases/{case_id}/parties/{position}/phone", dependencies=[Csrf])
+async def reveal_phone(
+    request: Request, case_id: str, position: int, clients: Clients, user: User = Staff
+) -> Response:
+    """One party's full number, to call them; each reveal is in the security audit log (the
+    number itself never is)."""
+    case = await backend.named(clients, user, await backend.fetch_case(clients, user, case_id))
+    if not may_call_parties(user, case):
+        raise HTTPException(
+            status_code=403,
+            detail="only the officer handling the case or a supervisor can see a party's number",
+        )
+    if not 0 <= position < len(case.parties):
+        raise HTTPException(status_code=404, detail="no such party")
+    await backend.record(request, user, "case.phone_revealed", case_id, {"party": position})
+    ctx = await _case_context(clients, user, case)
+    ctx["revealed"] = {position: case.parties[position].phone}
+    return _render_case(request, ctx)
 
 
 @pages.post("/cases/{case_id}/actions/{action}", dependencies=[Csrf])

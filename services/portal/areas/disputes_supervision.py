@@ -43,6 +43,7 @@ class StuckRow(BaseModel):
     stage: str = ""
     colour: str = ""
     station_code: str | None = None
+    station_name: str | None = None
     assignee_id: str | None = None
     village_code: str | None = None
     stage_deadline: datetime | None = None
@@ -130,6 +131,7 @@ async def _board(
         },
         "officers": officers,
         "officer_names": {o.get("user_id"): o.get("name") for o in officers},
+        "station_names": {r.station_code: r.station_name for r in rows if r.station_name},
         "message": message,
         "failed": failed,
         "errors": errors or [],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from shared.demo import org
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import (
     COLLEAGUE,
@@ -41,6 +42,8 @@ async def test_overdue_case_on_the_board_and_the_api(quick_stack: Stack) -> None
     r = await chief.get("/supervision/stuck")
     assert r.status_code == 200
     assert f'data-case="{case_id}"' in r.text and "已超过本阶段期限" in r.text
+    station = next(st for st in org().stations if st.code == VILLAGE.station_code)
+    assert f"<h3>{station.name} ({station.code})</h3>" in r.text  # e.g. 头营镇派出所 (SYZ01)
 
     r = await stack.portal.post_form(
         chief, f"/supervision/stuck/{case_id}/reassign", {"officer_id": COLLEAGUE, "reason": ""}
