@@ -21,8 +21,6 @@ from pathlib import Path
 
 PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 RATE = 100
-# frames that only say "the event loop ran something"
-_LOOP = ("asyncio/", "uvicorn/", "runpy.py", "threading.py", "concurrent/futures")
 _PROJECT = ("shared/", "services/", "workflows/")
 # a thread parked in these is waiting, not working (py-spy's idle test misses some of them)
 _WAITING = ("EpollSelector.select", "Condition.wait", "_worker (futures/thread.py", "Event.wait")
@@ -73,8 +71,9 @@ def _short(frame: str) -> str:
 
 
 def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
-    """Busiest functions by own samples, and project functions by inclusive samples, as shares
-    of the samples where the process was working (waiting in the event loop left out)."""
+    """Busiest functions by own samples, project functions by inclusive samples, and the
+    project line nearest to each sample (where the work was done for), as shares of the
+    samples where the process was working (waiting in the event loop left out)."""
     started = time.monotonic()
     while not stacks_file.exists() and time.monotonic() - started < 10:
         time.sleep(0.1)
@@ -84,6 +83,7 @@ def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
         return {"error": [f"no usable profile: {exc!r}"]}
     own: Counter[str] = Counter()
     incl: Counter[str] = Counter()
+    nearest: Counter[str] = Counter()
     total = 0
     for line in lines:
         stack, _, count = line.rpartition(" ")
@@ -96,9 +96,11 @@ def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
             continue
         total += k
         own[_short(leaf) or "(native code)"] += k
-        for f in set(frames):
-            if any(p in f for p in _PROJECT) and not any(p in f for p in _LOOP):
-                incl[_short(f)] += k
+        ours = [f for f in frames if any(p in f for p in _PROJECT)]
+        for f in set(ours):
+            incl[_short(f)] += k
+        # the project line the work was done for (its library calls beneath counted to it)
+        nearest[_short(ours[-1]) if ours else "(outside the project: event loop, SDK)"] += k
     if not total:
         return {"error": ["no samples (the process was idle or had exited)"]}
 
@@ -109,4 +111,5 @@ def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
         "busy_seconds_sampled": [f"{total / RATE:.1f}"],
         "by_own_samples": fmt(own.most_common(n)),
         "project_by_inclusive_samples": fmt(incl.most_common(n)),
+        "by_nearest_project_line": fmt(nearest.most_common(n)),
     }
