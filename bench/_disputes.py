@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.demo import org
+from shared.http import client_limits
 from workflows.disputes import client as wf
 from workflows.disputes.types import (
     AcceptInput,
@@ -180,7 +181,7 @@ def internal_client(base_url: str, token: str) -> httpx.AsyncClient:
         base_url=base_url,
         headers={INTERNAL_TOKEN_HEADER: token},
         timeout=60,
-        limits=httpx.Limits(max_connections=64),
+        limits=client_limits(max_connections=64),
     )
 
 

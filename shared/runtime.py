@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import migrate
 from shared.config import ServiceSettings
 from shared.db import make_engine, make_session_factory
+from shared.http import SERVER_KEEP_ALIVE_SECONDS
 from shared.logs import setup_logging
 from shared.messaging.broker import Broker, Consumer, Handler
 from shared.messaging.outbox import OutboxRelay
@@ -142,7 +143,13 @@ def create_service_app(
 
 def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:
     setup_logging(name, settings.log_level, json_output=settings.log_json)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None)
+    uvicorn.Server(server_config(app, settings.host, settings.port)).run()
+
+
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host=host, port=port, log_config=None, timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS
+    )
 
 
 def get_runtime(request: Request) -> ServiceRuntime:

@@ -27,6 +27,7 @@ from services.portal.web import (
 )
 from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import PortalSettings
+from shared.http import client_limits
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
 from shared.temporal import connect
 
@@ -40,6 +41,7 @@ def make_clients(settings: PortalSettings) -> ServiceClients:
             base_url=base_url,
             headers={INTERNAL_TOKEN_HEADER: settings.internal_token},
             timeout=httpx.Timeout(10.0, connect=3.0),
+            limits=client_limits(),
         )
 
     return ServiceClients(

@@ -9,6 +9,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from shared.config import AppointmentsSettings
+from shared.http import client_limits
 from shared.logs import setup_logging
 from shared.temporal import connect
 from workflows.home_visits.activities import HomeVisitActivities, HttpVisitStore, VisitStore
@@ -27,7 +28,9 @@ def build_worker(client: Client, task_queue: str, store: VisitStore) -> Worker:
 
 async def run(settings: AppointmentsSettings) -> None:
     client = await connect(settings.temporal_address, settings.temporal_namespace)
-    async with httpx.AsyncClient(base_url=settings.service_url, timeout=10.0) as http:
+    async with httpx.AsyncClient(
+        base_url=settings.service_url, timeout=10.0, limits=client_limits()
+    ) as http:
         worker = build_worker(
             client, settings.task_queue, HttpVisitStore(http, settings.internal_token)
         )
