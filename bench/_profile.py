@@ -91,11 +91,11 @@ def top(stacks_file: Path, n: int = 12) -> dict[str, list[str]]:
             continue
         k = int(count)
         frames = stack.split(";")
-        leaf = frames[-1]
+        leaf = _short(frames[-1])
         if any(w in leaf for w in _WAITING):
             continue
         total += k
-        own[_short(leaf) or "(native code)"] += k
+        own[leaf or "(native code)"] += k
         ours = [f for f in frames if any(p in f for p in _PROJECT)]
         for f in set(ours):
             incl[_short(f)] += k
