@@ -50,7 +50,8 @@ async def call(
     """Run an activity until it succeeds, as Temporal's unlimited retries would, but raise the
     case's FqTrouble flag (the activity's name) after STUCK_AFTER_ATTEMPTS failed attempts and
     lower it once the activity succeeds: the stuck board finds such cases by one visibility
-    query. Attempt counts and back-off carry on across the two legs (1, 2, 4, 8 ... 30 s)."""
+    query. The second leg starts at once and then waits 8, 16, 30, 30 ... s between attempts;
+    its attempts count from 1 again (the board adds the first leg's to what it shows)."""
     first = RetryPolicy(
         maximum_interval=MAX_BACKOFF,
         maximum_attempts=STUCK_AFTER_ATTEMPTS,
