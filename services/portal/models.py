@@ -25,6 +25,8 @@ class UserRow(Base):
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     phone: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # where notifications may also go by e-mail; set by the person on their profile page
+    email: Mapped[str | None] = mapped_column(String(254))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(32))
     display_name: Mapped[str] = mapped_column(String(128))

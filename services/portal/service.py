@@ -63,6 +63,7 @@ def user_event(row: UserRow) -> UserUpserted:
         role=row.role,
         display_name=row.display_name,
         phone=row.phone,
+        email=row.email,
         language=LANGUAGE_TAGS.get(row.language, "zh-CN"),
         village_code=row.village_code,
         station_code=row.station_code,
@@ -317,6 +318,25 @@ async def ensure_account(session: AsyncSession, spec: AccountSpec) -> bool:
     if changed:
         await publish_user(session, row)
     return changed
+
+
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+async def set_email(session: AsyncSession, *, user_id: str, email: str, ip: str | None) -> None:
+    """The person's e-mail for notifications (empty: none); other services learn it from
+    `user.upserted`. The address itself stays out of the audit log."""
+    email = email.strip()
+    if email and (len(email) > 254 or not EMAIL.fullmatch(email)):
+        raise FieldError("email", "not an e-mail address")
+    row = await session.get(UserRow, user_id)
+    if row is None:
+        raise FieldError("email", "no such account")
+    if row.email == (email or None):
+        return  # nothing changed: no event
+    row.email = email or None
+    await audit(session, action="email.changed", actor_id=user_id, ip=ip)
+    await publish_user(session, row)
 
 
 async def change_password(

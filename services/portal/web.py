@@ -70,6 +70,7 @@ class User:
     station_code: str | None = None
     police_room_code: str | None = None
     language: str = "zh_CN"
+    email: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> User:
@@ -82,6 +83,7 @@ class User:
             station_code=row.station_code,
             police_room_code=row.police_room_code,
             language=row.language,
+            email=row.email,
         )
 
 

@@ -77,6 +77,32 @@ async def test_each_account_change_arrives_exactly_once(
     assert len({e.event_id for e in events}) == 2
 
 
+async def test_an_email_set_on_the_profile_reaches_the_other_services(
+    portal: PortalHarness, received: Received
+) -> None:
+    resident = await portal.login("resident")
+    user_id = (await (await portal.api("resident")).get("/api/v1/me")).json()["user_id"]
+    r = await portal.post_form(resident, "/profile/email", {"email": "not-an-address"})
+    assert r.status_code == 422
+    assert 'data-field="email"' in r.text and "不是有效的电子邮箱地址" in r.text
+    assert 'value="not-an-address"' in r.text  # the form keeps what was typed
+
+    r = await portal.post_form(resident, "/profile/email", {"email": " li.mei@example.cn "})
+    assert r.status_code == 303 and r.headers["location"] == "/profile?email_saved=1"
+    page = await resident.get("/profile?email_saved=1")
+    assert "电子邮箱已保存" in page.text and 'value="li.mei@example.cn"' in page.text
+    await received.wait_for(user_id, 1)
+    assert [e.email for e in received.of(user_id)] == ["li.mei@example.cn"]
+
+    await portal.post_form(resident, "/profile/email", {"email": "li.mei@example.cn"})  # same
+    await portal.post_form(resident, "/profile/email", {"email": ""})  # removed
+    await received.wait_for(user_id, 2)
+    await asyncio.sleep(1.0)
+    assert [e.email for e in received.of(user_id)] == ["li.mei@example.cn", None]
+    r = await resident.post("/profile/email", data={"email": "x@y.cn"})  # no CSRF token
+    assert r.status_code == 403
+
+
 async def test_seed_is_idempotent_and_announces_every_person_once(portal: PortalHarness) -> None:
     specs = all_specs()
     assert len(specs) == 387 + 62 + 46 + 3  # officer, chief and leader demo accounts are org rows

@@ -167,8 +167,30 @@ async def register_submit(
 
 
 @pages.get("/profile")
-async def profile(request: Request, user: CurrentUser, changed: bool = False) -> Response:
-    return render(request, "accounts/profile.html", {"me": user, "errors": {}, "changed": changed})
+async def profile(
+    request: Request, user: CurrentUser, changed: bool = False, email_saved: bool = False
+) -> Response:
+    ctx = {"me": user, "errors": {}, "changed": changed, "email_saved": email_saved}
+    return render(request, "accounts/profile.html", ctx)
+
+
+@pages.post("/profile/email", dependencies=[Csrf])
+async def change_email(
+    request: Request,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    try:
+        async with transaction(rt.factory) as session:
+            await service.set_email(
+                session, user_id=user.user_id, email=email, ip=client_ip(request)
+            )
+    except FieldError as exc:
+        ctx = {"me": user, "errors": {exc.field: exc.reason}, "changed": False, "email": email}
+        return render(request, "accounts/profile.html", ctx, status_code=422)
+    rt.wake_relay()
+    return RedirectResponse("/profile?email_saved=1", status_code=303)
 
 
 @pages.post("/profile/password", dependencies=[Csrf])
