@@ -77,6 +77,10 @@ class PortalSettings(ServiceSettings):
     points_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
     login_rate_limit: int = 10
+    phone_reveals_per_hour: int = Field(
+        default=30,
+        description="full party phone numbers one officer may reveal per hour (each is audited)",
+    )
     session_max_age_seconds: int = 8 * 3600
 
 

@@ -114,6 +114,27 @@ async def recent_audit(
     return list((await session.execute(stmt)).scalars())
 
 
+async def audit_once_within(
+    session: AsyncSession,
+    *,
+    action: str,
+    actor_id: str,
+    subject: str,
+    detail: dict[str, Any],
+    limit: int,
+    window: timedelta,
+) -> bool:
+    """Audit the action unless the actor already did it `limit` times within `window`."""
+    since = now() - window
+    stmt = select(func.count()).where(
+        AuditEntry.actor_id == actor_id, AuditEntry.action == action, AuditEntry.at >= since
+    )
+    if int((await session.execute(stmt)).scalar_one()) >= limit:
+        return False
+    await audit(session, action=action, actor_id=actor_id, subject=subject, detail=detail)
+    return True
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: UserRow | None

@@ -5,6 +5,7 @@ the JSON API in `disputes_api.py`."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -24,6 +25,9 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from services.portal.service import audit_once_within
+from services.portal.web import portal_of
+from shared.db import transaction
 from workflows.disputes.client import ActionRefused
 
 pages = APIRouter()
@@ -202,7 +206,22 @@ async def reveal_phone(
         )
     if not 0 <= position < len(case.parties):
         raise HTTPException(status_code=404, detail="no such party")
-    await backend.record(request, user, "case.phone_revealed", case_id, {"party": position})
+    rt = request.app.state.runtime
+    async with transaction(rt.factory) as session:
+        allowed = await audit_once_within(
+            session,
+            action="case.phone_revealed",
+            actor_id=user.user_id,
+            subject=case_id,
+            detail={"party": position},
+            limit=portal_of(request).settings.phone_reveals_per_hour,
+            window=timedelta(hours=1),
+        )
+    if not allowed:
+        raise HTTPException(
+            status_code=429,
+            detail="too many numbers shown in the last hour; ask your station chief",
+        )
     ctx = await _case_context(clients, user, case)
     ctx["revealed"] = {position: case.parties[position].phone}
     return _render_case(request, ctx)

@@ -68,3 +68,16 @@ async def test_the_handling_officer_reveals_a_number_and_it_is_audited(stack: St
     assert r.status_code == 403 and "13912345678" not in r.text
     assert "您无权查看此页面" in r.text
     assert [subj for _, subj, _ in await reveals(stack)] == [case_id, case_id]
+
+
+async def test_reveals_are_capped_per_officer_and_hour(stack: Stack) -> None:
+    case_id = await new_case(stack)
+    officer = await stack.portal.login("officer")
+    stack.portal.settings.phone_reveals_per_hour = 3
+    for _ in range(3):
+        r = await stack.portal.post_form(officer, f"/cases/{case_id}/parties/0/phone", {})
+        assert r.status_code == 200 and 'href="tel:13912345678"' in r.text
+    r = await stack.portal.post_form(officer, f"/cases/{case_id}/parties/1/phone", {})
+    assert r.status_code == 429 and "13987654321" not in r.text
+    assert "一小时内查看号码次数过多，请联系所领导" in r.text
+    assert len(await reveals(stack)) == 3  # the refused one is not logged as a reveal
