@@ -57,6 +57,7 @@ from services.disputes.seed import seed_directory
 from services.disputes.service import LIVE_STAGES
 from shared import migrate
 from shared.db import make_engine, make_session_factory
+from shared.http import client_limits
 
 TOKEN = "bench-read-paths-token"
 
@@ -150,7 +151,7 @@ async def under_load(
     """`clients` callers at once for `seconds`: nine task lists to one stuck board."""
     lat: dict[str, list[float]] = {"tasks": [], "stuck": []}
     errors = 0
-    limits = httpx.Limits(max_connections=clients)
+    limits = client_limits(max_connections=clients)
     async with httpx.AsyncClient(
         base_url=base, headers={"X-Fengqiao-Internal": TOKEN}, timeout=60, limits=limits
     ) as c:

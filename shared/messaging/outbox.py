@@ -83,33 +83,32 @@ async def add_event(session: AsyncSession, table: Table, event: Event) -> bool:
     return await insert_ignore(session, table, values, ["message_id"])
 
 
+def _insert_ignore(
+    session: AsyncSession,
+    table: Table,
+    values: dict[str, object] | list[dict[str, object]],
+    keys: list[str],
+) -> sqlite.Insert | postgresql.Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING in the session's dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
+
+
 async def insert_ignore(
     session: AsyncSession, table: Table, values: dict[str, object], keys: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on either backend; True if a row was inserted."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    stmt: sqlite.Insert | postgresql.Insert
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    else:
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(stmt.returning(table.c[keys[0]]))
-    return result.first() is not None
+    stmt = _insert_ignore(session, table, values, keys).returning(table.c[keys[0]])
+    return (await session.execute(stmt)).first() is not None
 
 
 async def insert_ignore_many(
     session: AsyncSession, table: Table, rows: list[dict[str, object]], keys: list[str]
 ) -> None:
     """One multi-row INSERT ... ON CONFLICT DO NOTHING (rows already there are left alone)."""
-    if not rows:
-        return
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    stmt: sqlite.Insert | postgresql.Insert
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
-    else:
-        stmt = sqlite.insert(table).values(rows).on_conflict_do_nothing(index_elements=keys)
-    await session.execute(stmt)
+    if rows:
+        await session.execute(_insert_ignore(session, table, rows, keys))
 
 
 async def claim_message(
