@@ -34,8 +34,13 @@ FINISHED = (Stage.CLOSED, Stage.CANCELLED)
 
 @workflow.defn(name="DisputeWorkflow")
 class DisputeWorkflow:
-    def __init__(self) -> None:
-        self.s: CaseState | None = None
+    @workflow.init
+    def __init__(self, inp: StartInput) -> None:
+        # A continued run has its state before any handler runs: an update delivered in the
+        # run's first activation must not be refused as "still being registered".
+        self.s: CaseState | None = inp.state
+        if self.s is not None:
+            self.s.runs += 1
         self.lock = asyncio.Lock()
         self.changed = False
 
@@ -44,9 +49,6 @@ class DisputeWorkflow:
         async with self.lock:
             if inp.state is None:
                 await self._start(inp)
-            else:
-                self.s = inp.state
-                self.s.runs += 1
         s = self.state
         while s.stage not in FINISHED:
             if (
