@@ -17,6 +17,7 @@ from services.appointments import catalogue, consumer, home_visits, jobs
 from services.appointments.errors import DomainError
 from services.appointments.models import outbox
 from services.appointments.routes import router
+from services.appointments.routes_withdrawal import router as withdrawal_router
 from shared.config import AppointmentsSettings
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
 from shared.temporal import connect
@@ -84,5 +85,7 @@ def create_app(
 
     app.router.lifespan_context = lifespan
     app.add_exception_handler(DomainError, _domain_error)
-    app.include_router(router, dependencies=[Depends(internal_guard(settings.internal_token))])
+    guard = [Depends(internal_guard(settings.internal_token))]
+    app.include_router(router, dependencies=guard)
+    app.include_router(withdrawal_router, dependencies=guard)
     return app

@@ -30,6 +30,7 @@ def _event(
         status=a.status,
         due_at=utc(a.due_at).isoformat(),
         note=a.note,
+        officer_id=a.assignee_id,
     )
 
 
@@ -110,6 +111,25 @@ async def decide(
             raise Conflict(f"the application is already {a.status}")
         a.status, a.note, a.decided_at = decision, note.strip(), now
         audit(s, "application", a.id, decision, actor_id, note=a.note)
+        await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
+    return a
+
+
+async def withdraw(
+    desk: Desk, app_id: str, *, resident_id: str, reason: str = "", now: datetime | None = None
+) -> Application:
+    """The resident takes back an application no officer has decided yet."""
+    now = now or now_utc()
+    async with desk.factory() as s, s.begin():
+        a = await s.get(Application, app_id, with_for_update=True)
+        if a is None:
+            raise NotFound(f"no application {app_id}")
+        if a.resident_id != resident_id:
+            raise Forbidden("this application belongs to someone else")
+        if a.status != "submitted":
+            raise Conflict(f"the application is already {a.status} and cannot be withdrawn")
+        a.status = "withdrawn"
+        audit(s, "application", a.id, "withdrawn", resident_id, note=reason.strip())
         await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
     return a
 

@@ -31,6 +31,7 @@ from workflows.home_visits.types import (
     VisitChange,
     VisitInput,
     VisitState,
+    WithdrawInput,
 )
 
 log = logging.getLogger("fengqiao.appointments.home_visits")
@@ -142,7 +143,9 @@ async def start_pending(desk: Desk, client: Client | None) -> int:
     async with desk.factory() as s:
         rows = (
             await s.scalars(
-                select(HomeVisit).where(HomeVisit.workflow_started.is_(False)).limit(100)
+                select(HomeVisit)
+                .where(HomeVisit.workflow_started.is_(False), HomeVisit.status == "requested")
+                .limit(100)
             )
         ).all()
     return sum([await start_workflow(desk, client, v) for v in rows])
@@ -223,3 +226,40 @@ async def act(
     except wf.VisitRefused as exc:
         raise Conflict(str(exc)) from None
     raise Invalid("action must be schedule, reschedule, done or cancel", "action")
+
+
+async def withdraw(
+    desk: Desk,
+    client: Client | None,
+    visit_id: str,
+    *,
+    resident_id: str,
+    reason: str = "",
+    now: datetime | None = None,
+) -> HomeVisit:
+    """The resident takes back an open request: the workflow cancels it (the officer's task goes,
+    both are told), or, when the workflow was never started, the row is cancelled here."""
+    v = await get_visit(desk, visit_id, resident_id=resident_id)
+    if v.status not in OPEN:
+        raise Conflict(f"the visit is already {v.status} and cannot be withdrawn")
+    if not v.workflow_started:
+        async with desk.factory() as s, s.begin():
+            row = await s.get(HomeVisit, visit_id, with_for_update=True)
+            if row is not None and not row.workflow_started and row.status == "requested":
+                row.status, row.seq = "cancelled", row.seq + 1
+                text = f"withdrawn by the resident: {reason.strip()}"
+                audit(s, "home_visit", row.id, "cancelled", resident_id, reason=text)
+                event = _event(c.appointments.HomeVisitCancelled, row, reason=text).model_copy(
+                    update={"event_id": deterministic_event_id("home_visit", row.id, row.seq)}
+                )
+                await add_event(s, outbox, event)
+                return row
+    if client is None:
+        raise Conflict("the workflow engine is not reachable; try again shortly")
+    try:
+        await wf.withdraw_visit(
+            client, visit_id, WithdrawInput(resident_id=resident_id, reason=reason)
+        )
+    except wf.VisitRefused as exc:
+        raise Conflict(str(exc)) from None
+    return await get_visit(desk, visit_id)

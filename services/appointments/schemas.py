@@ -247,3 +247,10 @@ class JobsRead(BaseModel):
     holds_released: int
     reminders_sent: int
     no_shows: int
+
+
+class Withdrawal(BaseModel):
+    """A resident takes back their own open application or door-to-door request."""
+
+    resident_id: Id
+    reason: str = Field(default="", max_length=500)

@@ -91,12 +91,14 @@ STATUS_LABELS = {
         "approved": "已办结",
         "rejected": "未通过",
         "returned": "需补充材料",
+        "withdrawn": "已撤回",
     },
     "en": {
         "submitted": "received",
         "approved": "approved",
         "rejected": "rejected",
         "returned": "returned for more documents",
+        "withdrawn": "withdrawn",
     },
 }
 COLOUR_LABELS = {

@@ -8,7 +8,7 @@ through `httpx.ASGITransport`.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -86,7 +86,7 @@ class PortalHarness:
         raise AssertionError("no page with a CSRF token")
 
     async def post_form(
-        self, client: httpx.AsyncClient, path: str, data: dict[str, str]
+        self, client: httpx.AsyncClient, path: str, data: Mapping[str, str | list[str]]
     ) -> httpx.Response:
         return await client.post(path, data={**data, "csrf_token": await self.csrf(client)})
 

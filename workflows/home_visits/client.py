@@ -19,6 +19,7 @@ from workflows.home_visits.types import (
     ScheduleInput,
     VisitInput,
     VisitState,
+    WithdrawInput,
 )
 from workflows.home_visits.workflow import HomeVisitWorkflow
 
@@ -76,6 +77,10 @@ async def visit_done(client: Client, visit_id: str, inp: DoneInput) -> VisitStat
 
 async def cancel_visit(client: Client, visit_id: str, inp: CancelInput) -> VisitState:
     return await _update(client, visit_id, "cancel", inp)
+
+
+async def withdraw_visit(client: Client, visit_id: str, inp: WithdrawInput) -> VisitState:
+    return await _update(client, visit_id, "withdraw", inp)
 
 
 async def visit_state(client: Client, visit_id: str) -> VisitState:

@@ -52,6 +52,14 @@ class CancelInput:
 
 
 @dataclass
+class WithdrawInput:
+    """The resident takes back their own request (before the officer is on the way)."""
+
+    resident_id: str
+    reason: str = ""
+
+
+@dataclass
 class VisitChange:
     """What the service records for one transition (seq orders them, dedupes retries)."""
 

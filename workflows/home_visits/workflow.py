@@ -11,6 +11,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import SA_ASSIGNEE, SA_STAGE, SA_STAGE_DEADLINE, SA_STATION
@@ -23,11 +24,14 @@ with workflow.unsafe.imports_passed_through():
         VisitChange,
         VisitInput,
         VisitState,
+        WithdrawInput,
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 FINAL = ("done", "cancelled")
+# from this long before the visit time the officer is on the way: the resident calls instead
+WITHDRAW_CUTOFF = timedelta(hours=1)
 
 
 @workflow.defn
@@ -199,3 +203,37 @@ class HomeVisitWorkflow:
             raise ValueError(f"the visit is {self._stage} and cannot be cancelled")
         if not inp.reason.strip():
             raise ValueError("say why the visit is cancelled")
+
+    @workflow.update
+    async def withdraw(self, inp: WithdrawInput) -> VisitState:
+        # a request still being assigned is withdrawn as soon as it has its officer
+        await workflow.wait_condition(lambda: self._stage != "requested")
+        refusal = self._withdrawal_refused(inp)
+        if refusal is not None:
+            raise ApplicationError(refusal, type="VisitRefused", non_retryable=True)
+        self._stage = "cancelled"
+        self._version += 1
+        reason = inp.reason.strip()
+        await self._record("cancelled", inp.resident_id, f"withdrawn by the resident: {reason}")
+        return self.state()
+
+    @withdraw.validator
+    def _validate_withdraw(self, inp: WithdrawInput) -> None:
+        refusal = self._withdrawal_refused(inp)
+        if refusal is not None:
+            raise ValueError(refusal)
+
+    def _withdrawal_refused(self, inp: WithdrawInput) -> str | None:
+        if self._inp is None:
+            return "the visit is still being registered; try again in a moment"
+        if inp.resident_id != self._inp.resident_id:
+            return "only the resident who asked for the visit can withdraw it"
+        if self._stage in FINAL:
+            return f"the visit is already {self._stage}"
+        if (
+            self._stage == "scheduled"
+            and self._scheduled_at is not None
+            and workflow.now() >= self._scheduled_at - WITHDRAW_CUTOFF
+        ):
+            return "the visit is under way (the officer is on the way); call the police room"
+        return None

@@ -46,6 +46,7 @@ STATUS_LABELS = {
     "assigned": "Assigned",
     "scheduled": "Scheduled",
     "done": "Done",
+    "withdrawn": "Withdrawn",
 }
 REASON_LABELS = {"elderly": "Elderly", "sick": "Sick", "disabled": "Disabled"}
 

@@ -65,6 +65,7 @@ class ApplicationEvent(Event):
     status: str
     due_at: str | None = None
     note: str = ""
+    officer_id: str | None = None  # the officer the application is with
 
 
 @register
