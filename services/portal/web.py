@@ -43,7 +43,14 @@ STATIC = HERE / "static"
 SESSION_COOKIE = "fq_session"
 LANG_COOKIE = "fq_lang"
 ANONYMOUS = "anonymous"
-_UNAUTHENTICATED_PREFIXES = ("/static/", "/healthz", "/metrics", "/docs", "/openapi.json")
+_UNAUTHENTICATED_PREFIXES = (
+    "/static/",
+    "/sw.js",
+    "/healthz",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+)
 UNREAD_PATH = "/internal/v1/users/{user_id}/unread"
 # The nav badge is a nicety: a slow or absent notifications service must not slow a page.
 UNREAD_TIMEOUT_SECONDS = 0.3
