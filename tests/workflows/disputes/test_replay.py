@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from shared.temporal import data_converter
 from tests.workflows.disputes.conftest import HISTORIES
 from workflows.disputes.workflow import DisputeWorkflow
 
@@ -23,6 +23,6 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("name", sorted(HISTORY_JSON))
 async def test_history_replays(name: str) -> None:
     history = WorkflowHistory.from_json(name, HISTORY_JSON[name])
-    replayer = Replayer(workflows=[DisputeWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[DisputeWorkflow], data_converter=data_converter())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
