@@ -86,6 +86,7 @@ class ServiceRuntime:
                 self.consumer_spec.patterns,
                 self.consumer_spec.handler,
                 prefetch=self.settings.queue_prefetch,
+                bus_users=self.settings.bus_users,
             )
             await self.consumer.start()
         if self.relay is not None:

@@ -8,7 +8,8 @@ Topology (declared idempotently by whoever connects first), for the exchange nam
   default exchange); `X.svc.dead` (the dead-letter queue, fed by the direct exchange `X.dlx`
   under routing key `svc`).
 A handler that raises is retried with growing delays, then dead-lettered; a message that
-cannot be parsed is dead-lettered at once. The consumer keeps going in both cases.
+cannot be parsed, or whose sender does not own its event (identity.py), is dead-lettered at
+once. The consumer keeps going in all cases.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,14 @@ from aio_pika.abc import (
 from pamqp.commands import Basic
 
 from shared.messaging.events import Event, UnknownEvent, parse_event
+from shared.messaging.identity import (
+    REASON_HEADER,
+    REJECTED,
+    SENDER_HEADER,
+    Refusal,
+    SenderCheck,
+    broker_user,
+)
 from shared.messaging.topology import SUBSCRIPTIONS
 
 log = logging.getLogger("fengqiao.broker")
@@ -71,6 +80,7 @@ class Broker:
         self, url: str, exchange: str = "fengqiao.events", *, declare_topology: bool = True
     ) -> None:
         self.url = url
+        self.user = broker_user(url)
         self.declare_topology = declare_topology
         self.exchange_name = exchange
         self._connection: AbstractRobustConnection | None = None
@@ -120,6 +130,7 @@ class Broker:
             content_type="application/json",
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             headers={"x-version": message.version},
+            user_id=self.user,  # RabbitMQ refuses it unless it is this connection's user
         )
         # not mandatory: an event nobody subscribes to is confirmed and dropped, by design
         confirmation = await self._exchange.publish(
@@ -197,8 +208,10 @@ class Consumer:
         *,
         prefetch: int = 128,
         retry_delays_ms: Sequence[int] = RETRY_DELAYS_MS,
+        bus_users: Mapping[str, str] | None = None,
     ) -> None:
         self.broker = broker
+        self.senders = SenderCheck(broker.user, dict(bus_users or {}))
         self.service = service
         self.patterns = list(patterns)
         self.handler = handler
@@ -207,6 +220,7 @@ class Consumer:
         self._channel: aio_pika.abc.AbstractChannel | None = None
         self.handled = 0
         self.dead_lettered = 0
+        self.rejected = 0
 
     async def start(self) -> None:
         channel = await self.broker.connection.channel()
@@ -224,6 +238,10 @@ class Consumer:
         headers: dict[str, Any] = dict(message.headers or {})
         retries = int(str(headers.get("x-retries", 0)))
         routing_key = message.type or message.routing_key or ""
+        refusal = self.senders.refusal(routing_key, message.user_id, headers)
+        if refusal is not None:
+            await self._refuse(message, headers, refusal)
+            return
         try:
             version = int(str(headers.get("x-version", 1)))
             event = parse_event(routing_key, version, message.body)
@@ -254,6 +272,34 @@ class Consumer:
         self.handled += 1
         await message.ack()
 
+    async def _refuse(
+        self, message: AbstractIncomingMessage, headers: dict[str, Any], refusal: Refusal
+    ) -> None:
+        """Dead-letter a message from the wrong sender, saying why (in a header and the log)."""
+        log.error("refused %s: %s", message.message_id, refusal.detail)
+        REJECTED.labels(self.service, refusal.reason).inc()
+        self.rejected += 1
+        self.dead_lettered += 1
+        if self._channel is None:
+            await message.reject(requeue=False)
+            return
+        headers[REASON_HEADER] = refusal.detail
+        headers[SENDER_HEADER] = message.user_id or ""
+        dlx = await self._channel.get_exchange(dlx_name(self.broker.exchange_name), ensure=False)
+        await dlx.publish(
+            aio_pika.Message(
+                body=message.body,
+                message_id=message.message_id,
+                type=message.type,
+                content_type=message.content_type,
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                headers=headers,
+                user_id=self.broker.user,
+            ),
+            routing_key=self.service,
+        )
+        await message.ack()
+
     async def _retry_or_dead_letter(
         self, message: AbstractIncomingMessage, headers: dict[str, Any], retries: int
     ) -> None:
@@ -262,6 +308,7 @@ class Consumer:
             await message.reject(requeue=False)
             return
         headers["x-retries"] = retries + 1
+        headers.setdefault(SENDER_HEADER, message.user_id or "")
         delayed = aio_pika.Message(
             body=message.body,
             message_id=message.message_id,
@@ -270,6 +317,7 @@ class Consumer:
             delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
             headers=headers,
             expiration=self.retry_delays_ms[retries] / 1000,
+            user_id=self.broker.user,
         )
         await self._channel.default_exchange.publish(
             delayed,

@@ -18,3 +18,18 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "user.upserted",
     ),
 }
+
+# Who may publish what: the first part of a routing key names the service that owns the
+# event, and a consumer accepts it only from that service's broker user (identity.py).
+OWNERS: dict[str, str] = {
+    "dispute": "disputes",
+    "appointment": "appointments",
+    "application": "appointments",
+    "home_visit": "appointments",
+    "points": "points",
+    "user": "portal",
+}
+
+
+def owner_of(routing_key: str) -> str | None:
+    return OWNERS.get(routing_key.split(".", 1)[0])

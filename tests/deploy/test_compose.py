@@ -15,7 +15,14 @@ from tests.conftest import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
-INFRA = {"postgresql", "rabbitmq", "temporal", "temporal-setup", "temporal-ui"}
+INFRA = {
+    "postgresql",
+    "rabbitmq",
+    "rabbitmq-definitions",
+    "temporal",
+    "temporal-setup",
+    "temporal-ui",
+}
 
 
 def env_names(cls: type[BaseSettings]) -> set[str]:

@@ -1,0 +1,3 @@
+from deploy.rabbitmq import main
+
+main()
