@@ -6,6 +6,7 @@ refuses a publisher that claims another user's id."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit
 import aio_pika
 import httpx
 import pytest
-from aiormq.exceptions import ChannelPreconditionFailed
+from aiormq.exceptions import ChannelAccessRefused, ChannelPreconditionFailed
 from prometheus_client import REGISTRY
 
 from services.points.api import create_app
@@ -36,8 +37,11 @@ API = "/internal/v1"
 RABBITMQCTL = "/usr/sbin/rabbitmqctl"
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run([RABBITMQCTL, *args], check=True, capture_output=True, timeout=60)
+def rabbitmqctl(*args: str, stdin: str | None = None) -> None:
+    done = subprocess.run(
+        [RABBITMQCTL, *args], input=stdin, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, f"rabbitmqctl {args[0]}: {done.stderr or done.stdout}"
 
 
 @dataclass
@@ -213,3 +217,39 @@ def test_a_retried_message_keeps_its_original_sender_only_under_the_consumers_ow
 def test_every_event_contract_has_an_owning_service() -> None:
     orphans = sorted({rk for rk, _ in registered() if owner_of(rk) is None})
     assert orphans == []
+
+
+async def test_broker_definitions_of_compose_let_each_service_log_in(
+    exchange: str,
+) -> None:
+    """deploy/rabbitmq's definitions (what compose's broker loads), imported into the real
+    broker under test names: the password hashes work and the permissions hold."""
+    from deploy.rabbitmq import definitions
+
+    passwords = {s: secrets.token_hex(8) for s in ("portal", "disputes", "appointments")}
+    passwords |= {"points": "p", "notifications": "n"}
+    defs = definitions(passwords, exchange)
+    defs["users"] = [u | {"name": f"{exchange}-{u['name']}"} for u in defs["users"][:1]]
+    defs["permissions"] = [p | {"user": f"{exchange}-{p['user']}"} for p in defs["permissions"][:1]]
+    defs["vhosts"] = []
+    name = f"{exchange}-fq-portal"
+    rabbitmqctl("import_definitions", "--format", "json", stdin=json.dumps(defs))
+    try:
+        amqp = urlsplit(AMQP_URL)
+        url = f"amqp://{name}:{passwords['portal']}@{amqp.hostname}:{amqp.port}/"
+        broker = Broker(url, exchange)
+        for _ in range(50):  # the import is asynchronous
+            try:
+                await broker.connect()  # declares the exchange and every queue: allowed
+                break
+            except aio_pika.exceptions.ProbableAuthenticationError:
+                await asyncio.sleep(0.1)
+        assert broker.is_connected
+        await broker.close()
+        connection = await aio_pika.connect(url)
+        async with connection:
+            channel = await connection.channel()
+            with pytest.raises(ChannelAccessRefused):
+                await channel.declare_exchange("fengqiao-other.events", durable=True)
+    finally:
+        rabbitmqctl("delete_user", name)
