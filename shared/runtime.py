@@ -27,7 +27,7 @@ from shared.http import SERVER_KEEP_ALIVE_SECONDS
 from shared.logs import setup_logging
 from shared.messaging.broker import Broker, Consumer, Handler
 from shared.messaging.outbox import OutboxRelay
-from shared.web import instrument
+from shared.web import HealthCheck, instrument
 
 log = logging.getLogger("fengqiao.runtime")
 
@@ -138,7 +138,8 @@ def create_service_app(
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = rt
-    instrument(app, name, {"database": rt.db_ok, "broker": rt.broker_ok})
+    checks: dict[str, HealthCheck] = {"database": rt.db_ok, "broker": rt.broker_ok}
+    instrument(app, name, checks, internal_token=settings.internal_token)
     return app
 
 

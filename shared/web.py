@@ -1,4 +1,6 @@
-"""What every HTTP service has: /healthz, /metrics (Prometheus), the internal-token guard."""
+"""What every HTTP service has: /healthz, /metrics (Prometheus, for holders of the internal
+token: `X-Fengqiao-Internal` or `Authorization: Bearer`), the internal-token guard, and the
+request guard (security headers, body limit, JSON depth, integer bounds: shared/guard.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from fastapi import FastAPI, Header, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from shared.auth import INTERNAL_TOKEN_HEADER, token_ok
+from shared.guard import RequestGuard
 
 REQUESTS = Counter(
     "fengqiao_http_requests_total", "HTTP requests", ["service", "method", "route", "status"]
@@ -21,7 +24,11 @@ LATENCY = Histogram(
 HealthCheck = Callable[[], Awaitable[bool]]
 
 
-def instrument(app: FastAPI, service: str, checks: dict[str, HealthCheck]) -> None:
+def instrument(
+    app: FastAPI, service: str, checks: dict[str, HealthCheck], *, internal_token: str
+) -> None:
+    app.add_middleware(RequestGuard)
+
     @app.middleware("http")
     async def _metrics(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -47,8 +54,23 @@ def instrument(app: FastAPI, service: str, checks: dict[str, HealthCheck]) -> No
         return Response(body, status_code=200 if ok else 503, media_type="application/json")
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(request, internal_token):
+            return Response(
+                '{"detail": "internal token missing or wrong"}',
+                status_code=401,
+                media_type="application/json",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_allowed(request: Request, internal_token: str) -> bool:
+    scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+    presented = request.headers.get(INTERNAL_TOKEN_HEADER)
+    if scheme.lower() == "bearer" and bearer:
+        presented = bearer.strip()
+    return token_ok(presented, internal_token)
 
 
 def internal_guard(expected_token: str) -> Callable[[str | None], Awaitable[None]]:

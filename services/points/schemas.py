@@ -43,7 +43,9 @@ class HistoryRead(BaseModel):
 
 
 class AdjustCreate(_In):
-    amount: int = Field(description="positive credits, negative debits; never zero")
+    amount: int = Field(
+        ge=-100_000, le=100_000, description="positive credits, negative debits; never zero"
+    )
     reason: str = Field(min_length=2, max_length=500)
     actor_id: str = UserId
     idempotency_key: str = Key

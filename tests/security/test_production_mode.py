@@ -54,7 +54,7 @@ def test_production_portal_with_its_own_secrets_starts() -> None:
 def test_production_refuses_the_sink_as_a_channel_and_as_a_process() -> None:
     with pytest.raises(ValidationError, match="FQ_NOTIFICATIONS_SMS_URL points at the demo sink"):
         NotificationsSettings(**SAFE)
-    real = {
+    real: dict[str, Any] = {
         "sms_url": "json://sms-gateway.internal/sms?:to={to}",
         "bot_url": "wecombot://key",
         "smtp_url": "mailtos://mail.internal?to={to}",

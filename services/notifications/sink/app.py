@@ -97,6 +97,9 @@ class SmtpHandler:
         return "250 Message accepted"
 
 
+# its one page carries its own small stylesheet and no script at all
+SINK_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 TEMPLATES = Environment(
     loader=FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
     autoescape=select_autoescape(default=True),
@@ -145,9 +148,9 @@ def create_sink_app(settings: SinkSettings, *, smtp: bool = True) -> FastAPI:
         html = TEMPLATES.get_template("sink.html").render(
             messages=store.list(kind), kind=kind or "", smtp_port=settings.smtp_port
         )
-        return HTMLResponse(html)
+        return HTMLResponse(html, headers={"Content-Security-Policy": SINK_CSP})
 
-    instrument(app, "sink", {})
+    instrument(app, "sink", {}, internal_token=settings.internal_token)
     return app
 
 

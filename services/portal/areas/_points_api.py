@@ -72,7 +72,7 @@ class RedemptionIn(_In):
 
 class AdjustIn(_In):
     account_id: str = Field(min_length=1, max_length=64)
-    amount: int
+    amount: int = Field(ge=-100_000, le=100_000)
     reason: str = Field(min_length=2, max_length=500)
     idempotency_key: str = Key
 
