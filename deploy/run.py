@@ -8,7 +8,9 @@ everything this started.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -23,6 +25,7 @@ from urllib.parse import urlparse
 from honcho.manager import Manager
 from honcho.printer import Printer
 
+from deploy import rabbitmq
 from shared.config import (
     REPO_ROOT,
     AppointmentsSettings,
@@ -133,6 +136,43 @@ def child_env(stack: StackSettings) -> dict[str, str]:
     return env
 
 
+def rabbitmqctl_path() -> str:
+    return shutil.which("rabbitmqctl") or "/usr/sbin/rabbitmqctl"
+
+
+def broker_identities(stack: StackSettings) -> dict[str, str] | None:
+    """Each service's own broker user on the local broker (deploy/rabbitmq), when this run
+    administers it: returns the AMQP URL per process, or None (every process then shares
+    AMQP_URL's user, and the bus can only check that a message carries that user)."""
+    amqp = urlparse(stack.amqp_url)
+    ctl = rabbitmqctl_path()
+    local = amqp.hostname in ("127.0.0.1", "localhost")
+    if not stack.own_broker_users or not local or not Path(ctl).exists() or os.geteuid() != 0:
+        return None
+    store = stack.var_dir / "broker-passwords.json"
+    passwords: dict[str, str] = json.loads(store.read_text()) if store.exists() else {}
+    if set(passwords) != set(rabbitmq.BUS_SERVICES):
+        passwords = {s: secrets.token_urlsafe(18) for s in rabbitmq.BUS_SERVICES}
+        store.write_text(json.dumps(passwords))
+        store.chmod(0o600)
+    try:
+        rabbitmq.ensure_users_with_rabbitmqctl(passwords, stack.exchange, rabbitmqctl=ctl)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        say(f"could not create the services' broker users ({exc}); all share {amqp.username}")
+        return None
+    say(
+        "RabbitMQ: each service logs in as its own user ("
+        + ", ".join(rabbitmq.bus_users(stack.exchange).values())
+        + ")"
+    )
+    host = f"{amqp.hostname}:{amqp.port or 5672}"
+    return {
+        process: f"amqp://{rabbitmq.user_of(service, stack.exchange)}:"
+        f"{passwords[service]}@{host}{amqp.path or '/'}"
+        for process, service in rabbitmq.PROCESS_SERVICE.items()
+    }
+
+
 def prepare_databases(env: dict[str, str], seed: bool) -> None:
     """Migrations, then demo data, per service (each seeder shows its own progress bar)."""
     for service in ("portal", "disputes", "appointments", "points", "notifications"):
@@ -203,9 +243,13 @@ def main() -> None:
     os.environ.update({k: env[k] for k in ("FQ_VAR_DIR", "TEMPORAL_ADDRESS")})
     prepare_databases(env, stack.seed_demo)
     procs = processes(stack)
+    identities = broker_identities(stack)
+    if identities is not None:
+        env["FQ_BUS_USERS"] = json.dumps(rabbitmq.bus_users(stack.exchange))
     manager = Manager(Printer(sys.stdout))
     for name, cmd in procs.items():
-        manager.add_process(name, cmd, env=env, cwd=str(REPO_ROOT))
+        own = {"AMQP_URL": identities[name]} if identities and name in identities else {}
+        manager.add_process(name, cmd, env={**env, **own}, cwd=str(REPO_ROOT))
     stop = threading.Event()
     announcer = threading.Thread(
         target=wait_and_announce, args=(stack, list(procs), stop), daemon=True
@@ -216,6 +260,8 @@ def main() -> None:
         manager.loop()
     finally:
         stop.set()
+        if identities is not None:
+            rabbitmq.delete_users_with_rabbitmqctl(stack.exchange, rabbitmqctl=rabbitmqctl_path())
         if started_rabbitmq and shutil.which("rabbitmqctl"):
             say("stopping the RabbitMQ server this run started")
             subprocess.run(["rabbitmqctl", "shutdown"], check=False, capture_output=True)

@@ -283,6 +283,11 @@ class StackSettings(CommonSettings):
     temporal_metrics_port: int = 7244
     seed_demo: bool = True
     start_rabbitmq: bool = True
+    own_broker_users: bool = Field(
+        default=True,
+        description="when the broker is local and rabbitmqctl works: each process logs in as"
+        " its service's own broker user (created at start, deleted at exit)",
+    )
 
 
 ALL_SETTINGS: dict[str, type[ServiceSettings]] = {

@@ -1,4 +1,4 @@
-"""The bus knows who speaks: over the real broker, with broker users made for the test by
+"""The bus knows who speaks: over the real broker, with broker users made for the module by
 rabbitmqctl (deleted afterwards), a `dispute.closed` forged by a user that does not own
 disputes events credits nobody and lands in the dead-letter queue saying why; RabbitMQ itself
 refuses a publisher that claims another user's id."""
@@ -6,9 +6,8 @@ refuses a publisher that claims another user's id."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
-import subprocess
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from aiormq.exceptions import ChannelAccessRefused, ChannelPreconditionFailed
 from prometheus_client import REGISTRY
 
+from deploy.rabbitmq import delete_users, import_users
 from services.points.api import create_app
 from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import PointsSettings
@@ -28,7 +28,7 @@ from shared.messaging.broker import Broker, queue_name
 from shared.messaging.contracts.disputes import DisputeClosed
 from shared.messaging.events import registered
 from shared.messaging.identity import REASON_HEADER, SENDER_HEADER, SenderCheck
-from shared.messaging.topology import owner_of
+from shared.messaging.topology import SUBSCRIPTIONS, owner_of
 from shared.runtime import ServiceRuntime
 from tests.conftest import AMQP_URL
 from tests.points.conftest import RULES, wait_for
@@ -37,35 +37,47 @@ API = "/internal/v1"
 RABBITMQCTL = "/usr/sbin/rabbitmqctl"
 
 
-def rabbitmqctl(*args: str, stdin: str | None = None) -> None:
-    done = subprocess.run(
-        [RABBITMQCTL, *args], input=stdin, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, f"rabbitmqctl {args[0]}: {done.stderr or done.stdout}"
-
-
 @dataclass
 class BrokerUser:
     name: str
     url: str
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def exchange() -> Iterator[str]:
+    """One exchange for the module (its broker users are made once: rabbitmqctl is slow)."""
+    name = f"fq-test-{uuid.uuid4().hex[:10]}"
+    yield name
+
+    async def cleanup() -> None:
+        connection = await aio_pika.connect(AMQP_URL)
+        async with connection:
+            channel = await connection.channel()
+            for svc in SUBSCRIPTIONS:
+                for suffix in ("", ".retry", ".dead"):
+                    await channel.queue_delete(f"{queue_name(name, svc)}{suffix}")
+            await channel.exchange_delete(name)
+            await channel.exchange_delete(f"{name}.dlx")
+
+    asyncio.run(cleanup())
+
+
+@pytest.fixture(scope="module")
 def broker_users(exchange: str) -> Iterator[dict[str, BrokerUser]]:
-    """Two broker users allowed on the test's exchange only: the disputes service and another."""
+    """Two broker users, allowed on the module's exchange only (deploy/rabbitmq's permissions,
+    created from the same definitions compose's broker loads): disputes and an intruder."""
     amqp = urlsplit(AMQP_URL)
-    made: dict[str, BrokerUser] = {}
+    passwords = {f"{exchange}-{role}": secrets.token_hex(12) for role in ("disputes", "intruder")}
+    import_users(passwords, exchange, rabbitmqctl=RABBITMQCTL)
     try:
-        for role in ("disputes", "intruder"):
-            name, password = f"{exchange}-{role}", secrets.token_hex(12)
-            rabbitmqctl("add_user", name, password)
-            made[role] = BrokerUser(name, f"amqp://{name}:{password}@{amqp.hostname}:{amqp.port}/")
-            resources = f"^{exchange}.*"
-            rabbitmqctl("set_permissions", "-p", "/", name, resources, resources, resources)
-        yield made
+        yield {
+            name.rsplit("-", 1)[1]: BrokerUser(
+                name, f"amqp://{name}:{password}@{amqp.hostname}:{amqp.port}/"
+            )
+            for name, password in passwords.items()
+        }
     finally:
-        for user in made.values():
-            rabbitmqctl("delete_user", user.name)
+        delete_users(list(passwords), rabbitmqctl=RABBITMQCTL)
 
 
 @dataclass
@@ -112,9 +124,19 @@ def closure(helper: str) -> DisputeClosed:
     )
 
 
+async def connected(url: str, exchange: str) -> Broker:
+    broker = Broker(url, exchange)
+    for _ in range(50):  # the users' import completes asynchronously
+        try:
+            await broker.connect()
+            return broker
+        except aio_pika.exceptions.ProbableAuthenticationError:
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"cannot log in to the broker as {urlsplit(url).username}")
+
+
 async def publish_as(user: BrokerUser, exchange: str, event: DisputeClosed) -> None:
-    broker = Broker(user.url, exchange)
-    await broker.connect()
+    broker = await connected(user.url, exchange)
     try:
         await broker.publish_event(event)
     finally:
@@ -179,8 +201,12 @@ async def test_forged_dispute_closed_credits_nobody_and_is_dead_lettered_with_th
 async def test_the_broker_refuses_a_user_id_that_is_not_the_connections(
     exchange: str, broker_users: dict[str, BrokerUser]
 ) -> None:
+    await (await connected(broker_users["intruder"].url, exchange)).close()
     connection = await aio_pika.connect(broker_users["intruder"].url)
     async with connection:
+        other = await connection.channel()
+        with pytest.raises(ChannelAccessRefused):  # its permissions cover this exchange only
+            await other.declare_exchange(f"{exchange}-other", durable=True)
         channel = await connection.channel(publisher_confirms=True)
         ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         forged = aio_pika.Message(
@@ -217,39 +243,3 @@ def test_a_retried_message_keeps_its_original_sender_only_under_the_consumers_ow
 def test_every_event_contract_has_an_owning_service() -> None:
     orphans = sorted({rk for rk, _ in registered() if owner_of(rk) is None})
     assert orphans == []
-
-
-async def test_broker_definitions_of_compose_let_each_service_log_in(
-    exchange: str,
-) -> None:
-    """deploy/rabbitmq's definitions (what compose's broker loads), imported into the real
-    broker under test names: the password hashes work and the permissions hold."""
-    from deploy.rabbitmq import definitions
-
-    passwords = {s: secrets.token_hex(8) for s in ("portal", "disputes", "appointments")}
-    passwords |= {"points": "p", "notifications": "n"}
-    defs = definitions(passwords, exchange)
-    defs["users"] = [u | {"name": f"{exchange}-{u['name']}"} for u in defs["users"][:1]]
-    defs["permissions"] = [p | {"user": f"{exchange}-{p['user']}"} for p in defs["permissions"][:1]]
-    defs["vhosts"] = []
-    name = f"{exchange}-fq-portal"
-    rabbitmqctl("import_definitions", "--format", "json", stdin=json.dumps(defs))
-    try:
-        amqp = urlsplit(AMQP_URL)
-        url = f"amqp://{name}:{passwords['portal']}@{amqp.hostname}:{amqp.port}/"
-        broker = Broker(url, exchange)
-        for _ in range(50):  # the import is asynchronous
-            try:
-                await broker.connect()  # declares the exchange and every queue: allowed
-                break
-            except aio_pika.exceptions.ProbableAuthenticationError:
-                await asyncio.sleep(0.1)
-        assert broker.is_connected
-        await broker.close()
-        connection = await aio_pika.connect(url)
-        async with connection:
-            channel = await connection.channel()
-            with pytest.raises(ChannelAccessRefused):
-                await channel.declare_exchange("fengqiao-other.events", durable=True)
-    finally:
-        rabbitmqctl("delete_user", name)
