@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -243,3 +244,28 @@ def test_a_retried_message_keeps_its_original_sender_only_under_the_consumers_ow
 def test_every_event_contract_has_an_owning_service() -> None:
     orphans = sorted({rk for rk, _ in registered() if owner_of(rk) is None})
     assert orphans == []
+
+
+async def test_make_run_gives_each_process_its_services_broker_user(
+    exchange: str, tmp_path: Path
+) -> None:
+    from deploy.rabbitmq import BUS_SERVICES, delete_users_with_rabbitmqctl, user_of
+    from deploy.run import broker_identities
+    from shared.config import StackSettings
+
+    stack = StackSettings(exchange=exchange, var_dir=tmp_path, amqp_url=AMQP_URL)
+    urls = await asyncio.to_thread(broker_identities, stack)
+    try:
+        assert urls is not None
+        assert urlsplit(urls["disputes-worker"]).username == user_of("disputes", exchange)
+        assert urlsplit(urls["sink"]).username == user_of("notifications", exchange)
+        assert (tmp_path / "broker-passwords.json").stat().st_mode & 0o077 == 0
+        broker = await connected(urls["points"], exchange)
+        assert broker.user == user_of("points", exchange)
+        await broker.close()
+    finally:
+        await asyncio.to_thread(delete_users_with_rabbitmqctl, exchange, rabbitmqctl=RABBITMQCTL)
+    listed = await asyncio.to_thread(
+        subprocess.run, [RABBITMQCTL, "list_users", "-q"], capture_output=True, text=True
+    )
+    assert not any(user_of(s, exchange) in listed.stdout for s in BUS_SERVICES)

@@ -4,6 +4,7 @@ where an admin adjustment of 10^19 points used to be a 503)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -138,3 +139,22 @@ def test_depth_counts_brackets_outside_strings_only() -> None:
     assert not json_depth_exceeds(b"[" * 32 + b"]" * 32)
     assert check_body("application/json", b'{"ok": [1, 2, true, -2147483647]}') is None
     assert check_body("text/plain", b"[" * 100) is None
+
+
+def test_the_guards_reasons_read_in_chinese() -> None:
+    from services.portal.reasons import translate_reason
+    from services.portal.web import TRANSLATIONS
+
+    refusal = check_body("application/json", b'{"amount": 10000000000000000000}')
+    assert refusal is not None
+    reason = json.loads(refusal[1])["detail"][0]["reason"]
+    assert (
+        translate_reason(reason, TRANSLATIONS, "zh_CN") == "必须在 -2147483647 与 2147483647 之间"
+    )
+    too_deep = check_body("application/json", DEEP)
+    assert too_deep is not None
+    reason = json.loads(too_deep[1])["detail"][0]["reason"]
+    assert translate_reason(reason, TRANSLATIONS, "zh_CN") == "JSON 嵌套超过 32 层"
+    assert translate_reason("request body larger than 1 MiB", TRANSLATIONS, "zh_CN") == (
+        "请求内容超过 1 MiB"
+    )
