@@ -16,7 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# the embedded stack's and the tests' secrets: FQ_ENV=production refuses to start with any
+# the embedded stack's and the tests' secrets: FQ_ENV=production refuses to start with any.
+# DEV_TEMPORAL_KEYS never changes: histories recorded by the tests are encrypted with it
 DEV_INTERNAL_TOKEN = "fengqiao-dev-internal-token"
 DEV_PORTAL_SECRET = "change-me-in-production-fengqiao-portal"
 DEV_TEMPORAL_KEYS = "dev-2026:" + base64.b64encode(b"fengqiao-dev-temporal-key-32byte").decode()
