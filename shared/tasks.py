@@ -6,9 +6,18 @@ officer's one task list, overdue first, then by due time.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, field_validator
+
+
+def assume_utc(value: Any) -> Any:
+    """A timestamp read back without its offset (SQLite keeps none) is UTC, as every service
+    writes it: so every timestamp a client reads is ISO 8601 with an offset."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
 
 
 class TaskRead(BaseModel):
@@ -24,6 +33,8 @@ class TaskRead(BaseModel):
     due_at: datetime | None = None
     overdue: bool = False
     portal_path: str  # where the officer acts on it, e.g. /cases/<id>
+
+    _utc = field_validator("due_at")(assume_utc)
 
 
 class TaskPage(BaseModel):

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
+from starlette.types import Scope
 
-from services.portal import consumer
+from services.portal import apidoc, consumer
 from services.portal.models import outbox
 from services.portal.web import (
     STATIC,
@@ -52,30 +55,30 @@ def make_clients(settings: PortalSettings) -> ServiceClients:
     )
 
 
-# What `install_error_handlers` answers on bad input, so the OpenAPI document tells the truth.
-_FIELD_ERROR_SCHEMA: dict[str, Any] = {
-    "title": "ValidationError",
-    "type": "object",
-    "required": ["field", "reason", "type"],
-    "properties": {
-        "field": {"type": "string", "title": "Field"},
-        "reason": {"type": "string", "title": "Reason"},
-        "type": {"type": "string", "title": "Type"},
-    },
-}
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _document_validation_errors(app: FastAPI) -> None:
-    generate = app.openapi
+def _allow_every_method(app: FastAPI) -> None:
+    """A 405 lists in `Allow` every method of the path: Starlette names only the methods of the
+    first route that matched the path, and GET and PUT of one path are two routes here."""
+    handler = app.exception_handlers[StarletteHTTPException]
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schemas = generate().get("components", {}).get("schemas", {})
-            if "ValidationError" in schemas:
-                schemas["ValidationError"] = _FIELD_ERROR_SCHEMA
-        return app.openapi_schema or generate()
+    def allowed(scope: Scope) -> list[str]:
+        return [
+            m
+            for m in _METHODS
+            if any(r.matches({**scope, "method": m})[0] == Match.FULL for r in app.router.routes)
+        ]
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    async def on_http(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+            exc = StarletteHTTPException(
+                405, exc.detail, headers={"Allow": ", ".join(allowed(request.scope))}
+            )
+        response = handler(request, exc)
+        return await response if inspect.isawaitable(response) else response
+
+    app.add_exception_handler(StarletteHTTPException, on_http)
 
 
 async def _connect_temporal(settings: PortalSettings, clients: ServiceClients) -> None:
@@ -131,7 +134,8 @@ def create_app(
     app.router.lifespan_context = lifespan
     app.middleware("http")(load_request_context)
     install_error_handlers(app)
-    _document_validation_errors(app)
+    _allow_every_method(app)
+    apidoc.install(app, settings.session_max_age_seconds)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     include_areas(app, portal.areas)
     return app

@@ -66,6 +66,7 @@ def require_roles(*roles: str) -> Callable[[User], Awaitable[User]]:
             raise HTTPException(status_code=403, detail="not allowed for your role")
         return user
 
+    dependency.roles = roles  # type: ignore[attr-defined]  # read by the OpenAPI assembly
     return dependency
 
 

@@ -83,5 +83,17 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+class IdempotencyKey(Base):
+    """An Idempotency-Key a caller sent to the API, with the SHA-256 of what it was sent with
+    (operation and body): the same key with anything else is refused."""
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)

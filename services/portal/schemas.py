@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from shared.tasks import assume_utc
 
 
 class TokenCreate(BaseModel):
@@ -31,9 +33,15 @@ class TokenRead(BaseModel):
 
 
 class ResidentCreate(BaseModel):
-    phone: str = Field(min_length=1, max_length=32)
-    password: str = Field(min_length=1, max_length=256)
-    display_name: str = Field(min_length=1, max_length=128)
+    # the rules the service checks (service.register_resident), published in the schema
+    phone: str = Field(
+        min_length=1,
+        max_length=32,
+        description="a mainland mobile number: 11 digits starting with 13-19",
+        json_schema_extra={"pattern": r"^\s*1[3-9]\d{9}\s*$"},
+    )
+    password: str = Field(min_length=1, max_length=256, json_schema_extra={"minLength": 8})
+    display_name: str = Field(min_length=1, max_length=128, json_schema_extra={"pattern": r"\S"})
     village_code: str | None = Field(default=None, max_length=32)
     language: str = "zh_CN"
 
@@ -45,3 +53,5 @@ class AuditRead(BaseModel):
     action: str
     subject: str | None
     ip: str | None
+
+    _utc = field_validator("at")(assume_utc)

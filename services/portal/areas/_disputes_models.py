@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from shared.pii import mask_id_number, mask_phone
+from shared.tasks import assume_utc
 
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    _utc = field_validator("*")(assume_utc)
 
 
 class PartyOut(_In):

@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from services.portal.areas import _points_backend as pb
 from services.portal.deps import Clients, CurrentUser, FieldError, User, require_roles
+from shared.tasks import assume_utc
 
 
 class Problem(BaseModel):
@@ -72,9 +73,21 @@ class RedemptionIn(_In):
 
 class AdjustIn(_In):
     account_id: str = Field(min_length=1, max_length=64)
-    amount: int = Field(ge=-100_000, le=100_000)
+    amount: int = Field(
+        ge=-100_000,
+        le=100_000,
+        description="points to add (negative: to take away), never 0",
+        json_schema_extra={"not": {"const": 0}},
+    )
     reason: str = Field(min_length=2, max_length=500)
     idempotency_key: str = Key
+
+    @field_validator("amount")
+    @classmethod
+    def _not_zero(cls, amount: int) -> int:
+        if amount == 0:
+            raise ValueError("must not be zero")
+        return amount
 
 
 class ReverseIn(_In):
@@ -84,6 +97,8 @@ class ReverseIn(_In):
 
 class _Out(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+    _utc = field_validator("*")(assume_utc)
 
 
 class AccountOut(_Out):
@@ -178,7 +193,8 @@ async def points_code(user: Resident, clients: Clients) -> CodeOut:
 async def supermarket_items(
     user: CurrentUser, clients: Clients, village_code: str | None = None
 ) -> list[ItemOut]:
-    """The catalogue of a village shop (the caller's own village by default)."""
+    """The catalogue of a village shop (the caller's own village by default: 422 names
+    `village_code` when the caller has none and gives none)."""
     village = village_code or user.village_code
     if not village:
         raise FieldError("village_code", "give a village code")
@@ -187,7 +203,8 @@ async def supermarket_items(
 
 @api.post("/patrols", status_code=CREATED)
 async def log_patrol(body: PatrolIn, user: Leader, clients: Clients) -> PatrolOut:
-    """A group leader logs a shift; points stay pending until an officer co-signs."""
+    """A group leader logs a shift; points stay pending until an officer co-signs. 422 names
+    `group_code` when it is not one of the leader's groups."""
     groups = {g["code"]: g for g in await pb.my_groups(clients, user)}
     if body.group_code not in groups:
         raise FieldError("group_code", "not one of your groups")

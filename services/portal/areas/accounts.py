@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.portal import service
 from services.portal.deps import (
@@ -235,13 +237,52 @@ async def switch_language(
     return response
 
 
+class TokenForm(TokenCreate):
+    """The OAuth2 password grant (RFC 6749 4.3), as /docs' Authorize button sends it."""
+
+    model_config = ConfigDict(extra="ignore")  # scope, client_id, client_secret: unused
+    grant_type: Literal["password"]
+
+
+def _token_body() -> dict[str, Any]:
+    def schema(model: type[BaseModel]) -> dict[str, Any]:
+        return model.model_json_schema(ref_template="#/components/schemas/{model}")
+
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema(TokenCreate)},
+                "application/x-www-form-urlencoded": {"schema": schema(TokenForm)},
+            },
+        }
+    }
+
+
+async def _credentials(request: Request) -> TokenCreate:
+    """The JSON body, or the OAuth2 password form; 422 naming the field otherwise."""
+    form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+    try:
+        if form:
+            return TokenForm.model_validate(dict((await request.form()).items()))
+        return TokenCreate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from exc
+
+
 @api.post(
     "/auth/token",
     response_model=TokenRead,
     responses={401: {"description": "wrong login or password"}, 429: {"description": "locked"}},
+    openapi_extra=_token_body(),
 )
-async def issue_token(body: TokenCreate, request: Request, rt: RuntimeDep) -> TokenRead:
-    """Exchange a username (staff) or phone (residents) and password for a bearer token."""
+async def issue_token(request: Request, rt: RuntimeDep) -> TokenRead:
+    """Exchange a username (staff) or phone (residents) and password for a bearer token: a JSON
+    body, or the OAuth2 password form (`grant_type=password`). The token expires at
+    `expires_at`; 429 after too many failed attempts."""
+    body = await _credentials(request)
     settings = portal_of(request).settings
     ip = client_ip(request)
     async with transaction(rt.factory) as session:

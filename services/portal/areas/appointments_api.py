@@ -6,6 +6,7 @@ The resident id always comes from the token, never from the body. Pages are in
 
 from __future__ import annotations
 
+from datetime import date as Day
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -14,7 +15,14 @@ from pydantic import BaseModel, Field
 from services.portal.areas import _appointments_backend as ab
 from services.portal.deps import Clients, CurrentUser, User, require_roles
 
-api = APIRouter(prefix="/api/v1", tags=["appointments"])
+api = APIRouter(
+    prefix="/api/v1",
+    tags=["appointments"],
+    responses={
+        404: {"description": "no such service, office, slot or booking (or not yours)"},
+        409: {"description": "refused: the slot is taken, past the cut-off, already booked"},
+    },
+)
 Resident = Annotated[User, Depends(require_roles("resident", "group_leader"))]
 Staff = Annotated[User, Depends(require_roles(*ab.STAFF))]
 
@@ -56,6 +64,7 @@ async def list_services(user: CurrentUser, clients: Clients) -> list[dict[str, A
 async def list_offices(
     user: CurrentUser, clients: Clients, service: str = Query(min_length=1)
 ) -> list[dict[str, Any]]:
+    """422 names `service` when the desk has no such service (GET /api/v1/services)."""
     return await ab.offices(clients, user, service)
 
 
@@ -65,14 +74,18 @@ async def free_slots(
     clients: Clients,
     service: str = Query(min_length=1),
     office: str = Query(min_length=1),
-    date: str = Query(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    date: Day = Query(description="the day, YYYY-MM-DD"),
     way: Literal["appointment", "one_visit"] = "appointment",
 ) -> list[dict[str, Any]]:
-    return await ab.slots(clients, user, service=service, office=office, date=date, way=way)
+    """422 names `service` or `office` when there is no such service or office."""
+    day = date.isoformat()
+    return await ab.slots(clients, user, service=service, office=office, date=day, way=way)
 
 
 @api.post("/bookings", status_code=201, summary="Book a slot (one active booking per service)")
 async def create_booking(user: Resident, clients: Clients, body: BookingRequest) -> dict[str, Any]:
+    """422 names the field when `service_code` is no service of the desk or `slot_id` no free
+    slot of it (both from the lists above); 409 when you already hold a booking for it."""
     return await ab.book(clients, user, body.model_dump())
 
 
@@ -104,6 +117,8 @@ async def reschedule_booking(
 async def submit_application(
     user: Resident, clients: Clients, body: ApplicationRequest
 ) -> dict[str, Any]:
+    """422 names the field when `service_code` is no service offered online, or `documents`
+    misses an item of its checklist."""
     return await ab.apply(clients, user, body.model_dump())
 
 
@@ -116,6 +131,7 @@ async def my_applications(user: Resident, clients: Clients) -> list[dict[str, An
 async def request_home_visit(
     user: Resident, clients: Clients, body: HomeVisitRequest
 ) -> dict[str, Any]:
+    """422 names `service_code` when the service is not offered door-to-door."""
     return await ab.request_visit(clients, user, body.model_dump())
 
 

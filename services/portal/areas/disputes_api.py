@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from datetime import datetime
-from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from services.portal.areas import _disputes_backend as backend
-from services.portal.areas._disputes_forms import SUPERVISOR_ACTIONS
+from services.portal.areas._disputes_actions_api import (
+    ERRORS,
+    IdempotencyKey,
+    Problem,
+    Staff,
+    actions,
+    key_reused,
+)
 from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
-from services.portal.deps import Clients, User, require_roles
+from services.portal.deps import Clients, ServiceClients, User, require_roles
 from shared.tasks import TaskPage
-from workflows.disputes.client import ActionRefused
 from workflows.disputes.types import (
-    ACTIONS,
-    CaseView,
     Category,
     DisputeIntake,
     Household,
@@ -30,37 +33,8 @@ from workflows.disputes.types import (
 )
 
 api = APIRouter(prefix="/api/v1")
-
-Staff = Depends(require_roles(*backend.STAFF_ROLES))
 Reporter = Depends(require_roles(*backend.STAFF_ROLES, "resident"))
 Supervisor = Depends(require_roles(*backend.SUPERVISORS))
-ActionName = Literal[
-    "accept",
-    "decline",
-    "follow-up",
-    "regrade",
-    "link-partner",
-    "partner-reply",
-    "propose-closure",
-    "approve-closure",
-    "reject-closure",
-    "return-visit",
-    "reassign",
-    "escalate",
-    "cancel",
-]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        alias="Idempotency-Key",
-        max_length=128,
-        description="A retried request with the same key acts once.",
-    ),
-]
-
-
-class Problem(BaseModel):
-    detail: str
 
 
 class DisputeCreate(BaseModel):
@@ -69,8 +43,10 @@ class DisputeCreate(BaseModel):
     category: Category
     description: str = Field(min_length=1, max_length=4000)
     village_code: str = Field(min_length=1, max_length=16)
-    parties: list[Party] = []
-    households: list[Household] = []
+    parties: list[Party] = Field(
+        default=[], max_length=50, description="staff: at least one; a resident: the others"
+    )
+    households: list[Household] = Field(default=[], max_length=50)
     risk: RiskFacts = RiskFacts()
 
 
@@ -91,52 +67,58 @@ class ResidentCaseRead(BaseModel):
     reported_at: datetime | None
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"model": Problem, "description": "outside your role or jurisdiction"},
-    404: {"model": Problem, "description": "no such case"},
-}
+REGISTRATION_WAIT_SECONDS = 10.0
 
 
-def _inline(node: Any, defs: dict[str, Any]) -> Any:
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith("#/$defs/"):
-            return _inline(defs[ref.removeprefix("#/$defs/")], defs)
-        return {k: _inline(v, defs) for k, v in node.items() if k != "$defs"}
-    if isinstance(node, list):
-        return [_inline(v, defs) for v in node]
-    return node
-
-
-def action_bodies() -> dict[str, Any]:
-    """OpenAPI request body of the action endpoint: one schema per action (self-contained)."""
-    schemas = []
-    for name, model in ACTIONS.items():
-        schema = model.model_json_schema()
-        schema = _inline(schema, schema.get("$defs", {}))
-        schema["title"] = f"{name}: {model.__name__}"
-        schemas.append(schema)
-    return {"requestBody": {"content": {"application/json": {"schema": {"oneOf": schemas}}}}}
-
-
-def _body_errors(exc: ValidationError) -> RequestValidationError:
-    return RequestValidationError(
-        [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-    )
+async def registered(clients: ServiceClients, user: User, case_id: str) -> bool:
+    """Whether the case became readable (its registration activity ran) within the wait: the
+    workflow answers queries only from then on, the service's tables a moment later."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REGISTRATION_WAIT_SECONDS
+    delay = 0.02
+    while True:
+        try:
+            await backend.fetch_case(clients, user, case_id)
+            return True
+        except HTTPException as exc:
+            if exc.status_code != 404 or loop.time() >= deadline:
+                return exc.status_code != 404
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.5)
 
 
 @api.post(
     "/disputes",
     status_code=201,
     response_model=DisputeCreated,
-    responses={403: ERRORS[403], 503: {"model": Problem}},
+    responses={
+        202: {
+            "model": DisputeCreated,
+            "description": "started, still being registered (the worker is slow): `url` may "
+            "answer 404 for a while; retry after the `Retry-After` seconds",
+        },
+        403: ERRORS[403],
+        409: {"model": Problem, "description": "the Idempotency-Key came with another body"},
+    },
 )
 async def create_dispute(
+    request: Request,
     body: DisputeCreate,
     clients: Clients,
     idempotency_key: IdempotencyKey = None,
     user: User = Reporter,
-) -> DisputeCreated:
+) -> DisputeCreated | JSONResponse:
+    """Starts the case. 201 once it is registered: its `url` is readable from then on; 202
+    when registration takes longer than a few seconds. A retry with the same
+    Idempotency-Key answers the same case; the key with another body is refused (409).
+
+    Rules no schema can state, answered 422 naming the field: `village_code` must be a
+    village of the directory (of the officer's own station for officers); staff name at
+    least one party in `parties` (a resident is recorded as complainant automatically)."""
+    if idempotency_key:
+        reused = await key_reused(request, user, idempotency_key, "create", body.model_dump_json())
+        if reused is not None:
+            return reused
     data = body.model_dump()
     if user.role == "resident":
         me = Party(
@@ -170,7 +152,11 @@ async def create_dispute(
     data["case_id"] = backend.case_id_for(user, idempotency_key)
     intake = DisputeIntake.model_validate(data)
     case_id = await backend.start_case(clients, user, intake)
-    return DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
+    created = DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
+    if await registered(clients, user, case_id):
+        return created
+    headers = {"Location": created.url, "Retry-After": "5"}
+    return JSONResponse(created.model_dump(), status_code=202, headers=headers)
 
 
 @api.get(
@@ -210,46 +196,6 @@ async def my_tasks(
     return TaskPage(items=shown, counts=backend.counts_by_kind(tasks))
 
 
-@api.post(
-    "/disputes/{case_id}/actions/{action}",
-    response_model=CaseView,
-    responses={**ERRORS, 409: {"model": Problem, "description": "refused by the workflow"}},
-    openapi_extra=action_bodies(),
-)
-async def act_on_dispute(
-    request: Request,
-    case_id: str,
-    clients: Clients,
-    action: Annotated[ActionName, Path(description="one of " + ", ".join(ACTIONS))],
-    idempotency_key: IdempotencyKey = None,
-    user: User = Staff,
-) -> CaseView | JSONResponse:
-    """The body is the action's input (see the workflow's types: e.g. `follow-up` takes
-    `done`, `outcome`, `helper_ids`, `risk`). 409 when the workflow refuses, with its reason."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else {}
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise RequestValidationError(
-            [{"loc": ("body",), "msg": "a JSON object is required", "type": "json_invalid"}]
-        )
-    try:
-        payload = backend.parse_action(action, body)
-    except ValidationError as exc:
-        raise _body_errors(exc) from exc
-    await backend.fetch_case(clients, user, case_id)
-    try:
-        view = await backend.act(clients, user, case_id, action, payload, idempotency_key)
-    except ActionRefused as exc:
-        return JSONResponse({"detail": exc.reason}, status_code=409)
-    if action in SUPERVISOR_ACTIONS:
-        detail = {"reason": body.get("reason", ""), "via": "api", "key": idempotency_key}
-        await backend.record(request, user, f"dispute.{action}", case_id, detail)
-    return view
-
-
 class StuckPage(BaseModel):
     items: list[StuckRow]
 
@@ -257,3 +203,6 @@ class StuckPage(BaseModel):
 @api.get("/supervision/stuck", response_model=StuckPage)
 async def stuck(clients: Clients, user: User = Supervisor) -> StuckPage:
     return StuckPage(items=stuck_rows(await backend.stuck(clients, user)))
+
+
+api.include_router(actions)

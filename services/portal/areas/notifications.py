@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import httpx
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -256,11 +256,14 @@ class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     disabled: dict[str, list[Literal["sms", "email", "bot"]]] = Field(
-        default_factory=dict, description="channels switched off per kind (inbox always on)"
+        default_factory=dict,
+        description="channels switched off per kind (inbox always on); the kinds are the "
+        "`kinds` of GET /api/v1/notifications/preferences, another is refused (422)",
     )
-    quiet_enabled: bool = True
-    quiet_start_hour: int = Field(ge=0, le=23)
-    quiet_end_hour: int = Field(ge=0, le=23)
+    # strict: `false` is no hour and "1" no switch, as the published schema says
+    quiet_enabled: bool = Field(default=True, strict=True)
+    quiet_start_hour: int = Field(ge=0, le=23, strict=True)
+    quiet_end_hour: int = Field(ge=0, le=23, strict=True)
 
 
 class PreferencesOut(PreferencesIn):
@@ -313,8 +316,11 @@ async def api_unread(user: CurrentUser, clients: Clients) -> Any:
     return await call(clients, "GET", _user_path(user, "/unread"))
 
 
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
 @api.post("/inbox/{message_id}/read", response_model=UnreadOut)
-async def api_read(message_id: int, user: CurrentUser, clients: Clients) -> Any:
+async def api_read(message_id: RowId, user: CurrentUser, clients: Clients) -> Any:
     return await call(clients, "POST", _user_path(user, f"/inbox/{message_id}/read"))
 
 
@@ -361,7 +367,11 @@ class RetryOut(BaseModel):
     requeued: int
 
 
-@api.post("/deliveries/{delivery_id}/retry", response_model=RetryOut)
-async def api_retry(delivery_id: int, user: Supervisor, clients: Clients) -> Any:
+@api.post(
+    "/deliveries/{delivery_id}/retry",
+    response_model=RetryOut,
+    responses={409: {"description": "only a failed delivery can be retried"}},
+)
+async def api_retry(delivery_id: RowId, user: Supervisor, clients: Clients) -> Any:
     await _scoped_delivery(clients, user, delivery_id)
     return await call(clients, "POST", f"/deliveries/{delivery_id}/retry")
