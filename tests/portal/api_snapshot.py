@@ -8,6 +8,7 @@ Refresh the snapshot after adding an operation or a field, so they are protected
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,4 +109,4 @@ def write_snapshot() -> None:
 
 if __name__ == "__main__":
     write_snapshot()
-    print(f"wrote {SNAPSHOT}")
+    sys.stdout.write(f"wrote {SNAPSHOT}\n")

@@ -104,5 +104,7 @@ async def test_openapi_documents_bearer_auth(portal: PortalHarness) -> None:
     assert "/api/v1/auth/token" in spec["paths"]
     assert "/login" not in spec["paths"]  # HTML pages stay out of the API description
     schemes = spec["components"]["securitySchemes"]
-    assert any(s["type"] == "http" and s["scheme"] == "bearer" for s in schemes.values())
-    assert spec["paths"]["/api/v1/me"]["get"]["security"]
+    # the OAuth2 password flow: /docs' Authorize button gets a token, sent as Bearer
+    assert schemes["OAuth2Password"]["type"] == "oauth2"
+    assert "Authorization: Bearer" in schemes["OAuth2Password"]["description"]
+    assert spec["paths"]["/api/v1/me"]["get"]["security"] == [{"OAuth2Password": []}]

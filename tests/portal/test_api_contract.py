@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from fastapi import HTTPException
+
+from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import disputes_api
 from tests.portal.conftest import ACCOUNTS, PortalHarness
+from workflows.disputes.types import DisputeIntake
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -90,3 +96,30 @@ async def test_a_405_names_every_method_of_the_path(portal: PortalHarness) -> No
     assert r.headers["allow"] == "GET, PUT"
     r = await client.delete("/api/v1/disputes")
     assert (r.status_code, r.headers["allow"]) == (405, "POST")
+
+
+async def test_a_case_still_registering_after_the_wait_is_answered_202(
+    portal: PortalHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fake disputes backend whose worker never registers the case: 202, not a 201 whose
+    `url` would answer 404."""
+    asked: list[str] = []
+
+    async def start_case(clients: object, user: object, intake: DisputeIntake) -> str:
+        return intake.case_id
+
+    async def fetch_case(clients: object, user: object, case_id: str) -> None:
+        asked.append(case_id)
+        raise HTTPException(404, "no such case")
+
+    monkeypatch.setattr(backend, "start_case", start_case)
+    monkeypatch.setattr(backend, "fetch_case", fetch_case)
+    monkeypatch.setattr(disputes_api, "REGISTRATION_WAIT_SECONDS", 0.3)
+    resident = await portal.api("resident")
+    body = {"category": "debt", "description": "借款未还", "village_code": "V1"}
+    r = await resident.post("/api/v1/disputes", json=body)
+    assert r.status_code == 202
+    case_id = r.json()["case_id"]
+    assert r.headers["location"] == r.json()["url"] == f"/api/v1/disputes/{case_id}"
+    assert r.headers["retry-after"] == "5"
+    assert len(asked) > 1 and set(asked) == {case_id}

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from services.portal.areas import _disputes_backend as backend
@@ -103,6 +103,7 @@ async def registered(clients: ServiceClients, user: User, case_id: str) -> bool:
 )
 async def create_dispute(
     request: Request,
+    response: Response,
     body: DisputeCreate,
     clients: Clients,
     idempotency_key: IdempotencyKey = None,
@@ -154,6 +155,7 @@ async def create_dispute(
     case_id = await backend.start_case(clients, user, intake)
     created = DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
     if await registered(clients, user, case_id):
+        response.headers["Location"] = created.url
         return created
     headers = {"Location": created.url, "Retry-After": "5"}
     return JSONResponse(created.model_dump(), status_code=202, headers=headers)

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.portal.deps import (
     ROLES,
@@ -28,6 +28,7 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.tasks import assume_utc
 
 log = logging.getLogger("fengqiao.portal.notifications")
 pages = APIRouter()
@@ -241,6 +242,8 @@ class InboxItem(BaseModel):
     occurred_at: datetime
     read_at: datetime | None
 
+    _utc = field_validator("occurred_at", "read_at")(assume_utc)
+
 
 class InboxOut(BaseModel):
     items: list[InboxItem]
@@ -291,6 +294,8 @@ class DeliveryOut(BaseModel):
     created_at: datetime
     sent_at: datetime | None
     read_at: datetime | None
+
+    _utc = field_validator("created_at", "sent_at", "read_at")(assume_utc)
 
 
 class DeliveriesOut(BaseModel):
