@@ -86,16 +86,14 @@ def statuses_of(route: APIRoute) -> dict[int, str]:
     """The error statuses the route's dependencies and parameters can answer."""
     calls = list(_calls(route.dependant))
     tree = list(_tree(route.dependant))
-    has_path = any(d.path_params for d in tree)
     found: dict[int, str] = {}
     if get_current_user in calls:
         found[401] = WHY[401]
-    roles = sorted({r for c in calls for r in getattr(c, "roles", ())})
-    if roles:
+    if roles_of(route):
         found[403] = WHY[403]
     if any(d.body_params for d in tree) or "requestBody" in (route.openapi_extra or {}):
         found[400] = WHY[400]
-    if has_path:
+    if any(d.path_params for d in tree):
         found[404] = WHY[404]
     if found.get(400) or any(d.path_params or d.query_params or d.header_params for d in tree):
         found[422] = WHY[422]

@@ -42,7 +42,8 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=128,
-        description="A retried request with the same key acts once.",
+        description="A retried request with the same key acts once; the key with another "
+        "request is refused (409).",
     ),
 ]
 
