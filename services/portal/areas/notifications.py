@@ -310,7 +310,7 @@ async def api_inbox(
     clients: Clients,
     unread_only: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> Any:
     params = {"unread_only": unread_only, "limit": limit, "offset": offset}
     return await call(clients, "GET", _user_path(user, "/inbox"), params=params)
@@ -355,7 +355,7 @@ async def api_deliveries(
     station_code: str | None = None,
     reference: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> Any:
     params = {
         "status": status,
