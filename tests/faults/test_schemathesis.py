@@ -37,7 +37,7 @@ from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness
 from tests.workflows.disputes.conftest import make_dispute_db
 from workflows.disputes.worker import build_worker
 
-MAX_EXAMPLES = 3
+MAX_EXAMPLES = 2
 SOAK_EXAMPLES = 25
 PARALLEL_RUNS = 3
 ROLES = tuple(ACCOUNTS)  # one demo account per role
