@@ -67,8 +67,20 @@ LINKS: dict[tuple[str, str], tuple[str, list[tuple[str, str, str]]]] = {
             ("get", "/api/v1/bookings/mine", ""),
         ],
     ),
-    ("post", "/api/v1/applications"): ("id", [("get", "/api/v1/applications/mine", "")]),
-    ("post", "/api/v1/home-visits"): ("id", [("get", "/api/v1/home-visits/mine", "")]),
+    ("post", "/api/v1/applications"): (
+        "id",
+        [
+            ("post", "/api/v1/applications/{app_id}/withdraw", "app_id"),
+            ("get", "/api/v1/applications/mine", ""),
+        ],
+    ),
+    ("post", "/api/v1/home-visits"): (
+        "id",
+        [
+            ("post", "/api/v1/home-visits/{visit_id}/withdraw", "visit_id"),
+            ("get", "/api/v1/home-visits/mine", ""),
+        ],
+    ),
 }
 
 
