@@ -31,11 +31,36 @@ class TokenRead(BaseModel):
 
 
 class ResidentCreate(BaseModel):
-    phone: str = Field(min_length=1, max_length=32)
+    phone: str = Field(min_length=1, max_length=32, description="11 ASCII digits")
     password: str = Field(min_length=1, max_length=256)
     display_name: str = Field(min_length=1, max_length=128)
-    village_code: str | None = Field(default=None, max_length=32)
+    village_code: str = Field(min_length=1, max_length=32, description="the resident's village")
     language: str = "zh_CN"
+
+
+class RegistrationPending(BaseModel):
+    """A code was sent by SMS to the phone; confirm with it before `expires_at`."""
+
+    registration_id: str
+    phone: str = Field(description="masked")
+    expires_at: datetime
+
+
+class RegistrationConfirm(BaseModel):
+    registration_id: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=12)
+
+
+class CredentialRead(BaseModel):
+    """One active session (browser) or API token of the caller."""
+
+    kind: str
+    handle: str = Field(description="what DELETE /api/v1/auth/credentials/{kind}/{handle} takes")
+    created_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
 
 
 class AuditRead(BaseModel):

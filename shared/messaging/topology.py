@@ -15,6 +15,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "application.*",
         "home_visit.*",
         "points.*",
+        "account.*",
         "user.upserted",
     ),
 }

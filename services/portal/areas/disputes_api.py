@@ -13,6 +13,12 @@ from pydantic import BaseModel, Field, ValidationError
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas._disputes_forms import SUPERVISOR_ACTIONS
+from services.portal.areas._disputes_intake import (
+    MAX_HOUSEHOLDS,
+    MAX_PARTIES,
+    check_intake,
+    count_report,
+)
 from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
@@ -69,8 +75,8 @@ class DisputeCreate(BaseModel):
     category: Category
     description: str = Field(min_length=1, max_length=4000)
     village_code: str = Field(min_length=1, max_length=16)
-    parties: list[Party] = []
-    households: list[Household] = []
+    parties: list[Party] = Field(default=[], max_length=MAX_PARTIES)
+    households: list[Household] = Field(default=[], max_length=MAX_HOUSEHOLDS)
     risk: RiskFacts = RiskFacts()
 
 
@@ -133,6 +139,7 @@ def _body_errors(exc: ValidationError) -> RequestValidationError:
 )
 async def create_dispute(
     body: DisputeCreate,
+    request: Request,
     clients: Clients,
     idempotency_key: IdempotencyKey = None,
     user: User = Reporter,
@@ -169,7 +176,11 @@ async def create_dispute(
                 )
     data["case_id"] = backend.case_id_for(user, idempotency_key)
     intake = DisputeIntake.model_validate(data)
+    factory = request.app.state.runtime.factory
+    limit = request.app.state.portal.settings.reports_per_day
+    intake = await check_intake(factory, user, intake, reports_per_day=limit)
     case_id = await backend.start_case(clients, user, intake)
+    await count_report(factory, user, case_id)
     return DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
 
 
