@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 
 from shared.pii import mask_text
 
-
 # A login name or a note with a line break must not start a forged line of its own.
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"})
 

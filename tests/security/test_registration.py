@@ -9,9 +9,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from services.notifications.sink.app import SinkMessage
 from sqlalchemy import func, select
 
+from services.notifications.sink.app import SinkMessage
 from services.portal.credentials import aware
 from services.portal.models import PendingRegistration, UserRow
 from services.portal.signup import MAX_ATTEMPTS
