@@ -26,6 +26,14 @@ def normalise_phone(raw: str, *, field: str = "phone") -> str:
     return phone
 
 
+def normalised_or_raw(raw: str) -> str:
+    """A phone in its one spelling when `raw` is one, else `raw` trimmed (a username)."""
+    try:
+        return normalise_phone(raw)
+    except FieldError:
+        return raw.strip()
+
+
 def optional_phone(raw: str, *, field: str = "phone") -> str:
     """Like normalise_phone, but an empty value stays empty."""
     return normalise_phone(raw, field=field) if raw.strip() else ""

@@ -93,7 +93,7 @@ async def authenticate(
     ident = login_key(login)
     t = now()
     since = t - WINDOW
-    user = await find_login(session, ident)
+    user = await find_login(session, ident if ident.isdigit() else login.strip())
     who = user.user_id if user is not None else ident  # one key whatever spelling was typed
     pair_key, account_key = f"pair:{who}|{ip}", f"id:{who}"
     checks = [(pair_key, limit)]

@@ -97,6 +97,9 @@ async def full_portal(
         )
 
 
+REVOKING = ("/api/v1/auth/logout", "/api/v1/auth/sign-out-everywhere")
+
+
 def fuzz_operation(
     case_strategy: Any,
     send: Callable[[Case[Any]], httpx.Response],
@@ -157,7 +160,9 @@ async def test_portal_api_has_no_5xx_and_matches_its_schema(full_portal: PortalH
             return asyncio.run_coroutine_threadsafe(request(client, case), loop).result(30)
 
         for op in operations:
-            if op.path == "/api/v1/auth/register" and role != ROLES[0]:
+            if op.path.startswith("/api/v1/auth/register") and role != ROLES[0]:
+                continue
+            if op.path in REVOKING:  # would end the token every later request presents
                 continue
             await asyncio.to_thread(fuzz_operation, op.as_strategy(), send, findings)
     log.info("schemathesis: %d requests, by status %s", findings.requests, findings.by_status)

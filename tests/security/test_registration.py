@@ -223,3 +223,12 @@ async def test_the_code_reaches_that_number_by_sms_over_the_broker(
             return [m for m in sink.received("sms", FORM["phone"]) if "密码输错" in m.body]
 
         assert await eventually(notice)
+
+
+async def test_every_phone_field_takes_ascii_digits_only(portal: PortalHarness) -> None:
+    """A home visit's contact phone, like a party's, is refused with other digits."""
+    resident = await portal.api("resident")
+    body = {"service_code": "hukou", "reason": "elderly", "phone": "１３９５５５５６６６６"}
+    r = await resident.post("/api/v1/home-visits", json=body)
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["field"] == "phone"

@@ -130,6 +130,8 @@ async def _new_case_form(
 ) -> Response:
     station = None if user.role in ("admin", "resident") else user.station_code
     villages = await backend.villages(clients, user, station)
+    if user.role == "resident":  # residents report only in their own village
+        villages = [v for v in villages if v.get("code") == user.village_code]
     chosen = values.get("village_code") or user.village_code or ""
     if not villages and chosen:
         villages = [{"code": chosen, "name": chosen}]
