@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.portal.credentials import aware, now
 from services.portal.inputs import normalise_phone
@@ -24,6 +24,7 @@ from services.portal.models import AuditEntry, LoginAttempt, UserRow, outbox
 from services.portal.passwords import hash_async, needs_rehash, verify_async
 from services.portal.service import FieldError, audit, audit_once_within, find_login
 from shared.auth import hash_password
+from shared.db import transaction
 from shared.messaging.contracts.users import LoginThrottled
 from shared.messaging.outbox import add_event
 from shared.pii import mask_text
@@ -87,43 +88,58 @@ async def _known_address(session: AsyncSession, user_id: str, ip: str | None) ->
 
 
 async def authenticate(
-    session: AsyncSession, *, login: str, password: str, ip: str | None, limit: int
+    factory: async_sessionmaker[AsyncSession],
+    *,
+    login: str,
+    password: str,
+    ip: str | None,
+    limit: int,
 ) -> LoginResult:
-    """Check a password under the throttle; `limit` = free failures per account."""
+    """Check a password under the throttle; `limit` = free failures per account.
+
+    The hash is checked with no database connection held: a burst of logins waits for the
+    argon2 threads, not for the connection pool every other request needs."""
     ident = login_key(login)
     t = now()
     since = t - WINDOW
-    user = await find_login(session, ident if ident.isdigit() else login.strip())
-    who = user.user_id if user is not None else ident  # one key whatever spelling was typed
-    pair_key, account_key = f"pair:{who}|{ip}", f"id:{who}"
-    checks = [(pair_key, limit)]
-    if ip:
-        checks.append((f"ip:{ip}", limit * ADDRESS_FACTOR))
-    if user is None or not await _known_address(session, user.user_id, ip):
-        checks.append((account_key, limit))
-    wait = timedelta(0)
-    for key, free in checks:
-        count, last = await _state(session, key, since)
-        if last is not None:
-            wait = max(wait, last + delay_after(count, free) - t)
+    async with factory() as session:
+        user = await find_login(session, ident if ident.isdigit() else login.strip())
+        who = user.user_id if user is not None else ident  # one key whatever was typed
+        pair_key, account_key = f"pair:{who}|{ip}", f"id:{who}"
+        checks = [(pair_key, limit)]
+        if ip:
+            checks.append((f"ip:{ip}", limit * ADDRESS_FACTOR))
+        if user is None or not await _known_address(session, user.user_id, ip):
+            checks.append((account_key, limit))
+        wait = timedelta(0)
+        for key, free in checks:
+            count, last = await _state(session, key, since)
+            if last is not None:
+                wait = max(wait, last + delay_after(count, free) - t)
     if wait > timedelta(0):
         log.warning("login throttled for %s from %s", mask_text(ident), ip)
-        await audit(session, action="login.locked", subject=mask_text(ident), ip=ip)
+        async with transaction(factory) as session:
+            await audit(session, action="login.locked", subject=mask_text(ident), ip=ip)
         return LoginResult(None, locked=True, retry_after=int(wait.total_seconds()) + 1)
     stored = user.password_hash if user and user.password_hash else _DUMMY_HASH
     ok = await verify_async(stored, password)
     if user is None or not user.active or not user.password_hash or not ok:
-        await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < since))
-        for key in (pair_key, account_key, *([f"ip:{ip}"] if ip else [])):
-            session.add(LoginAttempt(key=key, attempted_at=t))
-        log.info("login failed for %s from %s", mask_text(ident), ip)
-        await audit(session, action="login.failed", subject=mask_text(ident), ip=ip)
-        if user is not None:
-            await _tell_owner(session, user, since, limit)
+        async with transaction(factory) as session:
+            await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < since))
+            for key in (pair_key, account_key, *([f"ip:{ip}"] if ip else [])):
+                session.add(LoginAttempt(key=key, attempted_at=t))
+            log.info("login failed for %s from %s", mask_text(ident), ip)
+            await audit(session, action="login.failed", subject=mask_text(ident), ip=ip)
+            if user is not None:
+                await _tell_owner(session, user, since, limit)
         return LoginResult(None)
-    if needs_rehash(user.password_hash):
-        user.password_hash = await hash_async(password)
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == pair_key))
+    rehashed = await hash_async(password) if needs_rehash(user.password_hash) else None
+    async with transaction(factory) as session:
+        if rehashed is not None:
+            row = await session.get(UserRow, user.user_id)
+            if row is not None:
+                row.password_hash = rehashed
+        await session.execute(delete(LoginAttempt).where(LoginAttempt.key == pair_key))
     log.info("login ok for %s", user.user_id)
     return LoginResult(user)
 

@@ -48,11 +48,11 @@ async def login_submit(
 ) -> Response:
     settings = portal_of(request).settings
     ip = client_ip(request)
-    async with transaction(rt.factory) as session:
-        result = await authenticate(
-            session, login=login, password=password, ip=ip, limit=settings.login_rate_limit
-        )
-        if result.user is not None:
+    result = await authenticate(
+        rt.factory, login=login, password=password, ip=ip, limit=settings.login_rate_limit
+    )
+    if result.user is not None:
+        async with transaction(rt.factory) as session:
             await service.audit(session, action="login.ok", actor_id=result.user.user_id, ip=ip)
     rt.wake_relay()
     if result.user is None:
@@ -97,15 +97,15 @@ async def issue_token(body: TokenCreate, request: Request, rt: RuntimeDep) -> To
     """Exchange a username (staff) or phone (residents) and password for a bearer token."""
     settings = portal_of(request).settings
     ip = client_ip(request)
-    async with transaction(rt.factory) as session:
-        result = await authenticate(
-            session,
-            login=body.username,
-            password=body.password,
-            ip=ip,
-            limit=settings.login_rate_limit,
-        )
-        if result.user is not None:
+    result = await authenticate(
+        rt.factory,
+        login=body.username,
+        password=body.password,
+        ip=ip,
+        limit=settings.login_rate_limit,
+    )
+    if result.user is not None:
+        async with transaction(rt.factory) as session:
             token, expires = await credentials.issue_token(
                 session,
                 user_id=result.user.user_id,
