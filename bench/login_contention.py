@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.common import say
 from services.portal import login as login_module
 from services.portal import passwords
 from services.portal.api import create_app
@@ -90,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     figures = asyncio.run(run(args.logins, args.seconds, args.on_loop))
     mode = "on the event loop" if args.on_loop else f"in a pool of {passwords._POOL._max_workers}"
-    print(json.dumps({"argon2": mode, "logins": args.logins, **figures}))
+    say(json.dumps({"argon2": mode, "logins": args.logins, **figures}))
 
 
 if __name__ == "__main__":
