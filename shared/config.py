@@ -127,7 +127,19 @@ class PortalSettings(ServiceSettings):
     appointments_url: str = "http://127.0.0.1:8002"
     points_url: str = "http://127.0.0.1:8003"
     notifications_url: str = "http://127.0.0.1:8004"
-    login_rate_limit: int = 10
+    login_rate_limit: int = Field(
+        default=10,
+        description="wrong passwords per account (and per account+address) before each further "
+        "attempt waits a doubling delay (30 s up to 15 min); nobody is locked out",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='JSON list of proxy addresses/networks (["10.0.0.0/8"]) whose '
+        "X-Forwarded-For is believed; from any other peer the header is ignored",
+    )
+    reports_per_day: int = Field(
+        default=5, description="dispute reports one resident may file per day (UTC)"
+    )
     phone_reveals_per_hour: int = Field(
         default=30,
         description="full party phone numbers one officer may reveal per hour (each is audited)",

@@ -1,4 +1,4 @@
-"""Structured logging with personal data masked in every record."""
+"""Structured logging with personal data masked and line breaks escaped in every record."""
 
 from __future__ import annotations
 
@@ -9,13 +9,22 @@ from datetime import UTC, datetime
 
 from shared.pii import mask_text
 
+# A login name or a note with a line break must not start a forged line of its own.
+_LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def escape_line_breaks(text: str) -> str:
+    return text.translate(_LINE_BREAKS)
+
 
 class MaskingFilter(logging.Filter):
+    """Masks personal data and escapes line breaks in every record's message."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        masked = mask_text(message)
-        if masked != message:
-            record.msg = masked
+        cleaned = escape_line_breaks(mask_text(message))
+        if cleaned != message:
+            record.msg = cleaned
             record.args = None
         return True
 

@@ -149,8 +149,15 @@ def serve(app: FastAPI, settings: ServiceSettings, name: str) -> None:
 
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    # proxy_headers off: uvicorn would otherwise take X-Forwarded-For from any local peer; the
+    # portal believes it only from its configured `trusted_proxies` (services/portal/web.py).
     return uvicorn.Config(
-        app, host=host, port=port, log_config=None, timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        timeout_keep_alive=SERVER_KEEP_ALIVE_SECONDS,
+        proxy_headers=False,
     )
 
 

@@ -20,11 +20,14 @@ Audience = Literal[
     "officer",
     "account",
     "helpers",
+    "applicant",
 ]
 Channel = Literal["inbox", "sms", "email", "bot"]
 
 # Audiences made of residents: their messages never carry free text about the case.
-RESIDENT_AUDIENCES: frozenset[str] = frozenset({"parties", "resident", "account", "helpers"})
+RESIDENT_AUDIENCES: frozenset[str] = frozenset(
+    {"parties", "resident", "account", "helpers", "applicant"}
+)
 
 Condition = dict[str, list[Any]]
 

@@ -91,6 +91,9 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
         return _ids(get(event, "account_id", None))
     if who == "helpers":
         return _ids(get(event, "helper_ids", []))
+    if who == "applicant":  # someone registering: no recipient row yet, only the event's phone
+        registration = get(event, "registration_id", None)
+        return [f"applicant:{registration}"] if registration else []
     if who == "group_leader":
         village = get(event, "village_code", None)
         rows = await session.scalars(
@@ -193,6 +196,8 @@ async def record_event(
         if item.channel != "inbox" and item.channel in pref.disabled.get(rule.kind, []):
             continue
         address = _address(item.channel, item.recipient_id, person)
+        if item.audience == "applicant":
+            address = getattr(event, "phone", None) if item.channel == "sms" else None
         if address is None or (item.channel != "inbox" and not address):
             continue
         due, deferred = now, False
@@ -208,7 +213,7 @@ async def record_event(
                 and settings.digest_window_minutes > 0
             ):
                 due = max(due, next_window(now, settings.digest_window_minutes))
-        language = person.language if person is not None else "zh-CN"
+        language = person.language if person is not None else getattr(event, "language", "zh-CN")
         text = renderer.render(
             event.routing_key, language, item.channel, event_context(event, item.audience)
         )

@@ -1,4 +1,5 @@
-"""Tables owned by the portal service: accounts, sessions, API tokens, login attempts, audit."""
+"""Tables owned by the portal service: accounts, sessions, API tokens, login attempts,
+registrations waiting for their SMS code, audit."""
 
 from __future__ import annotations
 
@@ -49,6 +50,9 @@ class WebSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    # where it was opened, for the profile's list of active sessions
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiToken(Base):
@@ -58,6 +62,26 @@ class ApiToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(200))
+
+
+class PendingRegistration(Base):
+    """A registration waiting for the code sent by SMS to its phone (the code only hashed)."""
+
+    __tablename__ = "pending_registrations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(32), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(128))
+    village_code: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class LoginAttempt(Base):

@@ -33,17 +33,45 @@ class TokenRead(BaseModel):
 
 
 class ResidentCreate(BaseModel):
-    # the rules the service checks (service.register_resident), published in the schema
+    # the rules the service checks (inputs.normalise_phone, the password policy), in the schema
     phone: str = Field(
         min_length=1,
         max_length=32,
-        description="a mainland mobile number: 11 digits starting with 13-19",
-        json_schema_extra={"pattern": r"^\s*1[3-9]\d{9}\s*$"},
+        description="a mainland mobile number: 11 ASCII digits starting with 13-19 "
+        "(spaces, dashes and +86 are dropped)",
+        json_schema_extra={
+            "pattern": r"^\s*[ -]*(\+[ -]*8[ -]*6)?[ -]*1[ -]*[3-9]([ -]*[0-9]){9}[ -]*\s*$"
+        },
     )
     password: str = Field(min_length=1, max_length=256, json_schema_extra={"minLength": 8})
     display_name: str = Field(min_length=1, max_length=128, json_schema_extra={"pattern": r"\S"})
-    village_code: str | None = Field(default=None, max_length=32)
+    village_code: str = Field(min_length=1, max_length=32, description="the resident's village")
     language: str = "zh_CN"
+
+
+class RegistrationPending(BaseModel):
+    """A code was sent by SMS to the phone; confirm with it before `expires_at`."""
+
+    registration_id: str
+    phone: str = Field(description="masked")
+    expires_at: datetime
+
+
+class RegistrationConfirm(BaseModel):
+    registration_id: str = Field(min_length=1, max_length=64)
+    code: str = Field(min_length=1, max_length=12)
+
+
+class CredentialRead(BaseModel):
+    """One active session (browser) or API token of the caller."""
+
+    kind: str
+    handle: str = Field(description="what DELETE /api/v1/auth/credentials/{kind}/{handle} takes")
+    created_at: datetime
+    expires_at: datetime
+    ip: str | None
+    user_agent: str | None
+    current: bool
 
 
 class AuditRead(BaseModel):

@@ -1,34 +1,48 @@
-"""Domain logic of the portal: accounts, sessions, tokens, login limits, audit (no FastAPI here)."""
+"""Domain logic of the portal: accounts, audit (no FastAPI here). Sessions and tokens:
+credentials.py; login throttling: login.py; registration by SMS code: signup.py."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
-import secrets
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.portal.models import ApiToken, AuditEntry, LoginAttempt, UserRow, WebSession, outbox
-from shared.auth import hash_password, needs_rehash, verify_password
+from services.portal.credentials import (
+    create_web_session,
+    digest,
+    end_web_session,
+    issue_token,
+    new_secret,
+    now,
+    revoke_all,
+    session_user,
+    token_user,
+)
+from services.portal.models import AuditEntry, UserRow, outbox
+from services.portal.passwords import hash_async, password_problem, verify_async
+from shared.auth import hash_password, verify_password
 from shared.i18n import LANGUAGE_TAGS, LOCALES
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.outbox import add_event
-from shared.pii import mask_text
 
 log = logging.getLogger("fengqiao.portal.accounts")
 
 ROLES = ("resident", "officer", "station_chief", "group_leader", "clerk", "admin")
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-MIN_PASSWORD = 8
-LOGIN_WINDOW = timedelta(minutes=15)
-# A dummy hash so that an unknown login costs as much time as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_hex(16))
+# Sessions and tokens live in credentials.py; these names stay importable from here.
+__all__ = [
+    "create_web_session",
+    "digest",
+    "end_web_session",
+    "issue_token",
+    "new_secret",
+    "session_user",
+    "token_user",
+]
 
 
 class FieldError(Exception):
@@ -38,23 +52,6 @@ class FieldError(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-def digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they were stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def user_event(row: UserRow) -> UserUpserted:
@@ -135,156 +132,10 @@ async def audit_once_within(
     return True
 
 
-@dataclass(frozen=True)
-class LoginResult:
-    user: UserRow | None
-    locked: bool = False
-
-
-async def _failures(session: AsyncSession, key: str, since: datetime) -> int:
-    stmt = select(func.count()).where(LoginAttempt.key == key, LoginAttempt.attempted_at >= since)
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def authenticate(
-    session: AsyncSession, *, login: str, password: str, ip: str | None, limit: int
-) -> LoginResult:
-    """Check a password under the login rate limit (failures counted in the database).
-
-    `limit` failures for one login, or 3x as many from one address, within LOGIN_WINDOW lock
-    further attempts until the window moves on; a locked attempt does not even check the hash.
-    """
-    ident = login.strip().lower()
-    keys = [f"id:{ident}"] + ([f"ip:{ip}"] if ip else [])
-    since = now() - LOGIN_WINDOW
-    if await _failures(session, keys[0], since) >= limit or (
-        ip and await _failures(session, keys[1], since) >= limit * 3
-    ):
-        log.warning("login locked for %s from %s", mask_text(ident), ip)
-        await audit(session, action="login.locked", subject=mask_text(ident), ip=ip)
-        return LoginResult(None, locked=True)
-    user = await find_login(session, login)
-    ok = verify_password(
-        user.password_hash if user and user.password_hash else _DUMMY_HASH, password
-    )
-    if user is None or not user.active or not user.password_hash or not ok:
-        await session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < since))
-        for key in keys:
-            session.add(LoginAttempt(key=key, attempted_at=now()))
-        log.info("login failed for %s from %s", mask_text(ident), ip)
-        await audit(session, action="login.failed", subject=mask_text(ident), ip=ip)
-        return LoginResult(None)
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
-    log.info("login ok for %s", user.user_id)
-    return LoginResult(user)
-
-
-async def create_web_session(session: AsyncSession, *, user_id: str, max_age: int) -> str:
-    """A fresh session id, never reused (the rotation at login); returns the cookie value."""
-    value = new_secret()
-    t = now()
-    session.add(
-        WebSession(
-            id_hash=digest(value),
-            user_id=user_id,
-            created_at=t,
-            expires_at=t + timedelta(seconds=max_age),
-        )
-    )
-    await session.execute(delete(WebSession).where(WebSession.expires_at < t))
-    return value
-
-
-async def session_user(session: AsyncSession, cookie_value: str) -> UserRow | None:
-    stmt = (
-        select(WebSession, UserRow)
-        .join(UserRow, UserRow.user_id == WebSession.user_id)
-        .where(WebSession.id_hash == digest(cookie_value))
-    )
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        return None
-    ws, user = row
-    if _aware(ws.expires_at) < now() or not user.active:
-        return None
-    return user
-
-
-async def end_web_session(session: AsyncSession, cookie_value: str) -> None:
-    await session.execute(delete(WebSession).where(WebSession.id_hash == digest(cookie_value)))
-
-
-async def issue_token(session: AsyncSession, *, user_id: str, ttl: int) -> tuple[str, datetime]:
-    value = new_secret()
-    t = now()
-    expires = t + timedelta(seconds=ttl)
-    session.add(
-        ApiToken(token_hash=digest(value), user_id=user_id, created_at=t, expires_at=expires)
-    )
-    await session.execute(delete(ApiToken).where(ApiToken.expires_at < t))
-    return value, expires
-
-
-async def token_user(session: AsyncSession, token: str) -> UserRow | None:
-    stmt = (
-        select(ApiToken, UserRow)
-        .join(UserRow, UserRow.user_id == ApiToken.user_id)
-        .where(ApiToken.token_hash == digest(token))
-    )
-    row = (await session.execute(stmt)).first()
-    if row is None:
-        return None
-    tok, user = row
-    if _aware(tok.expires_at) < now() or not user.active:
-        return None
-    return user
-
-
-def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise FieldError("password", f"at least {MIN_PASSWORD} characters")
-
-
-async def register_resident(
-    session: AsyncSession,
-    *,
-    phone: str,
-    password: str,
-    display_name: str,
-    village_code: str | None,
-    language: str,
-    ip: str | None = None,
-) -> UserRow:
-    phone = phone.strip()
-    display_name = display_name.strip()
-    if not PHONE_RE.match(phone):
-        raise FieldError("phone", "not a mobile phone number (11 digits starting with 1)")
-    if not display_name:
-        raise FieldError("display_name", "required")
-    check_password(password)
-    taken = select(UserRow.user_id).where(or_(UserRow.phone == phone, UserRow.username == phone))
-    if (await session.execute(taken)).first() is not None:
-        raise FieldError("phone", "already registered")
-    row = UserRow(
-        user_id=f"res-{uuid.uuid4().hex[:12]}",
-        username=phone,
-        phone=phone,
-        password_hash=hash_password(password),
-        role="resident",
-        display_name=display_name[:128],
-        village_code=(village_code or "").strip() or None,
-        station_code=None,
-        police_room_code=None,
-        language=language if language in LOCALES else "zh_CN",
-        active=True,
-    )
-    session.add(row)
-    await publish_user(session, row)
-    log.info("resident %s registered with phone %s", row.user_id, mask_text(phone))
-    await audit(session, action="account.registered", actor_id=row.user_id, ip=ip)
-    return row
+def check_password(password: str, *, field: str = "password", login: str | None = None) -> None:
+    problem = password_problem(password, login=login)
+    if problem:
+        raise FieldError(field, problem)
 
 
 async def set_language(session: AsyncSession, *, user_id: str, language: str) -> UserRow:
@@ -366,13 +217,9 @@ async def change_password(
     """Replace the password and end every session and token of the user (the caller logs the
     browser in again with a fresh session)."""
     row = await session.get(UserRow, user_id)
-    if row is None or not row.password_hash or not verify_password(row.password_hash, current):
+    if row is None or not row.password_hash or not await verify_async(row.password_hash, current):
         raise FieldError("current_password", "wrong password")
-    try:
-        check_password(new)
-    except FieldError as exc:
-        raise FieldError("new_password", exc.reason) from None
-    row.password_hash = hash_password(new)
-    await session.execute(delete(WebSession).where(WebSession.user_id == user_id))
-    await session.execute(delete(ApiToken).where(ApiToken.user_id == user_id))
+    check_password(new, field="new_password", login=row.username)
+    row.password_hash = await hash_async(new)
+    await revoke_all(session, user_id=user_id)
     await audit(session, action="password.changed", actor_id=user_id, ip=ip)

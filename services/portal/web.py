@@ -9,6 +9,7 @@ import asyncio
 import hashlib
 import hmac
 import importlib
+import ipaddress
 import logging
 import pkgutil
 from collections.abc import Awaitable, Callable, Iterable
@@ -189,7 +190,33 @@ def is_api(request: Request) -> bool:
 
 
 def client_ip(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    """The peer's address; behind a proxy listed in `trusted_proxies`, the nearest address in
+    X-Forwarded-For that is not one of those proxies (a client cannot choose its address)."""
+    peer = request.client.host if request.client else None
+    proxies = portal_of(request).settings.trusted_proxies
+    if peer is None or not proxies or not is_trusted(peer, proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not is_trusted(hop, proxies):
+            return hop if _is_address(hop) else peer
+    return peer
+
+
+def _is_address(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_trusted(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def csrf_token(request: Request) -> str:

@@ -15,6 +15,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "application.*",
         "home_visit.*",
         "points.*",
+        "account.*",
         "user.upserted",
     ),
 }
@@ -28,6 +29,7 @@ OWNERS: dict[str, str] = {
     "home_visit": "appointments",
     "points": "points",
     "user": "portal",
+    "account": "portal",
 }
 
 

@@ -15,7 +15,7 @@ from tests.notifications.people import OTHER_ID, OTHER_PARTY, OTHER_PHONE, SUMMA
 
 RULES = load_rules(NotificationsSettings().routing_file)
 RENDERER = Renderer()
-CONSUMED = ("dispute.", "appointment.", "application.", "home_visit.", "points.")
+CONSUMED = ("dispute.", "appointment.", "application.", "home_visit.", "points.", "account.")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ISO = "2026-12-01T01:30:00+00:00"
 SAMPLES: dict[str, object] = {
@@ -37,6 +37,9 @@ SAMPLES: dict[str, object] = {
     "missing": ["household register"],
     "resident_ids": ["res-1"],
     "helper_ids": ["res-9"],
+    "code": "604213",
+    "phone": "13900000009",
+    "language": "zh-CN",
 }
 
 

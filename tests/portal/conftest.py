@@ -18,11 +18,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import select
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 from temporalio.client import Client
 
 from services.portal.api import create_app
+from services.portal.models import outbox
 from services.portal.seed import demo_specs, seed_accounts
 from services.portal.service import AccountSpec
 from services.portal.web import ServiceClients
@@ -89,6 +91,36 @@ class PortalHarness:
         self, client: httpx.AsyncClient, path: str, data: Mapping[str, str | list[str]]
     ) -> httpx.Response:
         return await client.post(path, data={**data, "csrf_token": await self.csrf(client)})
+
+    async def sent_code(self, phone: str) -> str:
+        """The latest registration code queued for `phone` (what its SMS carries)."""
+        async with self.runtime.factory() as s:
+            rows = (
+                await s.execute(
+                    select(outbox.c.body)
+                    .where(outbox.c.routing_key == "account.registration_code")
+                    .order_by(outbox.c.id.desc())
+                )
+            ).scalars()
+            for body in rows:
+                if body["phone"] == phone:
+                    code: str = body["code"]
+                    return code
+        raise AssertionError(f"no code was sent to {phone}")
+
+    async def register(
+        self, client: httpx.AsyncClient, form: dict[str, str], *, phone: str | None = None
+    ) -> httpx.Response:
+        """Register through both steps (the form, then the code from the SMS)."""
+        r = await self.post_form(client, "/register", form)
+        if r.status_code != 200:
+            return r
+        m = re.search(r'name="registration_id" value="([^"]+)"', r.text)
+        assert m, "no confirmation form after /register"
+        code = await self.sent_code(phone or form["phone"])
+        return await self.post_form(
+            client, "/register/confirm", {"registration_id": m.group(1), "code": code}
+        )
 
     @staticmethod
     def credentials(who: str, password: str | None) -> tuple[str, str]:

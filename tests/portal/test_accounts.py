@@ -132,8 +132,13 @@ async def test_logout_ends_the_session(portal: PortalHarness) -> None:
 
 async def test_registration_logs_in_and_duplicate_phone_is_422(portal: PortalHarness) -> None:
     c = portal.client()
-    form = {"phone": "13922223333", "password": "long-enough-1", "display_name": "李梅"}
-    r = await portal.post_form(c, "/register", form)
+    form = {
+        "phone": "13922223333",
+        "password": "long-enough-1",
+        "display_name": "李梅",
+        "village_code": RESIDENT.village or "",
+    }
+    r = await portal.register(c, form)
     assert r.status_code == 303
     home = await c.get("/")
     assert "李梅" in home.text and "村民" in home.text
@@ -214,6 +219,10 @@ async def test_password_change_ends_other_sessions_and_tokens(portal: PortalHarn
         here, "/profile/password", {"current_password": old_pw, "new_password": "short"}
     )
     assert short.status_code == 422 and "至少 8 个字符" in short.text
+    common = await portal.post_form(
+        here, "/profile/password", {"current_password": old_pw, "new_password": "password123"}
+    )
+    assert common.status_code == 422 and "常见密码" in common.text
 
     r = await portal.post_form(
         here, "/profile/password", {"current_password": old_pw, "new_password": "brand-new-pw"}

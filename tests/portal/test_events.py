@@ -52,9 +52,14 @@ async def received(portal: PortalHarness) -> AsyncIterator[Received]:
 async def test_each_account_change_arrives_exactly_once(
     portal: PortalHarness, received: Received
 ) -> None:
-    form = {"phone": "13944445555", "password": "long-enough-1", "display_name": "王芳"}
+    form = {
+        "phone": "13944445555",
+        "password": "long-enough-1",
+        "display_name": "王芳",
+        "village_code": "VYZ0101",
+    }
     c = portal.client()
-    assert (await portal.post_form(c, "/register", form)).status_code == 303
+    assert (await portal.register(c, form)).status_code == 303
     user_id = (await (await portal.api("13944445555", "long-enough-1")).get("/api/v1/me")).json()[
         "user_id"
     ]

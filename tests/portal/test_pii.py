@@ -16,8 +16,13 @@ async def test_phone_numbers_are_masked_in_logs_and_audit(
 ) -> None:
     caplog.set_level(logging.INFO, logger="fengqiao")
     c = portal.client()
-    form = {"phone": PHONE, "password": "long-enough-1", "display_name": "赵强"}
-    assert (await portal.post_form(c, "/register", form)).status_code == 303
+    form = {
+        "phone": PHONE,
+        "password": "long-enough-1",
+        "display_name": "赵强",
+        "village_code": "VYZ0101",
+    }
+    assert (await portal.register(c, form)).status_code == 303
     other = portal.client()
     r = await portal.post_form(other, "/login", {"login": PHONE, "password": "wrong-password"})
     assert r.status_code == 401

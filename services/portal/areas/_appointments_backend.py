@@ -16,6 +16,7 @@ from fastapi import HTTPException
 
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
+from services.portal.inputs import optional_phone
 
 TZ = ZoneInfo("Asia/Shanghai")
 STAFF = ("officer", "station_chief", "admin")
@@ -194,6 +195,7 @@ async def request_visit(
     clients: ServiceClients, user: User, body: dict[str, Any]
 ) -> dict[str, Any]:
     payload = {**body, "resident_id": user.user_id, "village_code": user.village_code}
+    payload["phone"] = optional_phone(str(body.get("phone") or ""))  # ASCII digits only
     data: dict[str, Any] = await call(clients, "POST", "/home-visits", user, json=payload)
     return data
 

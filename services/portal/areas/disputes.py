@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_forms as forms
+from services.portal.areas._disputes_intake import check_intake, count_report
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.deps import (
@@ -129,6 +130,8 @@ async def _new_case_form(
 ) -> Response:
     station = None if user.role in ("admin", "resident") else user.station_code
     villages = await backend.villages(clients, user, station)
+    if user.role == "resident":  # residents report only in their own village
+        villages = [v for v in villages if v.get("code") == user.village_code]
     chosen = values.get("village_code") or user.village_code or ""
     if not villages and chosen:
         villages = [{"code": chosen, "name": chosen}]
@@ -163,8 +166,13 @@ async def new_case_submit(request: Request, clients: Clients, user: User = Repor
             request, clients, user, values=values, errors=errs, status_code=422
         )
     intake = intake.model_copy(update={"case_id": backend.case_id_for(user, values.get("idem"))})
+    factory = request.app.state.runtime.factory
     try:
+        intake = await check_intake(
+            factory, user, intake, reports_per_day=portal_of(request).settings.reports_per_day
+        )
         case_id = await backend.start_case(clients, user, intake)
+        await count_report(factory, user, case_id)
     except FieldError as exc:
         errs = [{"field": exc.field, "reason": exc.reason}]
         return await _new_case_form(

@@ -19,6 +19,12 @@ from services.portal.areas._disputes_actions_api import (
     actions,
     key_reused,
 )
+from services.portal.areas._disputes_intake import (
+    MAX_HOUSEHOLDS,
+    MAX_PARTIES,
+    check_intake,
+    count_report,
+)
 from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
@@ -44,9 +50,11 @@ class DisputeCreate(BaseModel):
     description: str = Field(min_length=1, max_length=4000)
     village_code: str = Field(min_length=1, max_length=16)
     parties: list[Party] = Field(
-        default=[], max_length=50, description="staff: at least one; a resident: the others"
+        default=[],
+        max_length=MAX_PARTIES,
+        description="staff: at least one; a resident: the others",
     )
-    households: list[Household] = Field(default=[], max_length=50)
+    households: list[Household] = Field(default=[], max_length=MAX_HOUSEHOLDS)
     risk: RiskFacts = RiskFacts()
 
 
@@ -152,7 +160,11 @@ async def create_dispute(
                 )
     data["case_id"] = backend.case_id_for(user, idempotency_key)
     intake = DisputeIntake.model_validate(data)
+    factory = request.app.state.runtime.factory
+    limit = request.app.state.portal.settings.reports_per_day
+    intake = await check_intake(factory, user, intake, reports_per_day=limit)
     case_id = await backend.start_case(clients, user, intake)
+    await count_report(factory, user, case_id)
     created = DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
     if await registered(clients, user, case_id):
         response.headers["Location"] = created.url

@@ -26,6 +26,7 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from services.portal.inputs import normalised_or_raw
 from services.portal.service import find_login
 
 pages = APIRouter()
@@ -186,7 +187,7 @@ async def add_member(
     phone: Annotated[str, Form(min_length=5, max_length=32)],
 ) -> Response:
     """A leader adds a registered resident to their group by the resident's phone number."""
-    person = await find_login(session, phone)
+    person = await find_login(session, normalised_or_raw(phone))  # one spelling per number
     if person is None or person.role != "resident":
         raise FieldError("phone", "no registered resident has this phone number")
     body = {

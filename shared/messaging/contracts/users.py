@@ -19,3 +19,25 @@ class UserUpserted(Event):
     village_code: str | None = None
     station_code: str | None = None
     police_room_code: str | None = None
+
+
+@register
+class RegistrationCodeIssued(Event):
+    """A one-time code for whoever registers `phone` (no account yet: the SMS goes to the
+    number itself). The code expires after `valid_minutes`."""
+
+    routing_key = "account.registration_code"
+    registration_id: str
+    phone: str
+    code: str
+    valid_minutes: int = 10
+    language: str = "zh-CN"
+
+
+@register
+class LoginThrottled(Event):
+    """Many wrong passwords for the account: its holder is told (nobody is locked out)."""
+
+    routing_key = "account.login_throttled"
+    account_id: str
+    failures: int
