@@ -1,7 +1,7 @@
 """sessions listed, pending registrations
 
 Revision ID: 9046d2eb8142
-Revises: 8fa25526b85d
+Revises: 3c1f0e2a9b7d
 Create Date: 2026-12-01 06:18:30.165131
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = '9046d2eb8142'
-down_revision: str | None = '8fa25526b85d'
+down_revision: str | None = '3c1f0e2a9b7d'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
