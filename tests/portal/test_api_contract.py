@@ -116,7 +116,8 @@ async def test_a_case_still_registering_after_the_wait_is_answered_202(
     monkeypatch.setattr(backend, "fetch_case", fetch_case)
     monkeypatch.setattr(disputes_api, "REGISTRATION_WAIT_SECONDS", 0.3)
     resident = await portal.api("resident")
-    body = {"category": "debt", "description": "借款未还", "village_code": "V1"}
+    village = ACCOUNTS["resident"].village  # a resident reports in their own village only
+    body = {"category": "debt", "description": "借款未还", "village_code": village}
     r = await resident.post("/api/v1/disputes", json=body)
     assert r.status_code == 202
     case_id = r.json()["case_id"]
