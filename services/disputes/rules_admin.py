@@ -21,6 +21,11 @@ from workflows.disputes.screening import load_rules
 Payload = Annotated[dict[str, Any], Body()]
 
 
+def in_body(problems: list[sr.Problem]) -> list[sr.Problem]:
+    """Problems of the rule set, located in the request body (its `rules` member)."""
+    return [sr.Problem(field=f"rules.{p.field}", reason=p.reason) for p in problems]
+
+
 def invalid(exc: sr.Invalid) -> JSONResponse:
     """FastAPI's own 422 shape, so clients read these like any validation error."""
     detail = [
@@ -63,7 +68,7 @@ def router(settings: DisputesSettings) -> APIRouter:
         try:
             proposed = sr.check_rules(body.get("rules"))
         except sr.Invalid as exc:
-            return invalid(exc)
+            return invalid(sr.Invalid(in_body(exc.problems)))
         until = datetime.now(UTC)
         return await sr.preview(
             session,
@@ -80,7 +85,7 @@ def router(settings: DisputesSettings) -> APIRouter:
         try:
             rules = sr.check_rules(body.get("rules"))
         except sr.Invalid as exc:
-            problems += exc.problems
+            problems += in_body(exc.problems)
         try:
             reason = sr.check_reason(body.get("reason"))
         except sr.Invalid as exc:

@@ -79,7 +79,7 @@ async def test_bad_rules_are_refused_with_422_and_nothing_is_stored(svc: Service
     )
     assert r.status_code == 422
     assert [(d["loc"], d["msg"]) for d in r.json()["detail"]] == [
-        (["body", "rules"], "give 1 to 200 rules"),
+        (["body", "rules", "rules"], "give 1 to 200 rules"),
         (["body", "reason"], "say why the rules change (5 to 500 characters)"),
     ]
     versions = (await svc.http.get(f"{BASE}/versions")).json()
