@@ -16,6 +16,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "home_visit.*",
         "points.*",
         "user.upserted",
+        "account.*",
     ),
 }
 

@@ -37,6 +37,7 @@ SAMPLES: dict[str, object] = {
     "missing": ["household register"],
     "resident_ids": ["res-1"],
     "helper_ids": ["res-9"],
+    "temporary_password": "k7m2p9x4qe",
 }
 
 
