@@ -3,10 +3,15 @@ uvicorn, a worker on the real Temporal server. Screenshots under test-artifacts/
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
+from tests.admin.test_staff import NEW_PASSWORD, PHONE, sms_password
+from tests.notifications.conftest import ServiceFactory, Sink
 from tests.portal.browser import browser_page, log_in, screenshot
 from tests.portal.conftest import ACCOUNTS
+from tests.portal.disputes.conftest import STATION, VILLAGE
 from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
@@ -45,3 +50,41 @@ async def test_admin_previews_and_saves_screening_rules_on_a_phone(live: Live) -
         assert "In force: version 1" in await page.locator("#in-force").inner_text()
         await no_sideways_scroll(page)
         await screenshot(page, "admin-rules-saved-en-phone")
+
+
+async def test_admin_creates_an_officer_who_sets_a_password_on_a_phone(
+    live: Live, start_service: ServiceFactory, sink: Sink, sqlite_url: Callable[[str], str]
+) -> None:
+    await start_service(sqlite_url("notifications"))
+    async with browser_page() as page:
+        await log_in(page, live.base, ADMIN.username, ADMIN.password)
+        await page.goto(f"{live.base}/admin")
+        await page.click('a[href="/admin/staff"]')
+        await page.click("#new-staff")
+        await page.fill("input[name=display_name]", "马小明")
+        await page.fill("input[name=username]", "ma.xiaoming")
+        await page.fill("input[name=phone]", PHONE)
+        await page.select_option("select[name=role]", "officer")
+        await page.select_option("select[name=station_code]", STATION)
+        await page.select_option("select[name=police_room_code]", VILLAGE.police_room_code)
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-new-zh-phone")
+        await page.click("#staff-form button.primary")
+        await page.wait_for_selector("#done")
+        assert "待首次登录" in await page.locator("#status").inner_text()
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-created-zh-phone")
+
+    one_time = await sms_password(sink, PHONE)
+    async with browser_page(locale="en-GB") as page:
+        await page.goto(f"{live.base}/login")
+        await page.click('a[href="/first-login"]')
+        await page.fill("input[name=login]", "ma.xiaoming")
+        await page.fill("input[name=one_time_password]", one_time)
+        await page.fill("input[name=new_password]", NEW_PASSWORD)
+        await page.fill("input[name=confirm_password]", NEW_PASSWORD)
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-first-login-phone")
+        await page.click("#first-login button.primary")
+        await page.wait_for_url(f"{live.base}/")
+        assert "马小明" in await page.locator("main").inner_text()
