@@ -28,6 +28,12 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         "Red, yellow and green rules, with a preview",
         {"admin"},
     ),
+    (
+        "/admin/supermarket",
+        "Love supermarket",
+        "Love supermarket items, prices and low-stock alerts",
+        {"admin"},
+    ),
     ("/points/admin", "Points ledger", "Adjust or reverse points", {"admin"}),
     ("/admin/audit", "Security log", "Logins, lockouts and account changes", {"admin"}),
 ]
