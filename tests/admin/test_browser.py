@@ -4,15 +4,21 @@ uvicorn, a worker on the real Temporal server. Screenshots under test-artifacts/
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+from services.points.api import create_app as create_points_app
+from shared.config import PointsSettings, PortalSettings
 from tests.admin.test_staff import NEW_PASSWORD, PHONE, sms_password
+from tests.admin.test_supermarket import VILLAGE as SHOP_VILLAGE
+from tests.admin.test_supermarket import disputes_directory
+from tests.conftest import AMQP_URL
 from tests.notifications.conftest import ServiceFactory, Sink
-from tests.portal.browser import browser_page, log_in, screenshot
+from tests.portal.browser import browser_page, log_in, prepare_database, running_portal, screenshot
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import STATION, VILLAGE
-from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll
+from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll, serving
 
 pytestmark = pytest.mark.browser
 __all__ = ["live"]
@@ -88,3 +94,37 @@ async def test_admin_creates_an_officer_who_sets_a_password_on_a_phone(
         await page.click("#first-login button.primary")
         await page.wait_for_url(f"{live.base}/")
         assert "马小明" in await page.locator("main").inner_text()
+
+
+async def test_admin_sets_a_low_stock_mark_on_a_phone(
+    sqlite_url: Callable[[str], str], exchange: str, tmp_path: Path
+) -> None:
+    points = create_points_app(
+        PointsSettings(database_url=sqlite_url("points"), amqp_url=AMQP_URL, exchange=exchange)
+    )
+    disputes = await disputes_directory(sqlite_url("disputes"), exchange)
+    settings = PortalSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/portal-b.db",
+        exchange=exchange,
+        amqp_url=AMQP_URL,
+    )
+    await prepare_database(settings)
+    with serving(points) as points_base, serving(disputes) as disputes_base:
+        urls = {"points_url": points_base, "disputes_url": disputes_base}
+        with running_portal(settings.model_copy(update=urls)) as base:
+            async with browser_page() as page:
+                await log_in(page, base, ADMIN.username, ADMIN.password)
+                await page.goto(f"{base}/admin/supermarket")
+                form = page.locator("#new-item")
+                await form.locator("select[name=village_code]").select_option(SHOP_VILLAGE)
+                await form.locator("input[name=shop]").fill("蒋河村爱心超市")
+                await form.locator("input[name=name]").fill("香皂")
+                await form.locator("input[name=price]").fill("15")
+                await form.locator("input[name=stock]").fill("2")
+                await form.locator("input[name=low_at]").fill("2")
+                await form.locator("button").click()
+                await page.wait_for_selector("#done")
+                item = page.locator("#items li", has_text="香皂")
+                assert "库存不足" in await item.inner_text()
+                await no_sideways_scroll(page)
+                await screenshot(page, "admin-supermarket-zh-phone")
