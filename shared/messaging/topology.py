@@ -29,6 +29,7 @@ OWNERS: dict[str, str] = {
     "home_visit": "appointments",
     "points": "points",
     "user": "portal",
+    "account": "portal",
 }
 
 
