@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from services.disputes import consumer, service, supervision
+from services.disputes import consumer, rules_admin, service, supervision
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import outbox
 from services.disputes.schemas import (
@@ -162,4 +162,5 @@ def create_app(
         return RetryRead(case_id=case_id, activities_reset=n)
 
     app.include_router(internal)
+    app.include_router(rules_admin.router(settings))
     return app

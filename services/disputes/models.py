@@ -1,5 +1,6 @@
 """Tables of the disputes service (defined in workflows/disputes/tables.py, see there)."""
 
+from workflows.disputes.rule_versions import CaseRulesVersion, ScreeningRulesVersion
 from workflows.disputes.tables import (
     TS,
     AuditEntry,
@@ -27,11 +28,13 @@ __all__ = [
     "Case",
     "CaseHousehold",
     "CaseNumber",
+    "CaseRulesVersion",
     "ColourChangeRow",
     "Officer",
     "Party",
     "PoliceRoom",
     "RoomOfficer",
+    "ScreeningRulesVersion",
     "Station",
     "Task",
     "TimelineEntry",

@@ -9,6 +9,7 @@ from services.notifications.runtime import SERVICE, NotificationsRuntime
 from services.notifications.service import record_event, upsert_recipient
 from shared.db import transaction
 from shared.messaging.broker import Delivery
+from shared.messaging.contracts.accounts import AccountPasswordIssued
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
 from shared.messaging.outbox import claim_message
@@ -24,6 +25,8 @@ async def handle(runtime: NotificationsRuntime, event: Event, delivery: Delivery
         if isinstance(event, UserUpserted):
             await upsert_recipient(session, event)
             return
+        if isinstance(event, AccountPasswordIssued):
+            await upsert_recipient(session, event.contact())
         created = await record_event(
             session,
             rules=runtime.rules,

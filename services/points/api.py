@@ -12,7 +12,7 @@ from functools import partial
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.points import consumer, routes
+from services.points import consumer, routes, stock_admin
 from services.points.ledger import Forbidden, NotFound, PointsError
 from services.points.models import outbox
 from services.points.rules import Rules, load_rules
@@ -62,6 +62,7 @@ def create_app(
         prefix="/internal/v1", dependencies=[Depends(internal_guard(settings.internal_token))]
     )
     internal.include_router(routes.router)
+    internal.include_router(stock_admin.router)
     app.include_router(internal)
 
     inner = app.router.lifespan_context

@@ -207,3 +207,14 @@ class Redemption(Base):
     day: Mapped[str] = mapped_column(String(10), index=True)
     hold_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StockAlert(Base):
+    """When a shop's item runs low (stock at or below `low_at`) its group leader is told once;
+    a restock above the mark arms the alert again."""
+
+    __tablename__ = "stock_alerts"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    low_at: Mapped[int] = mapped_column(Integer, default=0)
+    alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

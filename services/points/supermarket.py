@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import ledger
+from services.points import ledger, stock
 from services.points.ledger import Forbidden, NotFound, Refused, claim_key, store_result
 from services.points.models import Account, Item, Redemption, RedemptionCode
 from services.points.rules import Rules
@@ -75,6 +75,7 @@ async def change_stock(
     ).first()
     if row is None:
         raise Refused("stock cannot go below zero", field="delta")
+    await stock.after_change(session, item_id, int(row[0]), datetime.now(UTC))
     await session.refresh(item)
     return item_read(item)
 
@@ -185,7 +186,7 @@ async def redeem(
         idem_key=f"redeem:{redemption_id}",
         now=now,
     )
-    stock = (
+    left = (
         await session.execute(
             update(Item)
             .where(Item.id == item.id, Item.stock >= data.quantity)
@@ -193,8 +194,9 @@ async def redeem(
             .returning(Item.stock)
         )
     ).first()
-    if stock is None:
+    if left is None:
         raise Refused(f"{item.name} is out of stock", field="quantity")
+    await stock.after_change(session, item.id, int(left[0]), now)
     hold_until = now + timedelta(minutes=rules.redemption_hold_minutes)
     redemption = Redemption(
         id=redemption_id,

@@ -121,3 +121,18 @@ class IdempotencyKey(Base):
 
 outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
+
+
+class OneTimePassword(Base):
+    """A first-login password an administrator had sent by SMS (its hash only): it opens no
+    session, it only lets the holder choose their own password on /first-login."""
+
+    __tablename__ = "one_time_passwords"
+
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    issued_by: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -17,6 +17,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
         "points.*",
         "account.*",
         "user.upserted",
+        "account.*",
     ),
 }
 

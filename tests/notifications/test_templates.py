@@ -40,6 +40,7 @@ SAMPLES: dict[str, object] = {
     "code": "604213",
     "phone": "13900000009",
     "language": "zh-CN",
+    "temporary_password": "k7m2p9x4qe",
 }
 
 

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from shared.db import transaction
 from shared.messaging.events import deterministic_event_id, event_class
 from shared.messaging.outbox import add_event, insert_ignore
+from workflows.disputes.rule_versions import RulesSource
 from workflows.disputes.screening import RuleSet, grade
 from workflows.disputes.tables import (
     AuditEntry,
@@ -107,6 +108,7 @@ class DisputeActivities:
     ) -> None:
         self.factory = factory
         self.rules = rules
+        self.rules_source = RulesSource(rules)
         self.config = config
 
     @activity.defn(name="dispute_config")
@@ -136,7 +138,8 @@ class DisputeActivities:
             hh_ids = [h.household_id for h in intake.households]
             existing = await s.get(Case, intake.case_id)
             count = await household_cases(s, intake.case_id, hh_ids, since)
-            g = grade(self.rules, intake.risk, count)
+            rules = await self.rules_source.for_new_case(s, intake.case_id)
+            g = grade(rules, intake.risk, count)
             if existing is not None:
                 case_no = existing.case_no
             else:
@@ -202,7 +205,8 @@ class DisputeActivities:
         since = req.at - timedelta(days=self.config.household_history_days)
         async with self.factory() as s:
             count = await household_cases(s, req.case_id, req.household_ids, since)
-        g = grade(self.rules, req.risk, count)
+            rules = await self.rules_source.for_case(s, req.case_id)
+        g = grade(rules, req.risk, count)
         return Screened(colour=g.colour, rules_fired=g.rules_fired, household_cases=count)
 
     @activity.defn(name="dispute_pick_officer")

@@ -25,6 +25,7 @@ class Rule(BaseModel):
     id: str
     colour: Colour
     label: str = ""
+    label_zh: str = ""
     when: Condition
 
 

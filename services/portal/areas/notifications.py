@@ -50,6 +50,7 @@ KIND_LABELS = {
     "booking": "Appointments",
     "service": "Applications and home visits",
     "points": "Points",
+    "account": "Account and password",
 }
 CHANNEL_LABELS = {"inbox": "Inbox", "sms": "SMS", "email": "E-mail", "bot": "Group bot"}
 STATUS_LABELS = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "read": "Read"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from shared.messaging.events import Event, register
 
 
@@ -28,3 +30,16 @@ class PointsRedeemed(PointsEvent):
 class PointsReversed(PointsEvent):
     routing_key = "points.reversed"
     reason: str = ""
+
+
+@register
+class SupermarketStockLow(Event):
+    """An item of a village's love supermarket is at or below its low-stock mark."""
+
+    routing_key = "points.stock_low"
+    item_id: str
+    item_name: str
+    shop: str
+    village_code: str
+    stock: int
+    alert_level: int = Field(description="the item's low-stock mark")

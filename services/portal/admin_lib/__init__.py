@@ -1,0 +1,1 @@
+"""Helpers of the administration areas (admin_*.py): backend calls, forms, labels."""

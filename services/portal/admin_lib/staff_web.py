@@ -1,0 +1,132 @@
+"""What the staff pages and the staff API share: the typed bodies, the directory and the open
+cases fetched from the disputes service, labels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.portal.admin_lib.backend import call
+from services.portal.admin_lib.staff import Directory
+from services.portal.deps import ServiceClients, User
+from services.portal.models import UserRow
+from shared.pii import mask_phone
+
+UNAVAILABLE = "the directory of the disputes service is not available"
+OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
+StaffRole = Literal["officer", "station_chief", "group_leader", "clerk", "admin"]
+ACTIONS = {
+    "deactivate": "Deactivate",
+    "reactivate": "Reactivate",
+    "reset-password": "Reset the password",
+}
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class StaffCreate(_In):
+    username: str = Field(max_length=32, examples=["ma.officer"])
+    display_name: str = Field(max_length=64)
+    phone: str = Field(max_length=11, description="the one-time password goes here by SMS")
+    role: StaffRole
+    station_code: str = Field(default="", max_length=16)
+    police_room_code: str = Field(default="", max_length=16)
+    village_code: str = Field(default="", max_length=16)
+
+
+class StaffRoleUpdate(_In):
+    role: StaffRole
+    station_code: str = Field(default="", max_length=16)
+    police_room_code: str = Field(default="", max_length=16)
+    village_code: str = Field(default="", max_length=16)
+    reason: str = Field(max_length=500)
+
+
+class StaffReason(_In):
+    reason: str = Field(max_length=500, description="why (2 to 500 characters)")
+
+
+class StaffRead(BaseModel):
+    user_id: str
+    username: str
+    display_name: str
+    phone: str | None = Field(description="masked")
+    role: str
+    station_code: str | None
+    police_room_code: str | None
+    village_code: str | None
+    active: bool
+    first_login_pending: bool = Field(description="a one-time password is out, not yet used")
+
+
+class OpenCases(BaseModel):
+    user_id: str
+    case_ids: list[str]
+
+
+class PasswordIssued(BaseModel):
+    user_id: str
+    sent_to: str | None = Field(description="the masked phone the SMS goes to")
+    expires_at: datetime
+
+
+def staff_read(row: UserRow, pending: bool) -> StaffRead:
+    return StaffRead(
+        user_id=row.user_id,
+        username=row.username,
+        display_name=row.display_name,
+        phone=mask_phone(row.phone) or None,
+        role=row.role,
+        station_code=row.station_code,
+        police_room_code=row.police_room_code,
+        village_code=row.village_code,
+        active=row.active,
+        first_login_pending=pending,
+    )
+
+
+async def villages(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    rows = await call(clients.disputes, UNAVAILABLE, "GET", "/directory/villages", user)
+    return [r for r in rows if isinstance(r, dict)]
+
+
+def directory_of(rows: list[dict[str, Any]]) -> Directory:
+    return Directory(
+        stations=frozenset(str(v["station_code"]) for v in rows),
+        rooms={str(v["police_room_code"]): str(v["station_code"]) for v in rows},
+        villages={str(v["code"]): str(v["station_code"]) for v in rows},
+    )
+
+
+async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[dict[str, Any]]:
+    """The officer's open cases (what the bulk reassignment moves), or [] for others."""
+    if row.role not in ("officer", "station_chief") or not row.station_code:
+        return []
+    cases = await call(
+        clients.disputes, UNAVAILABLE, "GET", "/cases", user, params={"station": row.station_code}
+    )
+    return [
+        c
+        for c in cases
+        if isinstance(c, dict)
+        and c.get("assignee_id") == row.user_id
+        and c.get("stage") in OPEN_STAGES
+    ]
+
+
+async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[dict[str, Any]]:
+    if not row.station_code:
+        return []
+    found = await call(
+        clients.disputes,
+        UNAVAILABLE,
+        "GET",
+        "/directory/officers",
+        user,
+        params={"station": row.station_code},
+    )
+    return [o for o in found if isinstance(o, dict) and o.get("user_id") != row.user_id]

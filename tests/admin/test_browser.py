@@ -1,0 +1,130 @@
+"""Real Chromium on a phone-sized screen against the portal and the disputes service served by
+uvicorn, a worker on the real Temporal server. Screenshots under test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from services.points.api import create_app as create_points_app
+from shared.config import PointsSettings, PortalSettings
+from tests.admin.test_staff import NEW_PASSWORD, PHONE, sms_password
+from tests.admin.test_supermarket import VILLAGE as SHOP_VILLAGE
+from tests.admin.test_supermarket import disputes_directory
+from tests.conftest import AMQP_URL
+from tests.notifications.conftest import ServiceFactory, Sink
+from tests.portal.browser import browser_page, log_in, prepare_database, running_portal, screenshot
+from tests.portal.conftest import ACCOUNTS
+from tests.portal.disputes.conftest import STATION, VILLAGE
+from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll, serving
+
+pytestmark = pytest.mark.browser
+__all__ = ["live"]
+ADMIN = ACCOUNTS["admin"]
+
+
+async def test_admin_previews_and_saves_screening_rules_on_a_phone(live: Live) -> None:
+    await live.case(ACCOUNTS["officer"].user_id, people_involved=6)
+    async with browser_page() as page:
+        await log_in(page, live.base, ADMIN.username, ADMIN.password)
+        await page.goto(f"{live.base}/admin")
+        await page.click('a[href="/admin/rules/screening"]')
+        await page.wait_for_url(f"{live.base}/admin/rules/screening")
+        assert "现行：第 0 版" in await page.locator("#in-force").inner_text()
+        await no_sideways_scroll(page)
+        rule = page.locator('fieldset.rule:has(input[value="several_people"])')
+        await rule.locator("select[name$='.colour']").select_option("red")
+        await page.click("#preview-button")
+        await page.wait_for_selector("#preview")
+        summary = await page.locator("#preview-summary").inner_text()
+        assert summary == (
+            "按这些规则，最近 30 天的 1 件案件中将有 1 件为红色（现行规则下为 0 件）。"
+        )
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-rules-preview-zh-phone")
+
+        await page.fill("textarea[name=reason]", "五人以上纠纷提前红色预警")
+        await page.click("#save-button")
+        await page.wait_for_selector("#saved")
+        assert "现行：第 1 版" in await page.locator("#in-force").inner_text()
+        assert "五人以上纠纷提前红色预警" in await page.locator("#versions").inner_text()
+
+        await page.click("header .lang button")
+        await page.wait_for_load_state()
+        assert "In force: version 1" in await page.locator("#in-force").inner_text()
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-rules-saved-en-phone")
+
+
+async def test_admin_creates_an_officer_who_sets_a_password_on_a_phone(
+    live: Live, start_service: ServiceFactory, sink: Sink, sqlite_url: Callable[[str], str]
+) -> None:
+    await start_service(sqlite_url("notifications"))
+    async with browser_page() as page:
+        await log_in(page, live.base, ADMIN.username, ADMIN.password)
+        await page.goto(f"{live.base}/admin")
+        await page.click('a[href="/admin/staff"]')
+        await page.click("#new-staff")
+        await page.fill("input[name=display_name]", "马小明")
+        await page.fill("input[name=username]", "ma.xiaoming")
+        await page.fill("input[name=phone]", PHONE)
+        await page.select_option("select[name=role]", "officer")
+        await page.select_option("select[name=station_code]", STATION)
+        await page.select_option("select[name=police_room_code]", VILLAGE.police_room_code)
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-new-zh-phone")
+        await page.click("#staff-form button.primary")
+        await page.wait_for_selector("#done")
+        assert "待首次登录" in await page.locator("#status").inner_text()
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-created-zh-phone")
+
+    one_time = await sms_password(sink, PHONE)
+    async with browser_page(locale="en-GB") as page:
+        await page.goto(f"{live.base}/login")
+        await page.click('a[href="/first-login"]')
+        await page.fill("input[name=login]", "ma.xiaoming")
+        await page.fill("input[name=one_time_password]", one_time)
+        await page.fill("input[name=new_password]", NEW_PASSWORD)
+        await page.fill("input[name=confirm_password]", NEW_PASSWORD)
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-first-login-phone")
+        await page.click("#first-login button.primary")
+        await page.wait_for_url(f"{live.base}/")
+        assert "马小明" in await page.locator("main").inner_text()
+
+
+async def test_admin_sets_a_low_stock_mark_on_a_phone(
+    sqlite_url: Callable[[str], str], exchange: str, tmp_path: Path
+) -> None:
+    points = create_points_app(
+        PointsSettings(database_url=sqlite_url("points"), amqp_url=AMQP_URL, exchange=exchange)
+    )
+    disputes = await disputes_directory(sqlite_url("disputes"), exchange)
+    settings = PortalSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/portal-b.db",
+        exchange=exchange,
+        amqp_url=AMQP_URL,
+    )
+    await prepare_database(settings)
+    with serving(points) as points_base, serving(disputes) as disputes_base:
+        urls = {"points_url": points_base, "disputes_url": disputes_base}
+        with running_portal(settings.model_copy(update=urls)) as base:
+            async with browser_page() as page:
+                await log_in(page, base, ADMIN.username, ADMIN.password)
+                await page.goto(f"{base}/admin/supermarket")
+                form = page.locator("#new-item")
+                await form.locator("select[name=village_code]").select_option(SHOP_VILLAGE)
+                await form.locator("input[name=shop]").fill("蒋河村爱心超市")
+                await form.locator("input[name=name]").fill("香皂")
+                await form.locator("input[name=price]").fill("15")
+                await form.locator("input[name=stock]").fill("2")
+                await form.locator("input[name=low_at]").fill("2")
+                await form.locator("button").click()
+                await page.wait_for_selector("#done")
+                item = page.locator("#items li", has_text="香皂")
+                assert "库存不足" in await item.inner_text()
+                await no_sideways_scroll(page)
+                await screenshot(page, "admin-supermarket-zh-phone")
