@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Request
@@ -18,7 +18,7 @@ from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
 from services.portal.deps import Clients, User, require_roles
 from shared.tasks import TaskPage
-from workflows.disputes.client import ActionRefused
+from workflows.disputes.client import ActionRefused, field_report_problem
 from workflows.disputes.types import (
     ACTIONS,
     CaseView,
@@ -72,6 +72,11 @@ class DisputeCreate(BaseModel):
     parties: list[Party] = []
     households: list[Household] = []
     risk: RiskFacts = RiskFacts()
+    reported_in_field_at: datetime | None = Field(
+        default=None,
+        description="staff only: when the case was reported earlier in the field"
+        " (with time zone; not in the future, at most 30 days back)",
+    )
 
 
 class DisputeCreated(BaseModel):
@@ -169,6 +174,11 @@ async def create_dispute(
                 )
     data["case_id"] = backend.case_id_for(user, idempotency_key)
     intake = DisputeIntake.model_validate(data)
+    problem = field_report_problem(intake, now=datetime.now(UTC))
+    if problem:
+        raise RequestValidationError(
+            [{"loc": ("body", "reported_in_field_at"), "msg": problem, "type": "value_error"}]
+        )
     case_id = await backend.start_case(clients, user, intake)
     return DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")
 
