@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
 
-WIDTH = 640
-LABEL_W = 170
-VALUE_W = 56
-BAR_H = 14
+WIDTH = 360  # drawn 1:1 on a phone; the page caps it at 560 px on wider screens
+LABEL_W = 100
+VALUE_W = 40
+BAR_H = 16
 GAP = 8
 LEGEND_H = 22
 PALETTE = ("#2563eb", "#d97706", "#059669", "#7c3aed", "#db2777", "#0891b2", "#65a30d")
@@ -76,10 +76,10 @@ def bar_chart(
     span = WIDTH - LABEL_W - VALUE_W
     parts: list[str] = []
     for i, (s, colour) in enumerate(zip(series, colours, strict=True)):
-        lx = i * 150
+        lx = i * 110
         parts.append(
             f'<rect x="{lx}" y="4" width="12" height="12" fill="{colour}"/>'
-            f'<text x="{lx + 16}" y="14" font-size="12">{escape(_fit(s.name, 130))}</text>'
+            f'<text x="{lx + 16}" y="14" font-size="12">{escape(_fit(s.name, 90))}</text>'
         )
     for r, (key, label) in enumerate(categories):
         y0 = legend + r * row_h + GAP // 2

@@ -1,8 +1,11 @@
 """`make run`'s demo county, seeded small through the real processes on free ports: what each
-demo role finds waiting, and that a second seeding adds nothing."""
+demo role finds waiting, and that a second seeding adds nothing. Marked soak: the whole stack
+plus the seeding takes one to three minutes on 2 cores (make soak); tests/deploy/
+test_demo_plan.py and tests/portal/test_charts.py keep the plan and the charts in make test."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -18,6 +21,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.deploy.test_smoke import free_ports
+from tests.portal.browser import browser_page, log_in, screenshot
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ACCOUNTS = {a["role"]: a for a in json.loads((REPO / "deploy/demo/accounts.json").read_text())}
@@ -62,6 +66,38 @@ def browser(base: str, role: str) -> httpx.Client:
     return c
 
 
+async def shoot(base: str) -> dict[str, int]:
+    """Each demo role's first page of work on a phone, and the figures in both languages
+    (test-artifacts/screenshots/demo-*.png; the README shows some). Returns charts drawn."""
+    shots = {
+        "officer": ["/tasks"],
+        "station_chief": ["/supervision/stuck", "/supervision/figures"],
+        "group_leader": ["/patrols"],
+        "resident": ["/"],
+        "clerk": ["/"],
+    }
+    charts: dict[str, int] = {}
+    async with browser_page() as page:
+        for role, paths in shots.items():
+            account = ACCOUNTS[role]
+            await log_in(page, base, account["username"], account["password"])
+            for path in paths:
+                await page.goto(f"{base}{path}")
+                assert await page.evaluate("document.documentElement.scrollWidth") <= 360, path
+                name = path.strip("/").replace("/", "-") or "home"
+                await screenshot(page, f"demo-{role}-{name}-zh-phone")
+            if role == "station_chief":
+                charts["zh"] = await page.locator("svg.fq-chart").count()
+                await page.click("form.lang button")
+                await page.goto(f"{base}/supervision/figures")
+                charts["en"] = await page.locator("svg.fq-chart").count()
+                await page.locator("details.fq-numbers").first.locator("summary").click()
+                await screenshot(page, "demo-station_chief-figures-en-phone")
+                await page.click("form.lang button")
+            await page.click("form.logout button")
+    return charts
+
+
 def api(base: str, role: str) -> httpx.Client:
     account = ACCOUNTS[role]
     r = httpx.post(
@@ -74,6 +110,7 @@ def api(base: str, role: str) -> httpx.Client:
     return httpx.Client(base_url=base, headers=headers, timeout=60)
 
 
+@pytest.mark.soak
 @pytest.mark.timeout(420)
 def test_demo_county_gives_every_demo_role_work_and_seeds_once(tmp_path: Path) -> None:
     env, portal_port = stack_env(tmp_path)
@@ -123,6 +160,10 @@ def test_demo_county_gives_every_demo_role_work_and_seeds_once(tmp_path: Path) -
         resident = api(base, "resident")
         me = resident.get("/api/v1/me").json()
         assert me["user_id"] == ACCOUNTS["resident"]["user_id"]
+
+        # on a phone: every role's page, the charts in both languages
+        charts = asyncio.run(shoot(base))
+        assert charts["zh"] >= 8 and charts["en"] == charts["zh"], charts
 
         # a second seeding finds the marker and adds nothing
         again = subprocess.run(

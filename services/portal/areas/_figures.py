@@ -178,7 +178,7 @@ def points_charts(fig: dict[str, Any]) -> list[ChartSpec]:
 
 def facts(fig: dict[str, Any], keys: tuple[str, ...]) -> list[tuple[str, float]]:
     return [
-        (k, float(fig[k]))
+        (k, fig[k])
         for k in keys
         if isinstance(fig.get(k), int | float) and not isinstance(fig.get(k), bool)
     ]
