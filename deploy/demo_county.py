@@ -5,8 +5,9 @@ goes through the running services' APIs and the dispute workflows' updates (no r
 behind their backs): open disputes in every stage, colour and township (some reported earlier
 in the field and so already late), closed cases with their return visits, bookings over the
 next two weeks, online applications, door-to-door requests, patrols, tips and redemptions.
-Idempotent: a marker file under var/ records each finished part; a re-run skips them, and
-every case and workflow step carries a stable key, so an interrupted run resumes.
+Idempotent: a marker file under var/ records each finished part and a re-run skips it; within
+the disputes part every case and workflow step carries a stable key, so after an interruption
+a re-run starts the missing cases (a case already started stays where it got to).
 """
 
 from __future__ import annotations

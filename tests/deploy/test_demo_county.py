@@ -21,7 +21,8 @@ import pytest
 
 from tests.conftest import REPO
 from tests.deploy.test_smoke import free_ports
-from tests.portal.browser import browser_page, log_in, screenshot
+from tests.portal.browser import SCREENSHOTS, browser_page, log_in, screenshot
+from tests.portal.test_pages_walk import language_problems, local_links
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 ACCOUNTS = {a["role"]: a for a in json.loads((REPO / "deploy/demo/accounts.json").read_text())}
@@ -64,6 +65,34 @@ def browser(base: str, role: str) -> httpx.Client:
     r = c.post("/login", data={**form, "csrf_token": token.group(1)})
     assert r.status_code == 303, (role, r.status_code)
     return c
+
+
+def walk_language(base: str, *, per_role: int = 30) -> dict[str, list[str]]:
+    """Every role's pages (up to `per_role` each) in both languages, full of the county's
+    data: {"<language> <role> <path>": what is not in the page's language}."""
+    found: dict[str, list[str]] = {}
+    for language in ("zh_CN", "en"):
+        for role in ACCOUNTS:
+            client = browser(base, role)
+            token = CSRF.search(client.get("/profile").text)
+            assert token is not None
+            client.post("/lang", data={"language": language, "csrf_token": token.group(1)})
+            seen: set[str] = set()
+            queue = ["/"]
+            while queue and len(seen) < per_role:
+                path = queue.pop(0)
+                if path in seen:
+                    continue
+                seen.add(path)
+                r = client.get(path, follow_redirects=True)
+                assert r.status_code < 500, (role, path, r.status_code)
+                if not r.headers.get("content-type", "").startswith("text/html"):
+                    continue
+                problems = language_problems(r.text, language)
+                if problems:
+                    found[f"{language} {role} {path}"] = problems
+                queue += [p for p in local_links(f"http://portal.test{path}", r.text)]
+    return found
 
 
 async def shoot(base: str) -> dict[str, int]:
@@ -164,6 +193,16 @@ def test_demo_county_gives_every_demo_role_work_and_seeds_once(tmp_path: Path) -
         # on a phone: every role's page, the charts in both languages
         charts = asyncio.run(shoot(base))
         assert charts["zh"] >= 8 and charts["en"] == charts["zh"], charts
+
+        # every page in both languages: the figures are clean; what other pages still show
+        # untranslated is written down for their areas (test-artifacts/language-problems.txt)
+        problems = walk_language(base)
+        SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+        (SCREENSHOTS.parent / "language-problems.txt").write_text(
+            "".join(f"{page}: {p}\n" for page, ps in sorted(problems.items()) for p in ps),
+            encoding="utf-8",
+        )
+        assert not [page for page in problems if page.endswith("/supervision/figures")], problems
 
         # a second seeding finds the marker and adds nothing
         again = subprocess.run(
