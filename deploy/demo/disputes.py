@@ -80,6 +80,8 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
     demo_targets = [
         ("assignment", "red"),
         ("assignment", "green"),
+        ("assignment", "yellow"),
+        ("assignment", "green"),
         ("follow_up", "yellow"),
         ("visited", "green"),
         ("late", "red"),
@@ -102,7 +104,7 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
                 colour=colour,
                 category=CATEGORIES[n % len(CATEGORIES)],
                 field_days=_field_days(rng, target),
-                resident_party=resident.user_id if n in (2, 10, 11) else None,
+                resident_party=resident.user_id if n in (4, 12, 13) else None,
             )
         )
     n_open, n_closed = max(1, round(300 * scale)), max(1, round(120 * scale))
