@@ -56,6 +56,7 @@ class CasePlan:
     category: Category
     field_days: float | None = None  # reported that many days ago in the field
     resident_party: str | None = None
+    officer_id: str | None = None  # the chief hands the case to this officer, if not theirs
 
 
 @dataclass
@@ -75,6 +76,7 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
     o = org()
     demo_village = o.village_named("蒋河村")
     resident = next(a for a in demo_accounts() if a.role == "resident")
+    officer = next(a for a in demo_accounts() if a.role == "officer")
     plans: list[CasePlan] = []
     # the demo accounts' own station: every stage and colour, some late, some of the resident's
     demo_targets = [
@@ -105,6 +107,8 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
                 category=CATEGORIES[n % len(CATEGORIES)],
                 field_days=_field_days(rng, target),
                 resident_party=resident.user_id if n in (4, 12, 13) else None,
+                # the demo officer holds all but two of the new ones (those go by load)
+                officer_id=None if n in (1, 3) else officer.user_id,
             )
         )
     n_open, n_closed = max(1, round(300 * scale)), max(1, round(120 * scale))
@@ -214,13 +218,25 @@ class Driver:
         case_id = body["case_id"]
         await self.stack.call(self.stack.disputes, "POST", "/internal/v1/cases", json=body)
         v = await self.view(case_id, lambda v: v.stage != "screening" and bool(v.assignee_id))
-        if v.stage != "assignment" or p.target == "assignment":
-            return  # already moved on (an earlier run) or meant to wait for acceptance
+        if v.stage != "assignment":
+            return  # already moved on (an earlier run)
         assert v.assignee_id is not None
-        me = Actor(user_id=v.assignee_id, role="officer", station_code=v.station_code)
         chief = Actor(
             user_id=f"chief-{v.station_code}", role="station_chief", station_code=v.station_code
         )
+        if p.officer_id and v.assignee_id != p.officer_id:
+            v = await self.act(
+                case_id,
+                "hand-over",
+                "reassign",
+                chief,
+                officer_id=p.officer_id,
+                reason="所长指派本村警务室民警承办",
+            )
+        assert v.assignee_id is not None
+        me = Actor(user_id=v.assignee_id, role="officer", station_code=v.station_code)
+        if p.target == "assignment":
+            return  # waits for acceptance
         v = await self.act(case_id, "accept", "accept", me)
         rng = random.Random(p.key)
         if p.target == "late":

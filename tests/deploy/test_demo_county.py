@@ -166,7 +166,7 @@ def test_demo_county_gives_every_demo_role_work_and_seeds_once(tmp_path: Path) -
         # the officer: accept, follow-up (one already late), linkage, applications, visits
         tasks = api(base, "officer").get("/api/v1/tasks").json()
         kinds = tasks["counts"]
-        assert {"follow_up", "application"} <= set(kinds), kinds
+        assert {"accept", "follow_up", "linkage", "application"} <= set(kinds), kinds
         assert any(t["overdue"] for t in tasks["items"])
 
         # the chief: closures to approve, and lateness on the stuck board
