@@ -123,7 +123,7 @@ async def shoot(base: str) -> dict[str, int]:
                 await page.locator("details.fq-numbers").first.locator("summary").click()
                 await screenshot(page, "demo-station_chief-figures-en-phone")
                 await page.click("form.lang button")
-            await page.click("form.logout button")
+            await page.context.clear_cookies()  # the next role logs in afresh
     return charts
 
 
