@@ -20,7 +20,7 @@ system:
 
 run: install
 	@bash deploy/ensure-system.sh run
-	$(PY) -m deploy.run
+	$(PY) -m deploy.run $(RUN_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -1,12 +1,14 @@
 """`make run`: the embedded Fengqiao stack on one machine, under one supervisor (honcho).
 
 Temporal dev server (SQLite file under var/, search attributes registered), migrations and
-demo data for every service, then every process with its log lines prefixed. Ctrl-C stops
-everything this started.
+demo data for every service, then every process with its log lines prefixed; once they
+answer, the demo county's activity (deploy/demo_county.py, once: a marker under var/; its size
+`--scale`). Ctrl-C stops everything this started.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib.util
 import json
 import os
@@ -125,6 +127,15 @@ def child_env(stack: StackSettings) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMQP_URL", stack.amqp_url)
     env.setdefault("FQ_PORTAL_TEMPORAL_UI_ORIGIN", f"http://127.0.0.1:{stack.temporal_ui_port}")
+    # the portal and the home-visits worker reach the services wherever they listen
+    for variable, cls in (
+        ("FQ_PORTAL_DISPUTES_URL", DisputesSettings),
+        ("FQ_PORTAL_APPOINTMENTS_URL", AppointmentsSettings),
+        ("FQ_PORTAL_POINTS_URL", PointsSettings),
+        ("FQ_PORTAL_NOTIFICATIONS_URL", NotificationsSettings),
+        ("FQ_APPOINTMENTS_SERVICE_URL", AppointmentsSettings),
+    ):
+        env.setdefault(variable, f"http://127.0.0.1:{cls().port}")
     # the demo's channels go to the local sink, wherever it listens
     sink = SinkSettings()
     env.setdefault("FQ_NOTIFICATIONS_SMS_URL", f"json://127.0.0.1:{sink.port}/sms?:to={{to}}")
@@ -235,7 +246,31 @@ def wait_and_announce(stack: StackSettings, names: list[str], stop: threading.Ev
     say("\n".join(lines))
 
 
-def main() -> None:
+def seed_county(
+    env: dict[str, str], scale: float, stop: threading.Event, running: list[subprocess.Popen[bytes]]
+) -> None:
+    """The demo county, through the running services (it waits for them itself)."""
+    if stop.is_set():
+        return
+    say(f"seeding the demo county (scale {scale:g}); the portal answers meanwhile")
+    proc = subprocess.Popen(
+        [PY, "-m", "deploy.demo_county", "--scale", str(scale)], env=env, cwd=str(REPO_ROOT)
+    )
+    running.append(proc)
+    code = proc.wait()
+    if code != 0 and not stop.is_set():
+        say(f"the demo county was not seeded (exit {code}); see the lines above")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="the embedded Fengqiao stack")
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="size of the demo county's activity (1 = Guyuan's shape)",
+    )
+    args = parser.parse_args(argv)
     stack = StackSettings()
     stack.var_dir.mkdir(parents=True, exist_ok=True)
     started_rabbitmq = ensure_rabbitmq(stack)
@@ -255,6 +290,14 @@ def main() -> None:
         target=wait_and_announce, args=(stack, list(procs), stop), daemon=True
     )
     announcer.start()
+    seeding: list[subprocess.Popen[bytes]] = []
+    if stack.seed_demo:
+        threading.Thread(
+            target=seed_county,
+            args=(env, args.scale, stop, seeding),
+            daemon=True,
+            name="demo-county",
+        ).start()
     signal.signal(signal.SIGTERM, lambda *_: manager.terminate())
     try:
         manager.loop()
@@ -262,6 +305,10 @@ def main() -> None:
         stop.set()
         if identities is not None:
             rabbitmq.delete_users_with_rabbitmqctl(stack.exchange, rabbitmqctl=rabbitmqctl_path())
+        for proc in seeding:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
         if started_rabbitmq and shutil.which("rabbitmqctl"):
             say("stopping the RabbitMQ server this run started")
             subprocess.run(["rabbitmqctl", "shutdown"], check=False, capture_output=True)

@@ -27,7 +27,7 @@ from shared.db import transaction
 from shared.runtime import ConsumerSpec, RuntimeDep, ServiceRuntime, create_service_app
 from shared.tasks import TaskPage
 from shared.web import internal_guard
-from workflows.disputes.client import start_case
+from workflows.disputes.client import field_report_problem, start_case
 from workflows.disputes.types import DisputeIntake
 
 SERVICE = "disputes"
@@ -102,6 +102,11 @@ def create_app(
             raise HTTPException(
                 422,
                 detail=[{"loc": ["body", "village_code"], "msg": "unknown village"}],
+            )
+        problem = field_report_problem(body, now=datetime.now(UTC))
+        if problem:
+            raise HTTPException(
+                422, detail=[{"loc": ["body", "reported_in_field_at"], "msg": problem}]
             )
         case_id = await start_case(temporal, body, task_queue=settings.task_queue)
         return CaseStarted(case_id=case_id)

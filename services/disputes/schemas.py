@@ -109,6 +109,8 @@ class Figures(BaseModel):
     stage_durations: dict[str, Durations]
     settled_per_month: dict[str, int]
     sla_breaches_per_station: dict[str, int]
+    # cases by the month they were reported and their colour now: the colours' trend
+    reported_per_month_colour: dict[str, dict[str, int]] = {}
 
 
 class VillageRead(BaseModel):

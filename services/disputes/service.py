@@ -371,7 +371,11 @@ async def figures(session: AsyncSession) -> Figures:
         .group_by(Case.station_code)
     ):
         breaches[station] = int(n)
+    reported: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for at, colour in await session.execute(select(Case.reported_at, Case.colour)):
+        reported[_aware(at).strftime("%Y-%m")][colour] += 1
     return Figures(
+        reported_per_month_colour={m: dict(c) for m, c in sorted(reported.items())},
         open_by_colour_township=dict(open_by),
         stage_durations=durations,
         settled_per_month=dict(settled),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -25,6 +25,7 @@ from workflows.disputes.types import (
 )
 
 WORKFLOW_NAME = "DisputeWorkflow"
+FIELD_REPORT_MAX_DAYS = 30
 UPDATE_NAME = "act"
 QUERY_NAME = "view"
 
@@ -41,6 +42,23 @@ class CaseNotFound(Exception):
     pass
 
 
+def field_report_problem(intake: DisputeIntake, *, now: datetime) -> str | None:
+    """Why `reported_in_field_at` is not acceptable, or None: only staff record cases heard
+    earlier in the field, never in the future, at most FIELD_REPORT_MAX_DAYS back."""
+    at = intake.reported_in_field_at
+    if at is None:
+        return None
+    if intake.reporter_kind != "officer":
+        return "only staff may record a case reported earlier in the field"
+    if at.tzinfo is None:
+        return "give the time with its time zone"
+    if at > now:
+        return "must not be in the future"
+    if now - at > timedelta(days=FIELD_REPORT_MAX_DAYS):
+        return f"at most {FIELD_REPORT_MAX_DAYS} days back"
+    return None
+
+
 def new_case_id() -> str:
     return uuid.uuid4().hex[:16]
 
@@ -50,9 +68,8 @@ async def start_case(
 ) -> str:
     """Start the lifecycle; returns the case id. Starting the same case id twice is a no-op."""
     case_id = intake.case_id or new_case_id()
-    intake = intake.model_copy(
-        update={"case_id": case_id, "reported_at": intake.reported_at or datetime.now(UTC)}
-    )
+    reported = intake.reported_in_field_at or intake.reported_at or datetime.now(UTC)
+    intake = intake.model_copy(update={"case_id": case_id, "reported_at": reported})
     try:
         await client.start_workflow(
             WORKFLOW_NAME,

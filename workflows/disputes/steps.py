@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
+FIELD_CADENCE_PATCH = "field-reported-cadence"
 MAX_BACKOFF = timedelta(seconds=30)
 A = TypeVar("A")
 R = TypeVar("R")
@@ -335,7 +336,9 @@ async def on_timers(s: CaseState) -> None:
         and s.next_follow_up_at is not None
         and s.next_follow_up_at <= t_now
     ):
-        task = new_task(s, "follow_up", s.assignee_id, t_now + grace(s))
+        # a field-reported case's visit was due on its field schedule: grace counts from then
+        start = s.next_follow_up_at if field_schedule(s) else t_now
+        task = new_task(s, "follow_up", s.assignee_id, start + grace(s))
         await apply(
             s,
             "follow_up_due",
@@ -381,6 +384,18 @@ async def close_case(s: CaseState, *, actor: str, note: str) -> None:
     )
 
 
+def field_schedule(s: CaseState) -> bool:
+    """Whether the case keeps the schedule of its earlier field report (patched: only cases
+    recorded with `reported_in_field_at` take the new path; older histories never ask)."""
+    return s.reported_in_field_at is not None and workflow.patched(FIELD_CADENCE_PATCH)
+
+
 def restart_cadence(s: CaseState) -> None:
-    s.last_follow_up_at = now()
-    s.next_follow_up_at = now() + cadence(s)
+    """The next visit is due one cadence after the last; on a field-reported case's first
+    acceptance, one cadence after the field report (it may already be overdue)."""
+    since = now()
+    if s.last_follow_up_at is None and field_schedule(s):
+        assert s.reported_in_field_at is not None
+        since = min(s.reported_in_field_at, since)
+    s.last_follow_up_at = since
+    s.next_follow_up_at = since + cadence(s)

@@ -80,6 +80,10 @@ class DisputeIntake(_Model):
     reporter_kind: ReporterKind = "officer"
     reporter_id: str | None = None
     reported_at: datetime | None = None  # set by start_case
+    # A case an officer heard of earlier in the field and records now: when it was reported.
+    # Staff only, checked at the door (`client.check_field_report`); its follow-up cadence
+    # counts from then. None (old histories, residents): everything counts from intake.
+    reported_in_field_at: datetime | None = None
 
     @property
     def resident_ids(self) -> list[str]:
@@ -307,6 +311,7 @@ class CaseState(BaseModel):
     counter: int = 0
     applied_keys: list[str] = []
     runs: int = 1
+    reported_in_field_at: datetime | None = None
 
 
 class StartInput(BaseModel):

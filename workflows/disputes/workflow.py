@@ -99,6 +99,7 @@ class DisputeWorkflow:
             risk=intake.risk,
             colour=reg.colour,
             rules_fired=reg.rules_fired,
+            reported_in_field_at=intake.reported_in_field_at,
         )
         await steps.reported(self.s, intake)
         await steps.regrade(

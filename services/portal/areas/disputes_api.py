@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +30,7 @@ from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
 from services.portal.deps import Clients, ServiceClients, User, require_roles
 from shared.tasks import TaskPage
+from workflows.disputes.client import field_report_problem
 from workflows.disputes.types import (
     Category,
     DisputeIntake,
@@ -56,6 +57,11 @@ class DisputeCreate(BaseModel):
     )
     households: list[Household] = Field(default=[], max_length=MAX_HOUSEHOLDS)
     risk: RiskFacts = RiskFacts()
+    reported_in_field_at: datetime | None = Field(
+        default=None,
+        description="staff only: when the case was reported earlier in the field"
+        " (with time zone; not in the future, at most 30 days back)",
+    )
 
 
 class DisputeCreated(BaseModel):
@@ -163,6 +169,11 @@ async def create_dispute(
     factory = request.app.state.runtime.factory
     limit = request.app.state.portal.settings.reports_per_day
     intake = await check_intake(factory, user, intake, reports_per_day=limit)
+    problem = field_report_problem(intake, now=datetime.now(UTC))
+    if problem:
+        raise RequestValidationError(
+            [{"loc": ("body", "reported_in_field_at"), "msg": problem, "type": "value_error"}]
+        )
     case_id = await backend.start_case(clients, user, intake)
     await count_report(factory, user, case_id)
     created = DisputeCreated(case_id=case_id, url=f"/api/v1/disputes/{case_id}")

@@ -5,15 +5,18 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from services.portal import charts
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas._disputes_forms import field_errors
 from services.portal.areas._disputes_labels import ALL as LABELS
+from services.portal.areas._figures import figures_context
 from services.portal.deps import Clients, User, render, require_roles, verify_csrf
 from workflows.disputes.client import ActionRefused
 from workflows.disputes.types import ReassignInput
@@ -289,19 +292,7 @@ def bars(data: Any) -> list[tuple[str, float]]:
 
 @pages.get("/supervision/figures")
 async def figures_page(request: Request, clients: Clients, user: User = Supervisor) -> Response:
-    station = backend.supervised_station(user)
-    params = {"station": station} if station else {}
-    disputes = await backend.figures(clients.disputes, user, **params) or {}
-    others = []
-    for name, client in (("Appointments", clients.appointments), ("Points", clients.points)):
-        data = await backend.figures(client, user, **params)
-        if data:
-            facts = [
-                (k, v)
-                for k, v in data.items()
-                if isinstance(v, int | float) and not isinstance(v, bool)
-            ]
-            charts = [(k, bars(v)) for k, v in data.items() if bars(v)]
-            others.append((name, facts, charts))
-    ctx = {"figures": disputes, "others": others, "bars": bars, "L": LABELS}
+    ctx = await figures_context(clients, user)
+    gettext = request.app.state.portal.translator.gettext  # follows the page's language
+    ctx.update(draw=partial(charts.draw, gettext=gettext), L=LABELS)
     return render(request, "disputes/figures.html", ctx)
