@@ -4,39 +4,36 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from temporalio import workflow
+from pydantic import BaseModel
 
-with workflow.unsafe.imports_passed_through():
-    from pydantic import BaseModel
-
-    from workflows.disputes.steps import (
-        accept_window,
-        apply,
-        assign,
-        close_case,
-        drop_tasks,
-        escalate,
-        new_task,
-        now,
-        regrade,
-        rescreen,
-        restart_cadence,
-        stage_deadline,
-    )
-    from workflows.disputes.types import (
-        ActionRequest,
-        CaseState,
-        FollowUpInput,
-        LinkPartnerInput,
-        PartnerReplyInput,
-        PartnerRequest,
-        ProposeClosureInput,
-        ReassignInput,
-        RegradeInput,
-        ReturnVisitInput,
-        Stage,
-        TaskSpec,
-    )
+from workflows.disputes.steps import (
+    accept_window,
+    apply,
+    assign,
+    close_case,
+    drop_tasks,
+    escalate,
+    new_task,
+    now,
+    regrade,
+    rescreen,
+    restart_cadence,
+    stage_deadline,
+)
+from workflows.disputes.types import (
+    ActionRequest,
+    CaseState,
+    FollowUpInput,
+    LinkPartnerInput,
+    PartnerReplyInput,
+    PartnerRequest,
+    ProposeClosureInput,
+    ReassignInput,
+    RegradeInput,
+    ReturnVisitInput,
+    Stage,
+    TaskSpec,
+)
 
 
 async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:

@@ -1,6 +1,14 @@
-"""Who may do what, in which stage: the checks behind the update validator. Pure code."""
+"""Who may do what, in which stage: the checks behind the update validator. Pure code.
+
+The validator runs only when an update arrives (never on replay) and runs `check`: today's
+payload rules, then the state conditions. The handler, which replays, re-runs only the state
+conditions (`check_state`) on a payload taken as accepted (`accepted_payload`), so tightening
+a validation limit never changes what an accepted update does when a running case replays.
+Changing a state condition does: that change goes behind `workflow.patched`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -11,6 +19,7 @@ from workflows.disputes.types import (
     PartnerReplyInput,
     ReassignInput,
     RegradeInput,
+    RiskFacts,
     Stage,
 )
 
@@ -68,6 +77,30 @@ def check(state: CaseState, req: ActionRequest) -> BaseModel:
         payload = model.model_validate(req.payload)
     except ValidationError as exc:
         raise Refused(f"invalid {req.action}: {field_errors(exc)}") from None
+    check_state(state, req, payload)
+    return payload
+
+
+def accepted_payload(req: ActionRequest) -> BaseModel:
+    """The payload of an update the validator accepted, as the handler uses it: parsed by
+    today's model when it still passes, else taken as it was (a limit tightened since)."""
+    model = ACTIONS.get(req.action)
+    if model is None:
+        raise Refused(f"unknown action {req.action!r}")
+    try:
+        return model.model_validate(req.payload)
+    except ValidationError:
+        values: dict[str, Any] = dict(req.payload)
+        risk = values.get("risk")
+        if isinstance(risk, dict):
+            values["risk"] = RiskFacts.model_construct(None, **risk)
+        return model.model_construct(None, **values)
+
+
+def check_state(state: CaseState, req: ActionRequest, payload: BaseModel) -> None:
+    """The conditions on the case's state: stage, who acts, what is pending."""
+    if req.action not in STAGES:
+        raise Refused(f"unknown action {req.action!r}")
     if state.stage not in STAGES[req.action]:
         raise Refused(f"{req.action} is not allowed in stage {state.stage}")
     actor = req.actor
@@ -89,7 +122,6 @@ def check(state: CaseState, req: ActionRequest) -> BaseModel:
             raise Refused(f"no open partner request {payload.request_id}")
     if isinstance(payload, ReassignInput) and payload.officer_id == state.assignee_id:
         raise Refused(f"the case is already assigned to {payload.officer_id}")
-    return payload
 
 
 def allowed_actions(state: CaseState) -> list[str]:

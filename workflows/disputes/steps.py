@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_type_hints
 
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, RetryState
 
@@ -25,18 +25,20 @@ with workflow.unsafe.imports_passed_through():
         STUCK_AFTER_ATTEMPTS,
     )
     from workflows.disputes.activities import DisputeActivities
-    from workflows.disputes.types import (
-        CaseState,
-        ColourChange,
-        DisputeIntake,
-        OpenTask,
-        PickInput,
-        RiskFacts,
-        ScreenInput,
-        Stage,
-        TaskSpec,
-        Transition,
-    )
+
+from workflows.disputes import types
+from workflows.disputes.types import (
+    CaseState,
+    ColourChange,
+    DisputeIntake,
+    OpenTask,
+    PickInput,
+    RiskFacts,
+    ScreenInput,
+    Stage,
+    TaskSpec,
+    Transition,
+)
 
 ACTIVITY_TIMEOUT = timedelta(seconds=10)
 FIELD_CADENCE_PATCH = "field-reported-cadence"
@@ -53,15 +55,21 @@ async def call(
     lower it once the activity succeeds: the stuck board finds such cases by one visibility
     query. The second leg starts at once and then waits 8, 16, 30, 30 ... s between attempts;
     its attempts count from 1 again (the board adds the first leg's to what it shows)."""
+    name, result_type = activity_name(fn), in_sandbox(fn)
     first = RetryPolicy(
         maximum_interval=MAX_BACKOFF,
         maximum_attempts=STUCK_AFTER_ATTEMPTS,
         non_retryable_error_types=non_retryable,
     )
     try:
-        return await workflow.execute_activity_method(
-            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=first
+        found: R = await workflow.execute_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=first,
         )
+        return found
     except ActivityError as err:
         if err.retry_state != RetryState.MAXIMUM_ATTEMPTS_REACHED:
             raise  # a non-retryable error: the caller decides
@@ -72,11 +80,29 @@ async def call(
         maximum_interval=MAX_BACKOFF,
         non_retryable_error_types=non_retryable,
     )
-    result = await workflow.execute_activity_method(
-        fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=rest
+    result: R = await workflow.execute_activity(
+        name,
+        arg,
+        result_type=result_type,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        retry_policy=rest,
     )
     workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
     return result
+
+
+def activity_name(fn: Callable[..., Any]) -> str:
+    name = activity._Definition.must_from_callable(fn).name
+    assert name is not None
+    return name
+
+
+def in_sandbox(fn: Callable[..., Any]) -> type | None:
+    """The activity's result type as the workflow knows it: the activities module is passed
+    through the sandbox, the types are imported inside it, so its own class of that name."""
+    hint = get_type_hints(fn).get("return")
+    found = vars(types).get(getattr(hint, "__name__", ""), hint)
+    return found if isinstance(found, type) else None
 
 
 TITLES = {

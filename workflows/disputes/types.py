@@ -1,7 +1,12 @@
 """Inputs and outputs of the dispute lifecycle: intake, actor, action payloads, the case view.
 
 Every update, query and activity takes one model and returns one, so fields can be added later
-without breaking running histories. The portal validates request bodies with `ACTIONS`.
+without breaking running histories. Every model here is carried in workflow history (inputs,
+state, update arguments, activity inputs and results): it ignores fields it does not know (a
+field removed in a later release, or added by a newer one) and every field added after the
+first recorded release has a default (tests/workflows/test_carried_models.py holds the list).
+Update validators parse payloads with `ACTIONS`; the HTTP edge uses the strict `ACTION_FORMS` and
+the `*Form` models (workflows/disputes/forms.py), which refuse unknown fields.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ class Stage:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
 
 def _not_blank(value: str) -> str:
@@ -202,7 +207,7 @@ ACTIONS: dict[str, type[BaseModel]] = {
 }
 
 
-class ActionRequest(BaseModel):
+class ActionRequest(_Model):
     """The argument of the `act` update: the portal's request, as it arrived."""
 
     action: str
@@ -214,7 +219,7 @@ class ActionRequest(BaseModel):
 # --- what queries and updates return --------------------------------------------------------
 
 
-class ColourChange(BaseModel):
+class ColourChange(_Model):
     at: datetime
     previous: str | None
     colour: str
@@ -223,7 +228,7 @@ class ColourChange(BaseModel):
     by: str
 
 
-class PartnerRequest(BaseModel):
+class PartnerRequest(_Model):
     request_id: str
     partner: str
     request: str
@@ -232,7 +237,7 @@ class PartnerRequest(BaseModel):
     escalated: bool = False
 
 
-class CaseView(BaseModel):
+class CaseView(_Model):
     case_id: str
     case_no: str
     stage: str
@@ -256,7 +261,7 @@ class CaseView(BaseModel):
 # --- configuration, workflow state and activity payloads -----------------------------------
 
 
-class LifecycleConfig(BaseModel):
+class LifecycleConfig(_Model):
     """Deadlines and cadences (lifecycle.yaml); loaded by an activity, carried in the state."""
 
     accept_minutes: dict[str, int] = {"red": 30, "yellow": 240, "green": 1440}
@@ -271,7 +276,7 @@ class LifecycleConfig(BaseModel):
     continue_as_new_after_events: int = 2000
 
 
-class OpenTask(BaseModel):
+class OpenTask(_Model):
     task_id: str
     kind: str  # accept | follow_up | linkage | closure_approval | return_visit
     assignee_id: str | None
@@ -280,7 +285,7 @@ class OpenTask(BaseModel):
     escalated: bool = False
 
 
-class CaseState(BaseModel):
+class CaseState(_Model):
     """Everything the workflow knows; carried whole across continue-as-new."""
 
     config: LifecycleConfig
@@ -314,16 +319,16 @@ class CaseState(BaseModel):
     reported_in_field_at: datetime | None = None
 
 
-class StartInput(BaseModel):
+class StartInput(_Model):
     intake: DisputeIntake
     state: CaseState | None = None
 
 
-class RegisterInput(BaseModel):
+class RegisterInput(_Model):
     intake: DisputeIntake
 
 
-class Registered(BaseModel):
+class Registered(_Model):
     case_no: str
     station_code: str
     chief_id: str
@@ -332,34 +337,34 @@ class Registered(BaseModel):
     household_cases: int
 
 
-class ScreenInput(BaseModel):
+class ScreenInput(_Model):
     case_id: str
     household_ids: list[str]
     risk: RiskFacts
     at: datetime
 
 
-class Screened(BaseModel):
+class Screened(_Model):
     colour: Colour
     rules_fired: list[str]
     household_cases: int
 
 
-class PickInput(BaseModel):
+class PickInput(_Model):
     case_id: str
     village_code: str
     exclude: list[str]
 
 
-class Picked(BaseModel):
+class Picked(_Model):
     officer_id: str
 
 
-class ConfigRequest(BaseModel):
+class ConfigRequest(_Model):
     case_id: str
 
 
-class TaskSpec(BaseModel):
+class TaskSpec(_Model):
     task_id: str
     kind: str
     title: str
@@ -367,7 +372,7 @@ class TaskSpec(BaseModel):
     due_at: datetime | None
 
 
-class Transition(BaseModel):
+class Transition(_Model):
     """One step of the lifecycle, written by one activity in one transaction (keyed by seq)."""
 
     case_id: str

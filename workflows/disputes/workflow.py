@@ -12,21 +12,28 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
+from workflows.disputes import actions, steps
+from workflows.disputes.rules_of_action import (
+    Refused,
+    accepted_payload,
+    allowed_actions,
+    check,
+    check_state,
+)
+from workflows.disputes.types import (
+    ActionRequest,
+    CaseState,
+    CaseView,
+    ConfigRequest,
+    RegisterInput,
+    Stage,
+    StartInput,
+)
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
 
-    from workflows.disputes import actions, steps
     from workflows.disputes.activities import DisputeActivities
-    from workflows.disputes.rules_of_action import Refused, allowed_actions, check
-    from workflows.disputes.types import (
-        ActionRequest,
-        CaseState,
-        CaseView,
-        ConfigRequest,
-        RegisterInput,
-        Stage,
-        StartInput,
-    )
 
 KEEP_KEYS = 500
 FINISHED = (Stage.CLOSED, Stage.CANCELLED)
@@ -114,20 +121,26 @@ class DisputeWorkflow:
 
     # --- officer and supervisor actions ----------------------------------------------------
 
-    def _refuse_if_invalid(self, req: ActionRequest) -> BaseModel | None:
+    def _refuse_if_invalid(self, req: ActionRequest, *, replayable: bool) -> BaseModel | None:
+        """None for a retried request; else the payload, or ActionRefused with the reason.
+        The handler (`replayable`) re-checks only state conditions, never payload limits."""
         if self.s is None:
             raise ApplicationError("the case is still being registered", non_retryable=True)
         if req.idempotency_key in self.s.applied_keys:
             return None
         try:
-            return check(self.s, req)
+            if not replayable:
+                return check(self.s, req)
+            payload = accepted_payload(req)
+            check_state(self.s, req, payload)
+            return payload
         except Refused as exc:
             raise ApplicationError(str(exc), type="ActionRefused", non_retryable=True) from None
 
     @workflow.update(name="act")
     async def act(self, req: ActionRequest) -> CaseView:
         async with self.lock:
-            payload = self._refuse_if_invalid(req)
+            payload = self._refuse_if_invalid(req, replayable=True)
             if payload is not None:
                 await actions.perform(self.state, req, payload)
                 keys = self.state.applied_keys
@@ -138,7 +151,7 @@ class DisputeWorkflow:
 
     @act.validator
     def validate_act(self, req: ActionRequest) -> None:
-        self._refuse_if_invalid(req)
+        self._refuse_if_invalid(req, replayable=False)
 
     @workflow.query(name="view")
     def view(self) -> CaseView:

@@ -27,7 +27,8 @@ from services.portal.deps import (
 )
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes import client as wf
-from workflows.disputes.types import ACTIONS, Actor, CaseView, DisputeIntake
+from workflows.disputes.forms import ACTION_FORMS
+from workflows.disputes.types import Actor, CaseView, DisputeIntake
 
 log = logging.getLogger("fengqiao.portal.disputes")
 
@@ -194,7 +195,7 @@ def case_id_for(user: User, idempotency_key: str | None) -> str:
 
 def parse_action(action: str, payload: dict[str, Any]) -> BaseModel:
     """The action's input model; raises KeyError for an unknown action, ValidationError."""
-    return ACTIONS[action].model_validate(payload)
+    return ACTION_FORMS[action].model_validate(payload)
 
 
 async def act(

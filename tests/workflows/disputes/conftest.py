@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -87,14 +86,6 @@ class Harness:
         case_id = await dc.start_case(self.client, i, task_queue=self.task_queue)
         self.started.append(case_id)
         return case_id
-
-    async def record_histories(self, name: str) -> None:
-        """FQ_RECORD_HISTORIES=1: keep this test's histories for the replay test."""
-        for i, case_id in enumerate(self.started):
-            handle = self.client.get_workflow_handle(dispute_workflow_id(case_id))
-            history = await handle.fetch_history()
-            path = HISTORIES / f"{name}-{i}.json"
-            path.write_text(history.to_json(), encoding="utf-8")
 
     async def terminate_all(self) -> None:
         """Leftover timers of a finished test would hold the shared time-skipping clock."""
@@ -184,7 +175,11 @@ class Harness:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "record_history: keep the histories for the replay test")
+    config.addinivalue_line(
+        "markers",
+        "record_history: this path's history is in the replay corpus (tests/workflows/histories, "
+        "recorded by `make histories`; the first recordings are in ./histories)",
+    )
 
 
 @pytest.fixture
@@ -194,7 +189,6 @@ def lifecycle() -> LifecycleConfig:
 
 @pytest.fixture
 async def harness(
-    request: pytest.FixtureRequest,
     time_env: WorkflowEnvironment,
     task_queue: str,
     sqlite_url: Callable[[str], str],
@@ -205,8 +199,4 @@ async def harness(
     h = Harness(time_env.client, time_env, factory, task_queue)
     async with worker:
         yield h
-        if os.environ.get("FQ_RECORD_HISTORIES") == "1" and request.node.get_closest_marker(
-            "record_history"
-        ):
-            await h.record_histories(request.node.name)
         await h.terminate_all()
