@@ -4,7 +4,7 @@ PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
 
-.PHONY: run test install lint typecheck pytest bench soak system clean
+.PHONY: run test install lint typecheck pytest bench soak histories system clean
 
 $(UV):
 	@bash deploy/bootstrap-uv.sh
@@ -43,6 +43,11 @@ bench: install
 
 soak: install
 	$(PY) -m pytest -m soak tests
+
+# record every path of both workflows into a new corpus version (never rewrites one);
+# `make test` only replays them. HISTORIES_VERSION defaults to <UTC date>-<commit>.
+histories: install
+	$(PY) -m tests.workflows.corpus.record $(if $(HISTORIES_VERSION),--version $(HISTORIES_VERSION))
 
 clean:
 	rm -rf var test-artifacts .pytest_cache .mypy_cache .ruff_cache
