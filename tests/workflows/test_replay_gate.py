@@ -5,22 +5,18 @@ show what must keep replaying: a tightened validation limit, a field the code no
 from __future__ import annotations
 
 import base64
-import importlib
 import json
-import sys
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 
-from tests.workflows.corpus.files import LEGACY, REPO
+from tests.workflows.corpus.files import LEGACY
+from tests.workflows.mutants import mutants
 from tests.workflows.test_replay import replay
 from workflows.disputes.workflow import DisputeWorkflow
 
-SOURCE = REPO / "workflows" / "disputes"
-LOGIC = ("workflow", "steps", "actions", "rules_of_action", "types")
 GREEN = LEGACY / "test_green_case_accept_follow_up_close_return_visit-0.json"
 DECLINE = LEGACY / "test_decline_reassigns_to_the_other_room_officer-0.json"
 
@@ -29,35 +25,12 @@ Mutant = Callable[[dict[str, tuple[str, str]]], type]
 
 @pytest.fixture
 def mutant(tmp_path: Path) -> Iterator[Mutant]:
-    """A copy of the workflow's logic modules as a package of its own, with edits applied:
-    {module: (old text, new text)}. The activities stay the real ones."""
-    made: list[str] = []
+    with mutants(tmp_path) as make:
 
-    def make(edits: dict[str, tuple[str, str]]) -> type:
-        pkg = f"mutant_{uuid.uuid4().hex[:8]}"
-        (tmp_path / pkg).mkdir()
-        (tmp_path / pkg / "__init__.py").write_text("")
-        for name in LOGIC:
-            text = (SOURCE / f"{name}.py").read_text(encoding="utf-8")
-            for module in LOGIC:
-                text = text.replace(f"workflows.disputes.{module}", f"{pkg}.{module}")
-            text = text.replace("from workflows.disputes import", f"from {pkg} import")
-            text = text.replace(f"{pkg}.activities", "workflows.disputes.activities")
-            if name in edits:
-                old, new = edits[name]
-                assert old in text, f"{name}.py no longer holds {old!r}: update the mutation"
-                text = text.replace(old, new)
-            (tmp_path / pkg / f"{name}.py").write_text(text, encoding="utf-8")
-        made.append(pkg)
-        if str(tmp_path) not in sys.path:
-            sys.path.insert(0, str(tmp_path))
-        cls: type = importlib.import_module(f"{pkg}.workflow").DisputeWorkflow
-        return cls
+        def one(edits: dict[str, tuple[str, str]]) -> type:
+            return make({name: [edit] for name, edit in edits.items()})
 
-    yield make
-    sys.path.remove(str(tmp_path)) if str(tmp_path) in sys.path else None
-    for name in [m for m in sys.modules if m.split(".")[0] in made]:
-        del sys.modules[name]
+        yield one
 
 
 def history(path: Path) -> WorkflowHistory:

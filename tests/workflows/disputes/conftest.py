@@ -8,7 +8,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +37,6 @@ from workflows.disputes.types import (
 )
 from workflows.disputes.worker import build_worker
 
-HISTORIES = Path(__file__).resolve().parent / "histories"
 VILLAGE = org().village_named("蒋河村")
 ROOM = next(r for r in org().rooms if r.code == VILLAGE.police_room_code)
 CHIEF = Actor(
