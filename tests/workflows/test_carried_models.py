@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 import workflows.disputes.types as dt
 import workflows.home_visits.types as ht
 from workflows.disputes.forms import ACTION_FORMS, PartyForm
+from workflows.disputes.rollout import LifecycleRollout
 from workflows.disputes.types import CaseState, FollowUpInput, StartInput
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,6 +129,7 @@ REQUIRED_AT_V1: dict[str, list[str]] = {
         "reason",
         "at",
     ],
+    "LifecycleRollout": ["config", "version"],
     "VisitState": [
         "visit_id",
         "stage",
@@ -147,6 +149,10 @@ def carried_models() -> dict[str, list[str]]:
         ours = inspect.isclass(obj) and issubclass(obj, BaseModel) and obj.__module__ == dt.__name__
         if ours and not name.startswith("_"):
             found[name] = sorted(k for k, f in obj.model_fields.items() if f.is_required())
+    found["LifecycleRollout"] = sorted(
+        k for k, f in LifecycleRollout.model_fields.items() if f.is_required()
+    )
+    assert LifecycleRollout.model_config.get("extra") == "ignore"
     for name, obj in vars(ht).items():
         if dataclasses.is_dataclass(obj) and isinstance(obj, type):
             key = "VisitCancelInput" if name == "CancelInput" else name

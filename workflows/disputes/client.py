@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from shared.temporal import DISPUTES_TASK_QUEUE, SA_KIND, SA_VILLAGE, dispute_workflow_id
+from workflows.disputes.rollout import LifecycleRollout
 from workflows.disputes.rules_of_action import field_errors
 from workflows.disputes.types import (
     ACTIONS,
@@ -28,6 +29,7 @@ WORKFLOW_NAME = "DisputeWorkflow"
 FIELD_REPORT_MAX_DAYS = 30
 UPDATE_NAME = "act"
 QUERY_NAME = "view"
+ROLLOUT_UPDATE = "roll-out-lifecycle"
 
 
 class ActionRefused(Exception):
@@ -174,3 +176,23 @@ async def bulk_reassign(
 
     results = await asyncio.gather(*(one(c) for c in case_ids))
     return dict(zip(case_ids, results, strict=True))
+
+
+async def roll_out_lifecycle(client: Client, case_id: str, rollout: LifecycleRollout) -> CaseView:
+    """Send one case a new lifecycle configuration; ActionRefused says why a case refused."""
+    handle = client.get_workflow_handle(dispute_workflow_id(case_id))
+    try:
+        result = await handle.execute_update(
+            ROLLOUT_UPDATE,
+            rollout,
+            id=f"lifecycle:{rollout.idempotency_key or rollout.version}",
+            result_type=CaseView,
+        )
+    except WorkflowUpdateFailedError as exc:
+        raise ActionRefused(_reason(exc)) from exc
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        raise ActionRefused("the case is finished: nothing to roll out to") from exc
+    assert isinstance(result, CaseView)
+    return result

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar
 
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, RetryState
 
@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.disputes.activities import DisputeActivities
 
-from workflows.disputes import types
+from workflows.disputes.sandbox import activity_name, in_sandbox
 from workflows.disputes.types import (
     CaseState,
     ColourChange,
@@ -89,20 +89,6 @@ async def call(
     )
     workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
     return result
-
-
-def activity_name(fn: Callable[..., Any]) -> str:
-    name = activity._Definition.must_from_callable(fn).name
-    assert name is not None
-    return name
-
-
-def in_sandbox(fn: Callable[..., Any]) -> type | None:
-    """The activity's result type as the workflow knows it: the activities module is passed
-    through the sandbox, the types are imported inside it, so its own class of that name."""
-    hint = get_type_hints(fn).get("return")
-    found = vars(types).get(getattr(hint, "__name__", ""), hint)
-    return found if isinstance(found, type) else None
 
 
 TITLES = {

@@ -256,6 +256,7 @@ class CaseView(_Model):
     allowed_actions: list[str]
     history_length: int = 0
     runs: int = 1
+    lifecycle_version: str = ""
 
 
 # --- configuration, workflow state and activity payloads -----------------------------------
@@ -317,6 +318,7 @@ class CaseState(_Model):
     applied_keys: list[str] = []
     runs: int = 1
     reported_in_field_at: datetime | None = None
+    lifecycle_version: str = ""  # "" = the configuration the case started with
 
 
 class StartInput(_Model):

@@ -12,7 +12,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.disputes import actions, steps
+from workflows.disputes import actions, rollout, steps
+from workflows.disputes.rollout import LifecycleRollout, RolloutRefused
 from workflows.disputes.rules_of_action import (
     Refused,
     accepted_payload,
@@ -153,6 +154,35 @@ class DisputeWorkflow:
     def validate_act(self, req: ActionRequest) -> None:
         self._refuse_if_invalid(req, replayable=False)
 
+    # --- an administrator's lifecycle roll-out (added beside `act`) ---------------------------
+
+    def _refuse_rollout(self, r: LifecycleRollout) -> bool:
+        """False for a retried request; ApplicationError with the reason if refused."""
+        if self.s is None:
+            raise ApplicationError("the case is still being registered", non_retryable=True)
+        if r.idempotency_key and r.idempotency_key in self.s.applied_keys:
+            return False
+        try:
+            rollout.check(self.s, r)
+        except RolloutRefused as exc:
+            raise ApplicationError(str(exc), type="ActionRefused", non_retryable=True) from None
+        return True
+
+    @workflow.update(name="roll-out-lifecycle")
+    async def roll_out_lifecycle(self, r: LifecycleRollout) -> CaseView:
+        async with self.lock:
+            if self._refuse_rollout(r):
+                await rollout.roll_out(self.state, r)
+                if r.idempotency_key:
+                    self.state.applied_keys.append(r.idempotency_key)
+                    del self.state.applied_keys[:-KEEP_KEYS]
+                self.changed = True
+            return self.view()
+
+    @roll_out_lifecycle.validator
+    def validate_roll_out_lifecycle(self, r: LifecycleRollout) -> None:
+        self._refuse_rollout(r)
+
     @workflow.query(name="view")
     def view(self) -> CaseView:
         if self.s is None:
@@ -177,4 +207,5 @@ class DisputeWorkflow:
             allowed_actions=allowed_actions(s),
             history_length=workflow.info().get_current_history_length(),
             runs=s.runs,
+            lifecycle_version=s.lifecycle_version,
         )

@@ -54,7 +54,9 @@ Step = Callable[[Harness, str], Awaitable[None]]
 
 
 async def assignee(h: Harness, case_id: str) -> str:
-    v = await h.wait_for(case_id, lambda v: bool(v.assignee_id) and v.stage != "screening")
+    v = await h.wait_for(
+        case_id, lambda v: bool(v.assignee_id) and v.stage != "screening", timeout=90
+    )
     assert v.assignee_id is not None
     return v.assignee_id
 
