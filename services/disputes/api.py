@@ -168,5 +168,5 @@ def create_app(
 
     app.include_router(internal)
     app.include_router(rules_admin.router(settings))
-    app.include_router(rollout.make_router(settings.internal_token))
+    app.include_router(rollout.make_router(settings.internal_token, settings.lifecycle_file))
     return app

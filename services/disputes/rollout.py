@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 import yaml
 from fastapi import APIRouter, Depends, HTTPException
@@ -103,10 +104,19 @@ async def roll_out(client: Client, case_ids: list[str], rollout: LifecycleRollou
     return RolloutRead(version=rollout.version, rolled=rolled, refused=refused)
 
 
-def make_router(internal_token: str) -> APIRouter:
+class LifecycleRead(BaseModel):
+    lifecycle_yaml: str
+
+
+def make_router(internal_token: str, lifecycle_file: Path) -> APIRouter:
     router = APIRouter(
         prefix="/internal/v1", dependencies=[Depends(internal_guard(internal_token))]
     )
+
+    @router.get("/lifecycle", response_model=LifecycleRead)
+    def current_lifecycle() -> LifecycleRead:
+        """The configuration new cases start with (the starting point of a roll-out)."""
+        return LifecycleRead(lifecycle_yaml=lifecycle_file.read_text(encoding="utf-8"))
 
     @router.post("/lifecycle/rollouts", response_model=RolloutRead)
     async def create_rollout(
@@ -114,6 +124,7 @@ def make_router(internal_token: str) -> APIRouter:
     ) -> RolloutRead:
         config = parse_lifecycle(body.lifecycle_yaml)
         ids = await live_case_ids(session, station=body.station, case_ids=body.case_ids)
+        await session.commit()  # the worker writes each case's transition meanwhile (SQLite)
         rollout = LifecycleRollout(
             config=config, version=body.version, reason=body.reason, actor_id=body.actor_id
         )

@@ -1,0 +1,98 @@
+"""Administrators roll a new lifecycle configuration out to running dispute cases.
+
+The form shows the configuration new cases start with; the administrator edits it, names the
+version, says why, chooses a station or every station, and confirms. The disputes service runs
+the audited batch (each case writes the change to its timeline); the page shows how many cases
+took it and which refused, with the reason. Cases not chosen keep their deadlines.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from services.portal.areas import _disputes_backend as backend
+from services.portal.deps import Clients, User, actor_headers, render, require_roles, verify_csrf
+
+pages = APIRouter()
+ORDER = 96
+NAV: list[tuple[str, str, set[str]]] = [("/admin/lifecycle", "Lifecycle roll-out", {"admin"})]
+Admin = Depends(require_roles("admin"))
+Csrf = Depends(verify_csrf)
+TEMPLATE = "lifecycle/rollout.html"
+
+
+async def _current(clients: Clients, user: User) -> str:
+    try:
+        resp = await clients.disputes.get("/internal/v1/lifecycle", headers=actor_headers(user))
+    except httpx.HTTPError:
+        return ""
+    return str(resp.json().get("lifecycle_yaml", "")) if resp.status_code == 200 else ""
+
+
+@pages.get("/admin/lifecycle")
+async def rollout_form(request: Request, clients: Clients, user: User = Admin) -> Response:
+    values = {"lifecycle_yaml": await _current(clients, user), "version": "", "reason": ""}
+    return render(request, TEMPLATE, {"values": {**values, "station": ""}, "errors": []})
+
+
+@pages.post("/admin/lifecycle", dependencies=[Csrf])
+async def roll_out(
+    request: Request,
+    clients: Clients,
+    lifecycle_yaml: str = Form(""),
+    version: str = Form(""),
+    reason: str = Form(""),
+    station: str = Form(""),
+    confirm: str = Form(""),
+    user: User = Admin,
+) -> Response:
+    values = {"lifecycle_yaml": lifecycle_yaml, "version": version, "reason": reason}
+    values["station"] = station
+    errors: list[dict[str, str]] = []
+    for field, value in (("lifecycle_yaml", lifecycle_yaml), ("version", version)):
+        if not value.strip():
+            errors.append({"field": field, "reason": "required"})
+    if not reason.strip():
+        errors.append({"field": "reason", "reason": "required"})
+    if confirm != "yes":
+        errors.append({"field": "confirm", "reason": "confirm the roll-out to running cases"})
+    if errors:
+        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
+    body: dict[str, Any] = {
+        "lifecycle_yaml": lifecycle_yaml,
+        "version": version.strip(),
+        "reason": reason.strip(),
+        "actor_id": user.user_id,
+        "station": station.strip() or None,
+    }
+    try:
+        resp = await clients.disputes.post(
+            "/internal/v1/lifecycle/rollouts", json=body, headers=actor_headers(user), timeout=300
+        )
+    except httpx.HTTPError:
+        errors = [{"field": "body", "reason": "the disputes service is not available right now"}]
+        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=503)
+    if resp.status_code == 422:
+        errors = [
+            {"field": str(d.get("loc", ["", "body"])[-1]), "reason": str(d.get("msg", ""))}
+            for d in resp.json().get("detail", [])
+        ]
+        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
+    result = backend._json(resp, "the disputes service")
+    await backend.record(
+        request,
+        user,
+        "dispute.lifecycle_rollout",
+        body["version"],
+        {
+            "reason": body["reason"],
+            "station": body["station"],
+            "rolled": len(result["rolled"]),
+            "refused": result["refused"],
+        },
+    )
+    return render(request, TEMPLATE, {"values": values, "errors": [], "result": result})
