@@ -167,7 +167,9 @@ def carried_models() -> dict[str, list[str]]:
 def test_no_field_added_without_a_default() -> None:
     found = carried_models()
     for name, required in found.items():
-        before = set(REQUIRED_AT_V1.get(name, []))
+        if name not in REQUIRED_AT_V1:
+            continue  # a model added later (a new update's argument) is carried by no old history
+        before = set(REQUIRED_AT_V1[name])
         added = sorted(set(required) - before)
         assert not added, f"{name}: new required field(s) {added}: give them a default"
 

@@ -54,8 +54,8 @@ class DisputeWorkflow:
 
     @workflow.run
     async def run(self, inp: StartInput) -> CaseView:
-        async with self.lock:
-            if inp.state is None:
+        if inp.state is None:  # a continued run got its state in __init__ (no lock taken:
+            async with self.lock:  # recorded continued runs start their loop at once)
                 await self._start(inp)
         s = self.state
         while s.stage not in FINISHED:
