@@ -1,13 +1,8 @@
 """Inputs and outputs of the dispute lifecycle: intake, actor, action payloads, the case view.
 
-Every update, query and activity takes one model and returns one, so fields can be added later
-without breaking running histories. Every model here is carried in workflow history (inputs,
-state, update arguments, activity inputs and results): it ignores fields it does not know (a
-field removed in a later release, or added by a newer one) and every field added after the
-first recorded release has a default (tests/workflows/test_carried_models.py holds the list).
-Update validators parse payloads with `ACTIONS`; the HTTP edge uses the strict `ACTION_FORMS` and
-the `*Form` models (workflows/disputes/forms.py), which refuse unknown fields.
-"""
+Every model here is carried in workflow history: it ignores unknown fields and a field added
+after the first recorded release has a default (tests/workflows/test_carried_models.py). The
+HTTP edge uses the strict forms of workflows/disputes/forms.py."""
 
 from __future__ import annotations
 
