@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from services.disputes import consumer, rules_admin, service, supervision
+from services.disputes import consumer, routes_supervision, rules_admin, service, supervision
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import outbox
 from services.disputes.schemas import (
@@ -163,4 +163,5 @@ def create_app(
 
     app.include_router(internal)
     app.include_router(rules_admin.router(settings))
+    app.include_router(routes_supervision.router(settings))
     return app

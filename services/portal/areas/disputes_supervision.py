@@ -14,7 +14,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas._disputes_forms import field_errors
 from services.portal.areas._disputes_labels import ALL as LABELS
-from services.portal.deps import Clients, User, render, require_roles, verify_csrf
+from services.portal.deps import (
+    Clients,
+    FieldError,
+    User,
+    render,
+    require_roles,
+    verify_csrf,
+)
 from workflows.disputes.client import ActionRefused
 from workflows.disputes.types import ReassignInput
 
@@ -186,9 +193,17 @@ async def board_action(
         return await _board(
             request, clients, user, status_code=422, failed=case_id, errors=field_errors(exc)
         )
+    except FieldError as exc:
+        errs = [{"field": exc.field, "reason": exc.reason}]
+        return await _board(request, clients, user, status_code=422, failed=case_id, errors=errs)
     except ActionRefused as exc:
         errs = [{"field": action, "reason": exc.reason}]
         return await _board(request, clients, user, status_code=409, failed=case_id, errors=errs)
+    except HTTPException as exc:
+        if exc.status_code != 503:
+            raise
+        errs = [{"field": action, "reason": str(exc.detail)}]
+        return await _board(request, clients, user, status_code=503, failed=case_id, errors=errs)
     await backend.record(request, user, f"dispute.{action}", case_id, {"reason": reason})
     return RedirectResponse(f"/supervision/stuck?done={action}", status_code=303)
 
@@ -214,6 +229,10 @@ async def bulk_reassign(
         errors.extend(field_errors(exc))
     if from_officer and from_officer == to_officer:
         errors.append({"field": "to_officer", "reason": "must differ from the officer on leave"})
+    elif to_officer and not await active_colleague(clients, user, from_officer, to_officer):
+        errors.append(
+            {"field": "to_officer", "reason": "not an active officer of the same station"}
+        )
     if errors:
         return await _board(request, clients, user, status_code=422, failed="bulk", errors=errors)
     moved, refused = await reassign_all(clients, user, from_officer, to_officer, reason, idem)
@@ -225,6 +244,21 @@ async def bulk_reassign(
         {"to": to_officer, "reason": reason, "moved": moved, "refused": refused},
     )
     return RedirectResponse(f"/supervision/stuck?done=bulk-{len(moved)}", status_code=303)
+
+
+async def active_colleague(
+    clients: Clients, user: User, from_officer: str, to_officer: str
+) -> bool:
+    """`to_officer` is active (the directory lists only active officers) and serves the station
+    of the cases moved: the supervisor's own, or for the county bureau the leaving officer's."""
+    everyone = {str(o.get("user_id")): o for o in await backend.officers(clients, user, None)}
+    target = everyone.get(to_officer)
+    if target is None:
+        return False
+    station = backend.supervised_station(user)
+    if station is None and from_officer in everyone:
+        station = str(everyone[from_officer].get("station_code"))
+    return station is None or target.get("station_code") == station
 
 
 async def reassign_all(
