@@ -4,13 +4,10 @@ search attributes. Deterministic: time is `workflow.now()`, ids come from counte
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import (
@@ -20,11 +17,10 @@ with workflow.unsafe.imports_passed_through():
         SA_STAGE,
         SA_STAGE_DEADLINE,
         SA_STATION,
-        SA_TROUBLE,
         SA_VILLAGE,
-        STUCK_AFTER_ATTEMPTS,
     )
     from workflows.disputes.activities import DisputeActivities
+    from workflows.disputes.calling import PREEMPT_PATCH, Preempted, call
     from workflows.disputes.types import (
         CaseState,
         ColourChange,
@@ -37,46 +33,6 @@ with workflow.unsafe.imports_passed_through():
         TaskSpec,
         Transition,
     )
-
-ACTIVITY_TIMEOUT = timedelta(seconds=10)
-MAX_BACKOFF = timedelta(seconds=30)
-A = TypeVar("A")
-R = TypeVar("R")
-
-
-async def call(
-    fn: Callable[[Any, A], Awaitable[R]], arg: A, *, non_retryable: list[str] | None = None
-) -> R:
-    """Run an activity until it succeeds, as Temporal's unlimited retries would, but raise the
-    case's FqTrouble flag (the activity's name) after STUCK_AFTER_ATTEMPTS failed attempts and
-    lower it once the activity succeeds: the stuck board finds such cases by one visibility
-    query. The second leg starts at once and then waits 8, 16, 30, 30 ... s between attempts;
-    its attempts count from 1 again (the board adds the first leg's to what it shows)."""
-    first = RetryPolicy(
-        maximum_interval=MAX_BACKOFF,
-        maximum_attempts=STUCK_AFTER_ATTEMPTS,
-        non_retryable_error_types=non_retryable,
-    )
-    try:
-        return await workflow.execute_activity_method(
-            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=first
-        )
-    except ActivityError as err:
-        if err.retry_state != RetryState.MAXIMUM_ATTEMPTS_REACHED:
-            raise  # a non-retryable error: the caller decides
-    workflow.upsert_search_attributes([SA_TROUBLE.value_set(fn.__name__)])
-    backoff = timedelta(seconds=min(2**STUCK_AFTER_ATTEMPTS, MAX_BACKOFF.total_seconds()))
-    rest = RetryPolicy(
-        initial_interval=backoff,
-        maximum_interval=MAX_BACKOFF,
-        non_retryable_error_types=non_retryable,
-    )
-    result = await workflow.execute_activity_method(
-        fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=rest
-    )
-    workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
-    return result
-
 
 TITLES = {
     "accept": "Accept case",
@@ -384,3 +340,7 @@ async def close_case(s: CaseState, *, actor: str, note: str) -> None:
 def restart_cadence(s: CaseState) -> None:
     s.last_follow_up_at = now()
     s.next_follow_up_at = now() + cadence(s)
+
+
+# the workflow reaches these through this module (one class object across the sandbox)
+__all__ = ["PREEMPT_PATCH", "Preempted", "call"]
