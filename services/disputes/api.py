@@ -10,7 +10,14 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from services.disputes import consumer, routes_supervision, rules_admin, service, supervision
+from services.disputes import (
+    board,
+    consumer,
+    routes_supervision,
+    rules_admin,
+    service,
+    supervision,
+)
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import outbox
 from services.disputes.schemas import (
@@ -110,7 +117,7 @@ def create_app(
     async def stuck(
         session: SessionDep, temporal: TemporalDep, station: str | None = None
     ) -> StuckBoard:
-        items = await service.business_stuck(
+        items = await board.business_stuck(
             session,
             now=datetime.now(UTC),
             station=station,

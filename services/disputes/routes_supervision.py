@@ -19,7 +19,6 @@ from shared.runtime import ServiceRuntime
 from shared.web import internal_guard
 from workflows.disputes.types import Actor, CaseView
 
-
 OFFICER_FIELD = "payload.officer_id"
 PAYLOAD_FIELD = "payload"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -56,29 +55,29 @@ class StuckRow(BaseModel):
     stage_deadline: datetime | None = None
     attempts: int | None = None
     last_failure: str | None = None
-    explain: str = "breached"  # breached | nearly | idle | technical
+    explain: str = "breached"  # breached | nearly | idle | not_accepted | technical
     used_pct: int | None = None
-
-
-USED_RE = re.compile(r"(\d+)\s*%")
+    window_start: datetime | None = None
+    officers_tried: int | None = None
 
 
 def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
-    """The service's rows, with a reason code a page can translate (`why` stays as detail)."""
+    """The service's rows; their figures (`code`, `used_pct`, `window_start`, `deadline`) come
+    as fields, so the page words and translates them (`why` stays as the English detail)."""
     rows = []
     for r in raw:
         r = dict(r)
         why = str(r.get("why") or r.get("reason") or "")
         r["reason"] = why
+        code = str(r.get("code") or "")
         if r.get("kind") == "technical":
             r["level"], r["explain"] = "technical", "technical"
-        elif why.startswith("no progress"):
-            r["explain"] = "idle"
-        elif r.get("level") == "amber":
-            found = USED_RE.search(why)
-            r["explain"], r["used_pct"] = "nearly", int(found.group(1)) if found else None
+        elif code in ("idle", "nearly", "not_accepted"):
+            r["explain"] = code
         else:
             r["explain"] = "breached"
+        if r.get("deadline") and not r.get("stage_deadline"):
+            r["stage_deadline"] = r["deadline"]
         try:
             rows.append(StuckRow.model_validate(r))
         except ValidationError:
