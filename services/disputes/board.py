@@ -50,15 +50,27 @@ async def business_stuck(
         .group_by(TimelineEntry.case_id)
         .subquery()
     )
+    tried = (
+        select(TimelineEntry.case_id, func.count(TimelineEntry.assignee_id.distinct()).label("n"))
+        .join(Case, Case.case_id == TimelineEntry.case_id)
+        .where(
+            TimelineEntry.kind.in_(("assigned", "reassigned")),
+            TimelineEntry.at >= Case.stage_since,
+            Case.stage == "assignment",
+        )
+        .group_by(TimelineEntry.case_id)
+        .subquery()
+    )
     stmt = (
-        select(Case, reset.c.at)
+        select(Case, reset.c.at, tried.c.n)
         .outerjoin(reset, reset.c.case_id == Case.case_id)
+        .outerjoin(tried, tried.c.case_id == Case.case_id)
         .where(Case.stage.in_(LIVE_STAGES))
     )
     if station:
         stmt = stmt.where(Case.station_code == station)
     out: list[StuckRow] = []
-    for c, reset_at in (await session.execute(stmt)).tuples():
+    for c, reset_at, assignments in (await session.execute(stmt)).all():
         start = _aware(c.stage_since)
         if reset_at is not None:
             start = max(start, _aware(reset_at))
@@ -74,6 +86,22 @@ async def business_stuck(
         if c.stage_deadline is not None:
             deadline = _aware(c.stage_deadline)
             allowed = (deadline - start).total_seconds()
+            if now >= deadline and (assignments or 0) > 1:
+                # offered to officer after officer: the board says how many (the rotation stops)
+                n = int(assignments)
+                why = f"not accepted after {n} officers"
+                out.append(
+                    StuckRow(
+                        **row,
+                        level="red",
+                        code="not_accepted",
+                        why=why,
+                        since=deadline,
+                        deadline=deadline,
+                        officers_tried=n,
+                    )
+                )
+                continue
             if now >= deadline:
                 why = f"{c.stage} past its deadline {deadline.isoformat()}"
                 out.append(

@@ -272,7 +272,9 @@ async def on_timers(s: CaseState) -> None:
     for t in list(s.tasks):
         if t.escalated or t.due_at > t_now or t not in s.tasks:
             continue
-        if t.kind == "accept":
+        if t.kind == "accept" and workflow.patched(BOUNDED_ACCEPT_PATCH):
+            await accept_breached(s, t)
+        elif t.kind == "accept":
             minutes = s.config.accept_minutes[s.colour]
             s.tasks.remove(t)
             if s.assignee_id:
@@ -314,6 +316,57 @@ async def on_timers(s: CaseState) -> None:
             fields={"due_at": due.isoformat()},
             open_tasks=[task],
         )
+
+
+BOUNDED_ACCEPT_PATCH = "bounded-accept-escalation"
+
+
+async def accept_breached(s: CaseState, t: OpenTask) -> None:
+    """Since BOUNDED_ACCEPT_PATCH: the first miss tells the chief and reassigns, the second the
+    county duty desk, later ones no one. Each officer is tried once; after every candidate the
+    rotation stops (the last pick keeps the task, no further deadline)."""
+    minutes = s.config.accept_minutes[s.colour]
+    s.tasks.remove(t)
+    if s.assignee_id and s.assignee_id not in s.excluded:
+        s.excluded.append(s.assignee_id)
+    s.accept_breaches += 1
+    tried = len(s.excluded)
+    if s.accept_breaches == 1:
+        await escalate(s, f"not accepted within {minutes} minutes", close_tasks=[t.task_id])
+    elif s.accept_breaches == 2:
+        reason = f"not accepted after {tried} officers"
+        await apply(
+            s,
+            "escalated",
+            note=reason,
+            event="dispute.escalated",
+            fields={"reason": reason, "chief_id": s.chief_id, "level": "county"},
+            close_tasks=[t.task_id],
+        )
+    else:
+        await apply(
+            s,
+            "accept_expired",
+            note=f"not accepted after {tried} officers",
+            close_tasks=[t.task_id],
+        )
+    picked = await call(
+        DisputeActivities.pick_officer,
+        PickInput(case_id=s.case_id, village_code=s.village_code, exclude=s.excluded),
+    )
+    s.stage = Stage.ASSIGNMENT
+    s.assignee_id = picked.officer_id
+    task = new_task(s, "accept", picked.officer_id, now() + accept_window(s))
+    exhausted = picked.officer_id in s.excluded
+    s.tasks[-1].escalated = exhausted  # every candidate tried: no more rotation
+    await apply(
+        s,
+        "assigned",
+        note=f"not accepted after {tried} officers" if exhausted else "acceptance deadline passed",
+        event="dispute.assigned",
+        fields={"deadline": task.due_at.isoformat() if task.due_at else None},
+        open_tasks=[task],
+    )
 
 
 async def close_case(s: CaseState, *, actor: str, note: str) -> None:
