@@ -170,5 +170,5 @@ def create_app(
 
     app.include_router(internal)
     app.include_router(rules_admin.router(settings))
-    app.include_router(routes_supervision.router(settings))
+    routes_supervision.install(app, settings)
     return app

@@ -6,19 +6,28 @@ Every route answers within its deadline: 404 (no such case), 409 (refused, with 
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes import board, live
+from services.disputes import board, live, reconcile, service
 from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
+from shared.db import transaction
 from shared.runtime import ServiceRuntime
+from shared.temporal import connect
 from shared.web import internal_guard
 from workflows.disputes.types import Actor, CaseView
 
+log = logging.getLogger("fengqiao.disputes")
 OFFICER_FIELD = "payload.officer_id"
 PAYLOAD_FIELD = "payload"
 
@@ -61,6 +70,60 @@ async def check_reassign_target(
         raise field_error(OFFICER_FIELD, "this officer belongs to another station")
 
 
+class RepairCreate(BaseModel):
+    actor_id: str = Field(min_length=1)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class ReconcileCreate(BaseModel):
+    actor_id: str = Field(min_length=1)
+    station: str | None = None
+
+
+RECONCILE_EVERY = timedelta(minutes=10)
+
+
+def run_periodically(
+    app: FastAPI, job: Callable[[], Awaitable[object]], every: timedelta = RECONCILE_EVERY
+) -> None:
+    """Run `job` every `every` while the app runs (first run one period after start)."""
+    inner = app.router.lifespan_context
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            try:
+                await job()
+            except Exception as exc:  # the next round tries again
+                log.warning("disputes: periodic reconciliation failed: %s", exc)
+
+    @asynccontextmanager
+    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
+        async with inner(a):
+            task = asyncio.create_task(loop(), name="disputes-reconcile")
+            try:
+                yield
+            finally:
+                task.cancel()
+
+    app.router.lifespan_context = lifespan
+
+
+def install(app: FastAPI, settings: DisputesSettings) -> None:
+    """The routes below, and the periodic reconciliation of the case rows."""
+    app.include_router(router(settings))
+
+    async def job() -> None:
+        rt: ServiceRuntime = app.state.runtime
+        client = app.state.temporal or await connect(
+            settings.temporal_address, settings.temporal_namespace
+        )
+        app.state.temporal = client
+        await reconcile.reconcile(rt.factory, client)
+
+    run_periodically(app, job)
+
+
 def router(settings: DisputesSettings) -> APIRouter:
     r = APIRouter(
         prefix="/internal/v1", dependencies=[Depends(internal_guard(settings.internal_token))]
@@ -99,5 +162,39 @@ def router(settings: DisputesSettings) -> APIRouter:
             raise HTTPException(409, detail=exc.reason) from None
         except live.Busy as exc:
             raise _busy(exc) from None
+
+    @r.post("/supervision/reconcile")
+    async def reconcile_now(
+        runtime: RuntimeDep, temporal: TemporalDep, body: ReconcileCreate
+    ) -> reconcile.ReconcileRead:
+        return await reconcile.reconcile(
+            runtime.factory, temporal, actor=body.actor_id, station=body.station
+        )
+
+    @r.post("/supervision/terminate/{case_id}")
+    async def terminate(
+        runtime: RuntimeDep, temporal: TemporalDep, case_id: str, body: RepairCreate
+    ) -> reconcile.ReconcileRead:
+        """The last resort: end the workflow with the reason; the row and tasks close."""
+        try:
+            await reconcile.terminate(temporal, case_id, reason=f"{body.actor_id}: {body.reason}")
+        except reconcile.NotRunning:
+            raise HTTPException(409, detail="the case's workflow is not running") from None
+        except RPCError as exc:
+            if exc.status == RPCStatusCode.NOT_FOUND:
+                raise HTTPException(404, detail=f"case {case_id} not found") from None
+            raise
+        async with transaction(runtime.factory) as session:
+            await service.audit(
+                session,
+                case_id=case_id,
+                actor_id=body.actor_id,
+                action="terminate",
+                reason=body.reason,
+                at=datetime.now(UTC),
+            )
+        return await reconcile.reconcile(
+            runtime.factory, temporal, actor=body.actor_id, case_id=case_id
+        )
 
     return r
