@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes import board, live, reconcile, service
+from services.disputes import board, live, reconcile, repair, service
 from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
 from shared.db import transaction
@@ -73,6 +73,16 @@ async def check_reassign_target(
 class RepairCreate(BaseModel):
     actor_id: str = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class RepairRead(BaseModel):
+    case_id: str
+    repair: str
+    activities: int | None = None
+    run_id: str | None = None
+
+
+REPAIRS = ("pause", "resume", "reset")
 
 
 class ReconcileCreate(BaseModel):
@@ -170,6 +180,50 @@ def router(settings: DisputesSettings) -> APIRouter:
         return await reconcile.reconcile(
             runtime.factory, temporal, actor=body.actor_id, station=body.station
         )
+
+    @r.post("/supervision/repair/{repair_name}/{case_id}")
+    async def repair_case(
+        runtime: RuntimeDep,
+        temporal: TemporalDep,
+        repair_name: str,
+        case_id: str,
+        body: RepairCreate,
+    ) -> RepairRead:
+        """pause / resume the failing activity, or reset to the last good point; audited."""
+        if repair_name not in REPAIRS:
+            raise HTTPException(404, detail=f"no repair {repair_name!r}")
+        try:
+            if repair_name == "reset":
+                run_id = await repair.reset_to_last_good(
+                    temporal, case_id, identity=body.actor_id, reason=body.reason
+                )
+                done = RepairRead(case_id=case_id, repair=repair_name, run_id=run_id)
+            elif repair_name == "pause":
+                n = await repair.pause(
+                    temporal, case_id, identity=body.actor_id, reason=body.reason
+                )
+                done = RepairRead(case_id=case_id, repair=repair_name, activities=n)
+            else:
+                n = await repair.resume(temporal, case_id, identity=body.actor_id)
+                done = RepairRead(case_id=case_id, repair=repair_name, activities=n)
+        except repair.CaseMissing:
+            raise HTTPException(404, detail=f"case {case_id} not found") from None
+        except repair.CannotRepair as exc:
+            raise HTTPException(409, detail=exc.reason) from None
+        except RPCError as exc:
+            if exc.status in (RPCStatusCode.UNIMPLEMENTED, RPCStatusCode.FAILED_PRECONDITION):
+                raise HTTPException(409, detail=f"the server refused: {exc.message}") from None
+            raise
+        async with transaction(runtime.factory) as session:
+            await service.audit(
+                session,
+                case_id=case_id,
+                actor_id=body.actor_id,
+                action=repair_name,
+                reason=body.reason,
+                at=datetime.now(UTC),
+            )
+        return done
 
     @r.post("/supervision/terminate/{case_id}")
     async def terminate(

@@ -49,3 +49,17 @@ async def terminate(clients: ServiceClients, user: User, case_id: str, reason: s
     await _repair_post(
         clients, user, f"/internal/v1/supervision/terminate/{case_id}", {"reason": reason}
     )
+
+
+REPAIRS = ("pause", "resume", "reset")
+
+
+async def repair_case(
+    clients: ServiceClients, user: User, name: str, case_id: str, reason: str
+) -> dict[str, Any]:
+    """pause / resume the case's failing activity, or reset its workflow to the last good
+    point (the service audits it)."""
+    data = await _repair_post(
+        clients, user, f"/internal/v1/supervision/repair/{name}/{case_id}", {"reason": reason}
+    )
+    return dict(data)

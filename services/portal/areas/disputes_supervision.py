@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_repair as repair
@@ -34,9 +34,9 @@ NAV: list[tuple[str, str, set[str]]] = [
 
 Supervisor = Depends(require_roles(*backend.SUPERVISORS))
 Csrf = Depends(verify_csrf)
-BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry", "terminate")
+BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry", "terminate", *repair.REPAIRS)
 # repairs that end or rewrite a workflow: confirmed on the page (the `confirm` box)
-CONFIRMED = ("terminate",)
+CONFIRMED = ("terminate", "reset")
 
 
 class StuckRow(BaseModel):
@@ -188,6 +188,8 @@ async def board_action(
     try:
         if action == "terminate":
             await repair.terminate(clients, user, case_id, reason)
+        elif action in repair.REPAIRS:
+            await repair.repair_case(clients, user, action, case_id, reason or action)
         elif action == "retry":
             await backend.retry(clients, user, case_id, reason or "retry now")
         else:
@@ -222,34 +224,6 @@ async def reconcile_page(request: Request, clients: Clients, user: User = Superv
     repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "board", {"repaired": repaired})
     return RedirectResponse(f"/supervision/stuck?done=reconcile-{len(repaired)}", status_code=303)
-
-
-class RepairBody(BaseModel):
-    reason: str = Field(min_length=1, max_length=1000)
-    confirm: bool = Field(description="must be true: the supervisor confirms the repair")
-
-
-@pages.post("/api/v1/supervision/reconcile")
-async def reconcile_api(request: Request, clients: Clients, user: User = Supervisor) -> Any:
-    result = await repair.reconcile(clients, user)
-    repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
-    await backend.record(request, user, "dispute.reconcile", "api", {"repaired": repaired})
-    return result
-
-
-@pages.post("/api/v1/supervision/cases/{case_id}/terminate")
-async def terminate_api(
-    request: Request, case_id: str, body: RepairBody, clients: Clients, user: User = Supervisor
-) -> dict[str, str]:
-    if not body.confirm:
-        raise FieldError("confirm", "must be true to terminate the case's workflow")
-    await _in_scope(clients, user, case_id)
-    try:
-        await repair.terminate(clients, user, case_id, body.reason)
-    except ActionRefused as exc:
-        raise HTTPException(status_code=409, detail=exc.reason) from None
-    await backend.record(request, user, "dispute.terminate", case_id, {"reason": body.reason})
-    return {"case_id": case_id, "status": "terminated"}
 
 
 @pages.post("/supervision/bulk-reassign", dependencies=[Csrf])
