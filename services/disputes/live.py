@@ -95,7 +95,7 @@ async def view(client: Client, case_id: str) -> CaseView:
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise CaseMissing(case_id) from exc
-        if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.FAILED_PRECONDITION):
             raise Busy(await waiting_on(client, case_id)) from exc
         raise
     except WorkflowQueryFailedError as exc:

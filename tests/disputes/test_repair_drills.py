@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 from temporalio import workflow
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -32,6 +32,13 @@ async def repair(svc: Service, name: str, case_id: str, reason: str) -> Any:
     )
 
 
+async def view_of(client: Any, case_id: str) -> Any:
+    try:
+        return await dc.view(client, case_id)
+    except WorkflowQueryFailedError:  # still being registered
+        return None
+
+
 async def audits(svc: Service, case_id: str) -> list[str]:
     async with svc.runtime.factory() as s:
         rows = await s.scalars(
@@ -50,7 +57,9 @@ async def test_pause_fix_resume_a_failing_activity(
         case_id = await dc.start_case(client, intake(), task_queue=queue)
         handle = client.get_workflow_handle(dispute_workflow_id(case_id))
         try:
-            await poll(lambda: dc.view(client, case_id), lambda v: v.assignee_id == me.user_id)
+            await poll(
+                lambda: view_of(client, case_id), lambda v: v and v.assignee_id == me.user_id
+            )
             assert (await act(svc, case_id, "accept", me)).status_code == 200
             acts.broken.add("screen")
             r = await act(
@@ -71,7 +80,7 @@ async def test_pause_fix_resume_a_failing_activity(
             acts.broken.clear()  # the rules file is fixed
             r = await repair(svc, "resume", case_id, "规则文件已修复")
             assert r.status_code == 200, r.text
-            v = await poll(lambda: dc.view(client, case_id), lambda v: v.colour == "red")
+            v = await poll(lambda: view_of(client, case_id), lambda v: v and v.colour == "red")
             assert v.rules_fired == ["weapons"]
             assert acts.attempts["screen"] >= tried + 1
             assert await audits(svc, case_id) == ["pause", "resume"]

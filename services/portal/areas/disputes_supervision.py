@@ -69,7 +69,7 @@ def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
     as fields, so the page words and translates them (`why` stays as the English detail)."""
     rows = []
     for r in raw:
-        r = dict(r)
+        r = {k: v for k, v in r.items() if v is not None}  # absent figures keep their defaults
         why = str(r.get("why") or r.get("reason") or "")
         r["reason"] = why
         code = str(r.get("code") or "")

@@ -16,6 +16,7 @@ ROWS: list[dict[str, Any]] = [
         "level": "red",
         "why": "activity dispute_register at attempt 4: database is locked",
         "since": None,
+        "stage": None,  # a technical row has no stage yet: the row must stay on the board
     },
     {
         "case_id": "b1",
