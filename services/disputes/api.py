@@ -10,7 +10,15 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from services.disputes import consumer, rollout, rules_admin, service, supervision
+from services.disputes import (
+    board,
+    consumer,
+    rollout,
+    routes_supervision,
+    rules_admin,
+    service,
+    supervision,
+)
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import outbox
 from services.disputes.schemas import (
@@ -115,7 +123,7 @@ def create_app(
     async def stuck(
         session: SessionDep, temporal: TemporalDep, station: str | None = None
     ) -> StuckBoard:
-        items = await service.business_stuck(
+        items = await board.business_stuck(
             session,
             now=datetime.now(UTC),
             station=station,
@@ -169,4 +177,5 @@ def create_app(
     app.include_router(internal)
     app.include_router(rules_admin.router(settings))
     app.include_router(rollout.make_router(settings.internal_token, settings.lifecycle_file))
+    routes_supervision.install(app, settings)
     return app

@@ -89,8 +89,18 @@ class StuckRow(BaseModel):
     assignee_id: str | None
     kind: str  # business | technical
     level: str  # red | amber
-    why: str
+    why: str  # the same in English words (logs, older clients)
     since: datetime | None
+    # structured figures, for pages to word and translate (no parsing of `why`)
+    code: str = "breached"  # breached | nearly | idle | not_accepted | activity | workflow_task
+    stage: str | None = None
+    used_pct: int | None = None
+    window_start: datetime | None = None
+    deadline: datetime | None = None
+    attempts: int | None = None
+    activity: str | None = None
+    last_failure: str | None = None
+    officers_tried: int | None = None
 
 
 class StuckBoard(BaseModel):

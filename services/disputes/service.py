@@ -4,7 +4,7 @@ tables the workflow's activities write, figures and the business side of the stu
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,6 @@ from services.disputes.schemas import (
     HouseholdRead,
     OfficerRead,
     PartyRead,
-    StuckRow,
     TimelineRead,
     VillageRead,
 )
@@ -40,7 +39,6 @@ from workflows.disputes.rules_of_action import STAGES
 
 OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
 LIVE_STAGES = (*OPEN_STAGES, "return_visit")
-AMBER_SHARE = 0.75
 
 
 class NotFound(Exception):
@@ -241,42 +239,6 @@ async def list_cases(
     if station:
         stmt = stmt.where(Case.station_code == station)
     return [_summary(c) for c in (await session.execute(stmt)).scalars()]
-
-
-async def business_stuck(
-    session: AsyncSession, *, now: datetime, station: str | None, idle: timedelta
-) -> list[StuckRow]:
-    """Stage past its deadline (red), >= 75% of the allowed time used (amber), or idle."""
-    stmt = select(Case).where(Case.stage.in_(LIVE_STAGES))
-    if station:
-        stmt = stmt.where(Case.station_code == station)
-    out: list[StuckRow] = []
-    for c in (await session.execute(stmt)).scalars():
-        since = _aware(c.stage_since)
-        row = dict(
-            case_id=c.case_id,
-            case_no=c.case_no,
-            station_code=c.station_code,
-            assignee_id=c.assignee_id,
-            kind="business",
-        )
-        if c.stage_deadline is not None:
-            deadline = _aware(c.stage_deadline)
-            allowed = (deadline - since).total_seconds()
-            if now >= deadline:
-                why = f"{c.stage} past its deadline {deadline.isoformat()}"
-                out.append(StuckRow(**row, level="red", why=why, since=deadline))
-                continue
-            if allowed > 0 and (now - since).total_seconds() >= AMBER_SHARE * allowed:
-                used = round(100 * (now - since).total_seconds() / allowed)
-                why = f"{c.stage}: {used}% of the allowed time used"
-                out.append(StuckRow(**row, level="amber", why=why, since=since))
-                continue
-        updated = _aware(c.updated_at)
-        if c.stage in OPEN_STAGES and now - updated >= idle:
-            out.append(StuckRow(**row, level="amber", why="no progress", since=updated))
-    out.sort(key=lambda r: (r.station_code or "", r.assignee_id or "", r.level != "red"))
-    return out
 
 
 async def villages(session: AsyncSession, station: str | None = None) -> list[VillageRead]:

@@ -6,7 +6,7 @@ attempt count and back-off are reset and it is scheduled at once, with no histor
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetActivityRequest
@@ -21,6 +21,8 @@ from shared.temporal import (
     STUCK_AFTER_ATTEMPTS,
     dispute_workflow_id,
 )
+
+RPC_TIMEOUT = timedelta(seconds=5)
 
 
 class WorkflowMissing(Exception):
@@ -47,16 +49,25 @@ async def technical_stuck(
         safe = station.replace("'", "")
         query += f" AND (FqStation = '{safe}' OR FqStation IS NULL)"
     try:
-        found = [wf async for wf in client.list_workflows(f"{query} AND {FLAGGED}", limit=limit)]
+        found = [
+            wf
+            async for wf in client.list_workflows(
+                f"{query} AND {FLAGGED}", limit=limit, rpc_timeout=RPC_TIMEOUT
+            )
+        ]
     except RPCError as exc:
         if exc.status != RPCStatusCode.INVALID_ARGUMENT:
             raise
         # a server older than 1.29 has no TemporalReportedProblems: our own flag only
         flagged = f"{query} AND FqTrouble IS NOT NULL"
-        found = [wf async for wf in client.list_workflows(flagged, limit=limit)]
+        found = [
+            wf async for wf in client.list_workflows(flagged, limit=limit, rpc_timeout=RPC_TIMEOUT)
+        ]
     out: list[StuckRow] = []
     for wf in found:
-        desc = await client.get_workflow_handle(wf.id, run_id=wf.run_id).describe()
+        desc = await client.get_workflow_handle(wf.id, run_id=wf.run_id).describe(
+            rpc_timeout=RPC_TIMEOUT
+        )
         raw = desc.raw_description
         st = wf.typed_search_attributes
         base = dict(
@@ -88,7 +99,7 @@ async def retry_now(client: Client, case_id: str, *, identity: str) -> int:
     """Make every backing-off activity of the case retry now; returns how many were pending."""
     handle = client.get_workflow_handle(dispute_workflow_id(case_id))
     try:
-        desc = await handle.describe()
+        desc = await handle.describe(rpc_timeout=RPC_TIMEOUT)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise WorkflowMissing(case_id) from exc
@@ -102,6 +113,7 @@ async def retry_now(client: Client, case_id: str, *, identity: str) -> int:
                 identity=identity,
                 match_all=True,
                 reset_heartbeat=True,
-            )
+            ),
+            timeout=RPC_TIMEOUT,
         )
     return len(pending)

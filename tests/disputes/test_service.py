@@ -13,7 +13,7 @@ import psycopg
 from temporalio.client import WorkflowQueryFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from services.disputes import service
+from services.disputes import board
 from shared.temporal import SA_TROUBLE, dispute_workflow_id
 from tests.disputes.conftest import Service, Wire
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, intake, officer
@@ -152,9 +152,9 @@ async def test_business_stuck_board_goes_amber_then_red(svc: Service) -> None:
     since = datetime.fromisoformat(detail["timeline"][-1]["at"])
     async with svc.runtime.factory() as session:
         kw: dict[str, Any] = {"station": VILLAGE.station_code, "idle": timedelta(days=3)}
-        assert await service.business_stuck(session, now=since + timedelta(minutes=10), **kw) == []
-        [amber] = await service.business_stuck(session, now=since + timedelta(minutes=24), **kw)
-        [red] = await service.business_stuck(session, now=since + timedelta(minutes=31), **kw)
+        assert await board.business_stuck(session, now=since + timedelta(minutes=10), **kw) == []
+        [amber] = await board.business_stuck(session, now=since + timedelta(minutes=24), **kw)
+        [red] = await board.business_stuck(session, now=since + timedelta(minutes=31), **kw)
     assert (amber.level, amber.why) == ("amber", "assignment: 80% of the allowed time used")
     assert red.level == "red" and red.why.startswith("assignment past its deadline")
     assert red.assignee_id == ROOM.officer_ids[0]

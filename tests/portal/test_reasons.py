@@ -47,7 +47,7 @@ def test_the_registry_finds_each_services_reasons() -> None:
     assert "not enough points" in REASONS["points"]
     assert "intake screening ({reg.household_cases} earlier household cases)" in REASONS["disputes"]
     assert "{req.action} is not allowed in stage {state.stage}" in REASONS["disputes"]
-    assert "{c.stage}: {used}% of the allowed time used" in REASONS["disputes"]
+    assert "{c.stage}: {pct}% of the allowed time used" in REASONS["disputes"]
     assert "say why the visit is cancelled" in REASONS["home_visits"]
     assert {svc: len(found) > 8 for svc, found in REASONS.items()} == dict.fromkeys(REASONS, True)
 

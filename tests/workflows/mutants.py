@@ -13,7 +13,16 @@ from pathlib import Path
 from tests.workflows.corpus.files import REPO
 
 SOURCE = REPO / "workflows" / "disputes"
-LOGIC = ("workflow", "steps", "actions", "rules_of_action", "types", "sandbox", "rollout")
+LOGIC = (
+    "workflow",
+    "steps",
+    "calling",
+    "actions",
+    "rules_of_action",
+    "types",
+    "sandbox",
+    "rollout",
+)
 Edits = dict[str, list[tuple[str, str]]]
 
 

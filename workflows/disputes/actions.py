@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import BaseModel
+from temporalio import workflow
 
 from workflows.disputes.steps import (
     accept_window,
@@ -34,6 +35,8 @@ from workflows.disputes.types import (
     Stage,
     TaskSpec,
 )
+
+RED_CLOSURE_PATCH = "red-closure-needs-chief-if-ever-red"
 
 
 async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
@@ -118,7 +121,12 @@ async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
         s.settlement = f"{payload.settlement_kind}: {payload.summary}"
         closed = drop_tasks(s, "follow_up")
         opened = []
-        if s.colour == "red":
+        # Since RED_CLOSURE_PATCH: red at any time since it opened needs the chief's approval,
+        # whatever its colour now (a regrade to green no longer skips the station chief).
+        ever_red = workflow.patched(RED_CLOSURE_PATCH) and any(
+            c.colour == "red" for c in s.colour_history
+        )
+        if s.colour == "red" or ever_red:
             s.stage = Stage.CLOSURE_APPROVAL
             due = now() + timedelta(hours=s.config.closure_approval_hours)
             opened.append(new_task(s, "closure_approval", s.chief_id, due))

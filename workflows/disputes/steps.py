@@ -4,13 +4,10 @@ search attributes. Deterministic: time is `workflow.now()`, ids come from counte
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import (
@@ -20,13 +17,11 @@ with workflow.unsafe.imports_passed_through():
         SA_STAGE,
         SA_STAGE_DEADLINE,
         SA_STATION,
-        SA_TROUBLE,
         SA_VILLAGE,
-        STUCK_AFTER_ATTEMPTS,
     )
     from workflows.disputes.activities import DisputeActivities
 
-from workflows.disputes.sandbox import activity_name, in_sandbox
+from workflows.disputes.calling import PREEMPT_PATCH, Preempted, call
 from workflows.disputes.types import (
     CaseState,
     ColourChange,
@@ -40,55 +35,7 @@ from workflows.disputes.types import (
     Transition,
 )
 
-ACTIVITY_TIMEOUT = timedelta(seconds=10)
 FIELD_CADENCE_PATCH = "field-reported-cadence"
-MAX_BACKOFF = timedelta(seconds=30)
-A = TypeVar("A")
-R = TypeVar("R")
-
-
-async def call(
-    fn: Callable[[Any, A], Awaitable[R]], arg: A, *, non_retryable: list[str] | None = None
-) -> R:
-    """Run an activity until it succeeds, as Temporal's unlimited retries would, but raise the
-    case's FqTrouble flag (the activity's name) after STUCK_AFTER_ATTEMPTS failed attempts and
-    lower it once the activity succeeds: the stuck board finds such cases by one visibility
-    query. The second leg starts at once and then waits 8, 16, 30, 30 ... s between attempts;
-    its attempts count from 1 again (the board adds the first leg's to what it shows)."""
-    name, result_type = activity_name(fn), in_sandbox(fn)
-    first = RetryPolicy(
-        maximum_interval=MAX_BACKOFF,
-        maximum_attempts=STUCK_AFTER_ATTEMPTS,
-        non_retryable_error_types=non_retryable,
-    )
-    try:
-        found: R = await workflow.execute_activity(
-            name,
-            arg,
-            result_type=result_type,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=first,
-        )
-        return found
-    except ActivityError as err:
-        if err.retry_state != RetryState.MAXIMUM_ATTEMPTS_REACHED:
-            raise  # a non-retryable error: the caller decides
-    workflow.upsert_search_attributes([SA_TROUBLE.value_set(fn.__name__)])
-    backoff = timedelta(seconds=min(2**STUCK_AFTER_ATTEMPTS, MAX_BACKOFF.total_seconds()))
-    rest = RetryPolicy(
-        initial_interval=backoff,
-        maximum_interval=MAX_BACKOFF,
-        non_retryable_error_types=non_retryable,
-    )
-    result: R = await workflow.execute_activity(
-        name,
-        arg,
-        result_type=result_type,
-        start_to_close_timeout=ACTIVITY_TIMEOUT,
-        retry_policy=rest,
-    )
-    workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
-    return result
 
 
 TITLES = {
@@ -329,7 +276,9 @@ async def on_timers(s: CaseState) -> None:
     for t in list(s.tasks):
         if t.escalated or t.due_at > t_now or t not in s.tasks:
             continue
-        if t.kind == "accept":
+        if t.kind == "accept" and workflow.patched(BOUNDED_ACCEPT_PATCH):
+            await accept_breached(s, t)
+        elif t.kind == "accept":
             minutes = s.config.accept_minutes[s.colour]
             s.tasks.remove(t)
             if s.assignee_id:
@@ -375,6 +324,57 @@ async def on_timers(s: CaseState) -> None:
         )
 
 
+BOUNDED_ACCEPT_PATCH = "bounded-accept-escalation"
+
+
+async def accept_breached(s: CaseState, t: OpenTask) -> None:
+    """Since BOUNDED_ACCEPT_PATCH: the first miss tells the chief and reassigns, the second the
+    county duty desk, later ones no one. Each officer is tried once; after every candidate the
+    rotation stops (the last pick keeps the task, no further deadline)."""
+    minutes = s.config.accept_minutes[s.colour]
+    s.tasks.remove(t)
+    if s.assignee_id and s.assignee_id not in s.excluded:
+        s.excluded.append(s.assignee_id)
+    s.accept_breaches += 1
+    tried = len(s.excluded)
+    if s.accept_breaches == 1:
+        await escalate(s, f"not accepted within {minutes} minutes", close_tasks=[t.task_id])
+    elif s.accept_breaches == 2:
+        reason = f"not accepted after {tried} officers"
+        await apply(
+            s,
+            "escalated",
+            note=reason,
+            event="dispute.escalated",
+            fields={"reason": reason, "chief_id": s.chief_id, "level": "county"},
+            close_tasks=[t.task_id],
+        )
+    else:
+        await apply(
+            s,
+            "accept_expired",
+            note=f"not accepted after {tried} officers",
+            close_tasks=[t.task_id],
+        )
+    picked = await call(
+        DisputeActivities.pick_officer,
+        PickInput(case_id=s.case_id, village_code=s.village_code, exclude=s.excluded),
+    )
+    s.stage = Stage.ASSIGNMENT
+    s.assignee_id = picked.officer_id
+    task = new_task(s, "accept", picked.officer_id, now() + accept_window(s))
+    exhausted = picked.officer_id in s.excluded
+    s.tasks[-1].escalated = exhausted  # every candidate tried: no more rotation
+    await apply(
+        s,
+        "assigned",
+        note=f"not accepted after {tried} officers" if exhausted else "acceptance deadline passed",
+        event="dispute.assigned",
+        fields={"deadline": task.due_at.isoformat() if task.due_at else None},
+        open_tasks=[task],
+    )
+
+
 async def close_case(s: CaseState, *, actor: str, note: str) -> None:
     closed = drop_tasks(s, "follow_up", "linkage", "closure_approval")
     s.stage = Stage.RETURN_VISIT
@@ -411,3 +411,7 @@ def restart_cadence(s: CaseState) -> None:
         since = min(s.reported_in_field_at, since)
     s.last_follow_up_at = since
     s.next_follow_up_at = since + cadence(s)
+
+
+# the workflow reaches these through this module
+__all__ = ["PREEMPT_PATCH", "Preempted", "call"]

@@ -300,6 +300,7 @@ class CaseState(_Model):
     colour_history: list[ColourChange] = []
     assignee_id: str | None = None
     excluded: list[str] = []
+    accept_breaches: int = 0  # missed acceptance windows (bounded-accept-escalation)
     tasks: list[OpenTask] = []
     partner_requests: list[PartnerRequest] = []
     last_follow_up_at: datetime | None = None

@@ -38,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
 
 KEEP_KEYS = 500
 FINISHED = (Stage.CLOSED, Stage.CANCELLED)
+# supervisor actions that must not queue behind a failing step (steps.PREEMPT_PATCH)
+BOARD_ACTIONS = ("cancel", "reassign", "escalate")
+# how long a board action waits for its record, then for the lock (PREEMPT_GRACE frees it)
+BOARD_WAIT = timedelta(seconds=3)
 
 
 @workflow.defn(name="DisputeWorkflow")
@@ -51,6 +55,9 @@ class DisputeWorkflow:
             self.s.runs += 1
         self.lock = asyncio.Lock()
         self.changed = False
+        # board actions waiting for the lock: steps.call interrupts a running step for them
+        self.board_actions_waiting = 0
+        self.preempted = False
 
     @workflow.run
     async def run(self, inp: StartInput) -> CaseView:
@@ -75,8 +82,15 @@ class DisputeWorkflow:
             except TimeoutError:
                 pass
             async with self.lock:
-                await steps.on_timers(s)
-        await workflow.wait_condition(workflow.all_handlers_finished)
+                try:
+                    await self._resume_if_preempted()
+                    await steps.on_timers(s)
+                except steps.Preempted:
+                    self.preempted = True
+        # a board action's record may still run after its update answered (it holds the lock)
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() and not self.lock.locked()
+        )
         return self.view()
 
     @property
@@ -138,17 +152,75 @@ class DisputeWorkflow:
         except Refused as exc:
             raise ApplicationError(str(exc), type="ActionRefused", non_retryable=True) from None
 
+    async def _resume_if_preempted(self) -> None:
+        """A step interrupted by a board action may have left the case between an escalation
+        and the next assignment: finish that (the board action itself has run by now)."""
+        if not self.preempted:
+            return
+        self.preempted = False
+        s = self.state
+        if s.stage == Stage.ASSIGNMENT and not steps.tasks_of(s, "accept"):
+            await steps.assign(s, reason="assignment resumed after a board action")
+
     @workflow.update(name="act")
     async def act(self, req: ActionRequest) -> CaseView:
+        if req.action in BOARD_ACTIONS and workflow.patched(steps.PREEMPT_PATCH):
+            return await self._board_action(req)
         async with self.lock:
-            payload = self._refuse_if_invalid(req, replayable=True)
-            if payload is not None:
-                await actions.perform(self.state, req, payload)
-                keys = self.state.applied_keys
-                keys.append(req.idempotency_key)
-                del keys[:-KEEP_KEYS]
-                self.changed = True
+            await self._perform(req)
             return self.view()
+
+    async def _perform(self, req: ActionRequest, *, board: bool = False) -> None:
+        payload = self._refuse_if_invalid(req, replayable=True)
+        if payload is None:
+            return
+        if board:  # it answers before its record is done: a retry must find it applied
+            self._applied(req)
+        try:
+            await actions.perform(self.state, req, payload)
+        except steps.Preempted:
+            # the action took effect in the case; a later board action interrupted its record
+            self.preempted = True
+        if not board:
+            self._applied(req)
+
+    def _applied(self, req: ActionRequest) -> None:
+        keys = self.state.applied_keys
+        keys.append(req.idempotency_key)
+        del keys[:-KEEP_KEYS]
+        self.changed = True
+
+    async def _board_action(self, req: ActionRequest) -> CaseView:
+        """Cancel, reassign and escalate take effect at once: a step holding the lock is
+        interrupted (steps.Preempted); the action changes the case as soon as it holds the lock
+        and the update answers then, while its record (an activity that may itself keep
+        failing) goes on in the background, still holding the lock."""
+        started = False
+
+        async def run() -> None:
+            nonlocal started
+            waiting = self.lock.locked()
+            self.board_actions_waiting += waiting
+            try:
+                async with self.lock:
+                    self.board_actions_waiting -= waiting
+                    waiting = False
+                    started = True
+                    await self._perform(req, board=True)
+            finally:
+                self.board_actions_waiting -= waiting
+
+        task = asyncio.create_task(run())
+        try:  # a healthy case answers when the action's record is done too
+            await workflow.wait_condition(task.done, timeout=BOARD_WAIT)
+        except TimeoutError:
+            try:
+                await workflow.wait_condition(lambda: task.done() or started, timeout=BOARD_WAIT)
+            except TimeoutError:
+                pass
+        if task.done():
+            task.result()  # a refusal raised inside the lock reaches the caller
+        return self.view()
 
     @act.validator
     def validate_act(self, req: ActionRequest) -> None:

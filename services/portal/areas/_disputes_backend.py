@@ -1,4 +1,5 @@
-"""The disputes area's access to the backends: the disputes service's internal API and Temporal.
+"""The disputes area's access to the backends: the disputes service's internal API (which
+owns the workflows: the portal holds no Temporal client for disputes).
 
 No routes here. Pages (`disputes.py`, `disputes_supervision.py`) and the JSON API
 (`disputes_api.py`) share these calls, the scope rules and the view models.
@@ -101,18 +102,16 @@ async def fetch_case(clients: ServiceClients, user: User, case_id: str) -> CaseD
     resp = await _get(clients.disputes, f"/internal/v1/cases/{case_id}", user)
     if resp.status_code == 404:
         # Not (yet) in the service's tables: a case whose registration is still running.
-        case = await _from_workflow(clients, case_id)
+        case = await _from_workflow(clients, user, case_id)
     else:
         case = CaseDetail.model_validate(_json(resp, "the disputes service"))
     if not can_see(user, case):
         raise HTTPException(status_code=403, detail="this case is outside your jurisdiction")
-    if clients.temporal is not None and case.stage in OPEN_STAGES:
+    if case.stage in OPEN_STAGES:
         try:
-            live = await wf.view(clients.temporal, case_id)
-        except Exception as exc:  # the page still shows the stored case
-            log.warning("disputes area: query of case %s failed: %s", case_id, exc)
-        else:
-            case = merge_view(case, live)
+            case = merge_view(case, await live_view(clients, user, case_id))
+        except HTTPException as exc:  # the page still shows the stored case
+            log.warning("disputes area: live view of case %s failed: %s", case_id, exc.detail)
     return case
 
 
@@ -129,12 +128,27 @@ async def named(clients: ServiceClients, user: User, case: CaseDetail) -> CaseDe
     return case.model_copy(update=update)
 
 
-async def _from_workflow(clients: ServiceClients, case_id: str) -> CaseDetail:
-    if clients.temporal is None:
-        raise HTTPException(status_code=404, detail="no such case")
+async def live_view(clients: ServiceClients, user: User, case_id: str) -> CaseView:
+    """The case as its workflow holds it, asked of the disputes service (which owns the
+    workflows; the portal has no Temporal client for disputes). 404 / 409 / 503 as it says."""
+    resp = await _get(clients.disputes, f"/internal/v1/cases/{case_id}/live", user)
+    if resp.status_code in (404, 409, 503):
+        raise HTTPException(status_code=resp.status_code, detail=_detail(resp))
+    return CaseView.model_validate(_json(resp, "the disputes service"))
+
+
+def _detail(resp: httpx.Response) -> str:
     try:
-        live = await wf.view(clients.temporal, case_id)
-    except Exception as exc:  # unknown to Temporal too (or not queryable): no such case
+        detail = resp.json().get("detail")
+    except ValueError:
+        return resp.text
+    return str(detail) if detail is not None else resp.text
+
+
+async def _from_workflow(clients: ServiceClients, user: User, case_id: str) -> CaseDetail:
+    try:
+        live = await live_view(clients, user, case_id)
+    except HTTPException as exc:  # unknown to Temporal too (or not queryable): no such case
         raise HTTPException(status_code=404, detail="no such case") from exc
     return merge_view(
         CaseDetail(
@@ -179,10 +193,7 @@ async def start_case(clients: ServiceClients, user: User, intake: DisputeIntake)
     except httpx.HTTPError as exc:
         raise _unavailable(exc, "the disputes service") from exc
     if resp.status_code == 422:
-        detail = resp.json().get("detail")
-        first = detail[0] if isinstance(detail, list) and detail else {}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query")]
-        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid")))
+        _raise_field_error(resp)
     return str(_json(resp, "the disputes service")["case_id"])
 
 
@@ -206,16 +217,38 @@ async def act(
     payload: BaseModel,
     idempotency_key: str | None,
 ) -> CaseView:
-    """Perform through the workflow's update. Raises wf.ActionRefused / HTTPException(404)."""
-    if clients.temporal is None:
-        raise HTTPException(
-            status_code=503, detail="the workflow engine is not available right now"
-        )
+    """Perform through the disputes service (the workflow's update, bounded there). Raises
+    wf.ActionRefused (409), FieldError (422), HTTPException 404 / 503 (busy, and why)."""
     key = f"{user.user_id}:{idempotency_key or uuid.uuid4().hex}"
+    body = {
+        "actor": actor_of(user).model_dump(mode="json"),
+        "idempotency_key": key,
+        "payload": payload.model_dump(mode="json"),
+    }
     try:
-        return await wf.perform(clients.temporal, case_id, action, payload, actor_of(user), key)
-    except wf.CaseNotFound as exc:
-        raise HTTPException(status_code=404, detail="no such case") from exc
+        resp = await clients.disputes.post(
+            backend_path(f"/internal/v1/cases/{case_id}/actions/{action}"),
+            json=body,
+            headers=actor_headers(user),
+        )
+    except httpx.HTTPError as exc:
+        raise _unavailable(exc, "the disputes service") from exc
+    if resp.status_code == 404:
+        raise HTTPException(status_code=404, detail="no such case")
+    if resp.status_code == 409:
+        raise wf.ActionRefused(_detail(resp))
+    if resp.status_code == 422:
+        _raise_field_error(resp)
+    if resp.status_code == 503:
+        raise HTTPException(status_code=503, detail=_detail(resp), headers={"Retry-After": "5"})
+    return CaseView.model_validate(_json(resp, "the disputes service"))
+
+
+def _raise_field_error(resp: httpx.Response) -> None:
+    detail = resp.json().get("detail")
+    first = detail[0] if isinstance(detail, list) and detail else {}
+    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "payload")]
+    raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid")))
 
 
 # --- tasks ------------------------------------------------------------------------------------

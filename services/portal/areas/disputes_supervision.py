@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import datetime
 from functools import partial
@@ -14,10 +13,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from services.portal import charts
 from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import _disputes_repair as repair
 from services.portal.areas._disputes_forms import field_errors
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.areas._figures import figures_context
-from services.portal.deps import Clients, User, render, require_roles, verify_csrf
+from services.portal.deps import (
+    Clients,
+    FieldError,
+    User,
+    render,
+    require_roles,
+    verify_csrf,
+)
 from workflows.disputes.client import ActionRefused
 from workflows.disputes.types import ReassignInput
 
@@ -30,7 +37,9 @@ NAV: list[tuple[str, str, set[str]]] = [
 
 Supervisor = Depends(require_roles(*backend.SUPERVISORS))
 Csrf = Depends(verify_csrf)
-BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry")
+BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry", "terminate", *repair.REPAIRS)
+# repairs that end or rewrite a workflow: confirmed on the page (the `confirm` box)
+CONFIRMED = ("terminate", "reset")
 
 
 class StuckRow(BaseModel):
@@ -52,29 +61,29 @@ class StuckRow(BaseModel):
     stage_deadline: datetime | None = None
     attempts: int | None = None
     last_failure: str | None = None
-    explain: str = "breached"  # breached | nearly | idle | technical
+    explain: str = "breached"  # breached | nearly | idle | not_accepted | technical
     used_pct: int | None = None
-
-
-USED_RE = re.compile(r"(\d+)\s*%")
+    window_start: datetime | None = None
+    officers_tried: int | None = None
 
 
 def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
-    """The service's rows, with a reason code a page can translate (`why` stays as detail)."""
+    """The service's rows; their figures (`code`, `used_pct`, `window_start`, `deadline`) come
+    as fields, so the page words and translates them (`why` stays as the English detail)."""
     rows = []
     for r in raw:
-        r = dict(r)
+        r = {k: v for k, v in r.items() if v is not None}  # absent figures keep their defaults
         why = str(r.get("why") or r.get("reason") or "")
         r["reason"] = why
+        code = str(r.get("code") or "")
         if r.get("kind") == "technical":
             r["level"], r["explain"] = "technical", "technical"
-        elif why.startswith("no progress"):
-            r["explain"] = "idle"
-        elif r.get("level") == "amber":
-            found = USED_RE.search(why)
-            r["explain"], r["used_pct"] = "nearly", int(found.group(1)) if found else None
+        elif code in ("idle", "nearly", "not_accepted"):
+            r["explain"] = code
         else:
             r["explain"] = "breached"
+        if r.get("deadline") and not r.get("stage_deadline"):
+            r["stage_deadline"] = r["deadline"]
         try:
             rows.append(StuckRow.model_validate(r))
         except ValidationError:
@@ -176,8 +185,15 @@ async def board_action(
     values = {k: v for k, v in form.items() if isinstance(v, str)}
     await _in_scope(clients, user, case_id)
     reason = values.get("reason", "").strip()
+    if action in CONFIRMED and (values.get("confirm") != "yes" or not reason):
+        errs = [{"field": "confirm", "reason": "tick the box and give a reason to confirm"}]
+        return await _board(request, clients, user, status_code=422, failed=case_id, errors=errs)
     try:
-        if action == "retry":
+        if action == "terminate":
+            await repair.terminate(clients, user, case_id, reason)
+        elif action in repair.REPAIRS:
+            await repair.repair_case(clients, user, action, case_id, reason or action)
+        elif action == "retry":
             await backend.retry(clients, user, case_id, reason or "retry now")
         else:
             payload = {"reason": reason}
@@ -189,11 +205,28 @@ async def board_action(
         return await _board(
             request, clients, user, status_code=422, failed=case_id, errors=field_errors(exc)
         )
+    except FieldError as exc:
+        errs = [{"field": exc.field, "reason": exc.reason}]
+        return await _board(request, clients, user, status_code=422, failed=case_id, errors=errs)
     except ActionRefused as exc:
         errs = [{"field": action, "reason": exc.reason}]
         return await _board(request, clients, user, status_code=409, failed=case_id, errors=errs)
+    except HTTPException as exc:
+        if exc.status_code != 503:
+            raise
+        errs = [{"field": action, "reason": str(exc.detail)}]
+        return await _board(request, clients, user, status_code=503, failed=case_id, errors=errs)
     await backend.record(request, user, f"dispute.{action}", case_id, {"reason": reason})
     return RedirectResponse(f"/supervision/stuck?done={action}", status_code=303)
+
+
+@pages.post("/supervision/reconcile", dependencies=[Csrf])
+async def reconcile_page(request: Request, clients: Clients, user: User = Supervisor) -> Response:
+    """The board's button: open case rows compared with their workflows, drift repaired."""
+    result = await repair.reconcile(clients, user)
+    repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    await backend.record(request, user, "dispute.reconcile", "board", {"repaired": repaired})
+    return RedirectResponse(f"/supervision/stuck?done=reconcile-{len(repaired)}", status_code=303)
 
 
 @pages.post("/supervision/bulk-reassign", dependencies=[Csrf])
@@ -217,6 +250,10 @@ async def bulk_reassign(
         errors.extend(field_errors(exc))
     if from_officer and from_officer == to_officer:
         errors.append({"field": "to_officer", "reason": "must differ from the officer on leave"})
+    elif to_officer and not await active_colleague(clients, user, from_officer, to_officer):
+        errors.append(
+            {"field": "to_officer", "reason": "not an active officer of the same station"}
+        )
     if errors:
         return await _board(request, clients, user, status_code=422, failed="bulk", errors=errors)
     moved, refused = await reassign_all(clients, user, from_officer, to_officer, reason, idem)
@@ -228,6 +265,21 @@ async def bulk_reassign(
         {"to": to_officer, "reason": reason, "moved": moved, "refused": refused},
     )
     return RedirectResponse(f"/supervision/stuck?done=bulk-{len(moved)}", status_code=303)
+
+
+async def active_colleague(
+    clients: Clients, user: User, from_officer: str, to_officer: str
+) -> bool:
+    """`to_officer` is active (the directory lists only active officers) and serves the station
+    of the cases moved: the supervisor's own, or for the county bureau the leaving officer's."""
+    everyone = {str(o.get("user_id")): o for o in await backend.officers(clients, user, None)}
+    target = everyone.get(to_officer)
+    if target is None:
+        return False
+    station = backend.supervised_station(user)
+    if station is None and from_officer in everyone:
+        station = str(everyone[from_officer].get("station_code"))
+    return station is None or target.get("station_code") == station
 
 
 async def reassign_all(

@@ -55,6 +55,7 @@ class DisputeEscalated(DisputeEvent):
     routing_key = "dispute.escalated"
     reason: str
     chief_id: str | None = None
+    level: str = "station"  # station (the chief) | county (the county duty desk)
 
 
 @register

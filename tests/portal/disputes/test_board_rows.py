@@ -16,6 +16,7 @@ ROWS: list[dict[str, Any]] = [
         "level": "red",
         "why": "activity dispute_register at attempt 4: database is locked",
         "since": None,
+        "stage": None,  # a technical row has no stage yet: the row must stay on the board
     },
     {
         "case_id": "b1",
@@ -26,6 +27,8 @@ ROWS: list[dict[str, Any]] = [
         "level": "amber",
         "why": "follow_up: 80% of the allowed time used",
         "since": "2026-11-28T10:00:00+00:00",
+        "code": "nearly",
+        "used_pct": 80,
     },
     {
         "case_id": "b2",
@@ -36,6 +39,7 @@ ROWS: list[dict[str, Any]] = [
         "level": "red",
         "why": "follow_up past its deadline 2026-11-28T09:00:00+00:00",
         "since": "2026-11-28T09:00:00+00:00",
+        "code": "breached",
     },
     {
         "case_id": "b3",
@@ -46,11 +50,13 @@ ROWS: list[dict[str, Any]] = [
         "level": "amber",
         "why": "no progress",
         "since": "2026-11-20T09:00:00+00:00",
+        "code": "idle",
     },
 ]
 
 
 def test_rows_keep_every_kind_and_say_why() -> None:
+    """The figures come as fields: the English `why` is detail, never parsed."""
     rows = {r.case_id: r for r in stuck_rows(ROWS)}
     assert [(r.level, r.explain, r.used_pct) for r in rows.values()] == [
         ("technical", "technical", None),
@@ -59,6 +65,8 @@ def test_rows_keep_every_kind_and_say_why() -> None:
         ("amber", "idle", None),
     ]
     assert rows["t1"].reason.endswith("database is locked")
+    words_only = dict(ROWS[1], why="follow_up: 99% of the allowed time used", used_pct=80)
+    assert stuck_rows([words_only])[0].used_pct == 80
 
 
 def test_business_rows_grouped_by_station_then_officer_red_first() -> None:

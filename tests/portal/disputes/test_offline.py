@@ -5,6 +5,8 @@ and nothing stays on the phone after logout."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from playwright.async_api import Page
 
@@ -19,9 +21,15 @@ pytestmark = pytest.mark.browser
 ME = Actor(user_id=OFFICER.user_id, role="officer", station_code=CHIEF.station_code)
 
 
-async def ready_offline(page: Page, base: str) -> None:
+async def ready_offline(page: Page, base: str, case_id: str) -> None:
+    """Logged in, the case on the task list (its projection may lag the workflow by a moment)
+    and the phone's copy made."""
     await log_in(page, base, OFFICER.username, OFFICER.password)
-    await page.goto(f"{base}/tasks")
+    for _ in range(60):
+        await page.goto(f"{base}/tasks")
+        if await page.locator(f'#tasks a[href="/cases/{case_id}"]').count():
+            break
+        await asyncio.sleep(0.5)
     await page.wait_for_selector("body[data-offline-ready='1']", state="attached")
 
 
@@ -31,7 +39,7 @@ async def test_follow_up_made_offline_is_sent_once_on_reconnecting(live: Live) -
         live.env.client, case_id, "accept", ACTIONS["accept"].model_validate({}), ME, "a1"
     )
     async with browser_page() as page:
-        await ready_offline(page, live.base)
+        await ready_offline(page, live.base, case_id)
         await page.context.set_offline(True)
         await page.goto(f"{live.base}/cases/{case_id}")  # from the phone, not the network
         assert await page.locator("#stage").inner_text() == "跟踪化解"
@@ -68,7 +76,7 @@ async def test_queued_accept_on_a_case_reassigned_meanwhile_is_refused_and_shown
 ) -> None:
     case_id = await live.case(OFFICER.user_id)
     async with browser_page() as page:
-        await ready_offline(page, live.base)
+        await ready_offline(page, live.base, case_id)
         await page.click("header .lang button")
         await page.wait_for_load_state()
         await page.wait_for_selector("body[data-offline-ready='1']", state="attached")

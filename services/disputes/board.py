@@ -1,0 +1,154 @@
+"""The supervisor board's reads of the case tables: truthful lateness, and the directory checks
+of board actions (no FastAPI here)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disputes.models import Case, Officer, TimelineEntry
+from services.disputes.schemas import StuckRow
+
+OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
+LIVE_STAGES = (*OPEN_STAGES, "return_visit")
+AMBER_SHARE = 0.75
+# The steps that start a new window for the stage's deadline: an assignment (the accept
+# window), the accept and every follow-up (the cadence), a partner's request and reply, a
+# closure proposed or rejected, the closure and the return visit.
+WINDOW_RESETS = (
+    "assigned",
+    "reassigned",
+    "accepted",
+    "follow_up",
+    "partner_requested",
+    "partner_replied",
+    "closure_proposed",
+    "closure_rejected",
+    "closed",
+    "return_visited",
+    "reopened",
+)
+
+
+def _aware(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t
+
+
+async def business_stuck(
+    session: AsyncSession, *, now: datetime, station: str | None, idle: timedelta
+) -> list[StuckRow]:
+    """Stage past its deadline (red), >= 75 % of the current window used (amber), or idle.
+
+    The window is measured from the last step that reset it (WINDOW_RESETS), not from when the
+    stage began: a case followed up on time a minute ago shows no alarm. Each row carries its
+    figures as fields (reason code, percent used, window start, deadline)."""
+    reset = (
+        select(TimelineEntry.case_id, func.max(TimelineEntry.at).label("at"))
+        .where(TimelineEntry.kind.in_(WINDOW_RESETS))
+        .group_by(TimelineEntry.case_id)
+        .subquery()
+    )
+    tried = (
+        select(TimelineEntry.case_id, func.count(TimelineEntry.assignee_id.distinct()).label("n"))
+        .join(Case, Case.case_id == TimelineEntry.case_id)
+        .where(
+            TimelineEntry.kind.in_(("assigned", "reassigned")),
+            TimelineEntry.at >= Case.stage_since,
+            Case.stage == "assignment",
+        )
+        .group_by(TimelineEntry.case_id)
+        .subquery()
+    )
+    stmt = (
+        select(Case, reset.c.at, tried.c.n)
+        .outerjoin(reset, reset.c.case_id == Case.case_id)
+        .outerjoin(tried, tried.c.case_id == Case.case_id)
+        .where(Case.stage.in_(LIVE_STAGES))
+    )
+    if station:
+        stmt = stmt.where(Case.station_code == station)
+    out: list[StuckRow] = []
+    for c, reset_at, assignments in (await session.execute(stmt)).all():
+        start = _aware(c.stage_since)
+        if reset_at is not None:
+            start = max(start, _aware(reset_at))
+        row = dict(
+            case_id=c.case_id,
+            case_no=c.case_no,
+            station_code=c.station_code,
+            assignee_id=c.assignee_id,
+            kind="business",
+            stage=c.stage,
+            window_start=start,
+        )
+        if c.stage_deadline is not None:
+            deadline = _aware(c.stage_deadline)
+            allowed = (deadline - start).total_seconds()
+            if now >= deadline and (assignments or 0) > 1:
+                # offered to officer after officer: the board says how many (the rotation stops)
+                n = int(assignments)
+                why = f"not accepted after {n} officers"
+                out.append(
+                    StuckRow(
+                        **row,
+                        level="red",
+                        code="not_accepted",
+                        why=why,
+                        since=deadline,
+                        deadline=deadline,
+                        officers_tried=n,
+                    )
+                )
+                continue
+            if now >= deadline:
+                why = f"{c.stage} past its deadline {deadline.isoformat()}"
+                out.append(
+                    StuckRow(
+                        **row,
+                        level="red",
+                        code="breached",
+                        why=why,
+                        since=deadline,
+                        deadline=deadline,
+                    )
+                )
+                continue
+            used = (now - start).total_seconds()
+            if allowed > 0 and used >= AMBER_SHARE * allowed:
+                pct = round(100 * used / allowed)
+                why = f"{c.stage}: {pct}% of the allowed time used"
+                out.append(
+                    StuckRow(
+                        **row,
+                        level="amber",
+                        code="nearly",
+                        why=why,
+                        since=start,
+                        used_pct=pct,
+                        deadline=deadline,
+                    )
+                )
+                continue
+        updated = _aware(c.updated_at)
+        if c.stage in OPEN_STAGES and now - updated >= idle:
+            out.append(
+                StuckRow(**row, level="amber", code="idle", why="no progress", since=updated)
+            )
+    out.sort(key=lambda r: (r.station_code or "", r.assignee_id or "", r.level != "red"))
+    return out
+
+
+async def case_station(session: AsyncSession, case_id: str) -> str | None:
+    return await session.scalar(select(Case.station_code).where(Case.case_id == case_id))
+
+
+async def officer_status(session: AsyncSession, officer_id: str) -> tuple[str, bool] | None:
+    """(station, active) of an officer of the directory, or None for an unknown id."""
+    row = (
+        await session.execute(
+            select(Officer.station_code, Officer.active).where(Officer.user_id == officer_id)
+        )
+    ).first()
+    return None if row is None else (str(row[0]), bool(row[1]))

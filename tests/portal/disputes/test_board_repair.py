@@ -1,0 +1,57 @@
+"""The board's repairs through the portal (pages and /api/v1/supervision/...): terminate, for
+the station chief and the administrator only, confirmed, audited, in the case's timeline; and
+the reconciliation button closing a row whose workflow was ended behind the system's back."""
+
+from __future__ import annotations
+
+from tests.portal.conftest import ACCOUNTS
+from tests.portal.disputes.conftest import Stack, audit_actions
+from tests.portal.disputes.test_api import create
+
+OFFICER = ACCOUNTS["officer"].user_id
+
+
+async def officer_task_refs(stack: Stack) -> list[str]:
+    officer = await stack.api("officer")
+    return [t["ref_id"] for t in (await officer.get("/api/v1/tasks")).json()["items"]]
+
+
+async def test_terminate_is_confirmed_for_supervisors_only_and_audited(stack: Stack) -> None:
+    chief = await stack.api("station_chief")
+    case_id = await create(chief)
+    await stack.assigned_to(case_id, OFFICER)
+    assert case_id in await officer_task_refs(stack)
+    url = f"/api/v1/supervision/cases/{case_id}/terminate"
+
+    officer = await stack.api("officer")
+    assert (await officer.post(url, json={"reason": "x", "confirm": True})).status_code == 403
+    r = await chief.post(url, json={"reason": "重复登记", "confirm": False})
+    assert r.status_code == 422 and "confirm" in r.text
+    r = await chief.post(url, json={"reason": "", "confirm": True})
+    assert r.status_code == 422 and "reason" in r.text
+
+    r = await chief.post(url, json={"reason": "重复登记", "confirm": True})
+    assert r.status_code == 200, r.text
+    assert case_id not in await officer_task_refs(stack), "the officer's task is gone"
+    assert (await chief.get(f"/api/v1/disputes/{case_id}")).json()["stage"] == "cancelled"
+    assert "reconciled" in await stack.timeline_kinds(case_id)
+    assert ("dispute.terminate", case_id) in await audit_actions(stack)
+    r = await chief.post(url, json={"reason": "again", "confirm": True})
+    assert r.status_code == 409 and "not running" in r.text
+
+
+async def test_reconcile_button_closes_a_row_ended_behind_our_back(stack: Stack) -> None:
+    chief = await stack.api("station_chief")
+    case_id = await create(chief)
+    await stack.assigned_to(case_id, OFFICER)
+    await stack.env.client.get_workflow_handle(f"dispute-{case_id}").terminate(reason="operator")
+    assert case_id in await officer_task_refs(stack), "the drift"
+
+    page = await stack.portal.login("station_chief")
+    r = await stack.portal.post_form(page, f"/supervision/stuck/{case_id}/terminate", {})
+    assert r.status_code == 422, "a terminate is confirmed on the page"
+    r = await stack.portal.post_form(page, "/supervision/reconcile", {})
+    assert r.status_code == 303 and r.headers["location"] == "/supervision/stuck?done=reconcile-1"
+    assert case_id not in await officer_task_refs(stack)
+    r = await chief.post("/api/v1/supervision/reconcile")
+    assert r.status_code == 200 and r.json()["repaired"] == []
