@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -28,13 +27,14 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.localtime import local_zone
 from shared.tasks import assume_utc
 
 log = logging.getLogger("fengqiao.portal.notifications")
 pages = APIRouter()
 api = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 CSRF = [Depends(verify_csrf)]
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = local_zone()
 INTERNAL = "/internal/v1"
 PAGE_SIZE = 20
 
