@@ -14,7 +14,7 @@ from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import Application, Booking, HomeVisit, outbox
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
-from shared.tasks import TaskPage, TaskRead
+from shared.tasks import TaskKind, TaskPage, TaskRead
 from workflows.home_visits.activities import assignment_for
 
 DECISIONS = ("approved", "rejected", "returned")
@@ -158,7 +158,7 @@ async def tasks(
                 items.append(
                     TaskRead(
                         task_id=f"application-{a.id}",
-                        kind="application",
+                        kind=TaskKind.APPLICATION,
                         title=f"online application {a.service_code}",
                         ref_id=a.id,
                         assignee_id=a.assignee_id,
@@ -184,7 +184,7 @@ async def tasks(
                 items.append(
                     TaskRead(
                         task_id=f"home_visit-{v.id}",
-                        kind="home_visit",
+                        kind=TaskKind.HOME_VISIT,
                         title=f"door-to-door visit {v.service_code} ({v.status})",
                         ref_id=v.id,
                         assignee_id=v.officer_id,

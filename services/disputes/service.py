@@ -35,11 +35,10 @@ from services.disputes.schemas import (
     TimelineRead,
     VillageRead,
 )
+from shared.stages import LIVE_STAGES, OPEN_STAGES
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes.rules_of_action import STAGES
 
-OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
-LIVE_STAGES = (*OPEN_STAGES, "return_visit")
 AMBER_SHARE = 0.75
 
 
