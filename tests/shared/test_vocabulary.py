@@ -34,8 +34,7 @@ def test_open_stages_are_the_live_ones_before_settlement() -> None:
 
 
 def test_an_unknown_task_kind_is_refused_at_the_boundary() -> None:
-    body = {"task_id": "t", "kind": "tea_break", "title": "x", "ref_id": "r"}
-    body |= {"assignee_id": None, "portal_path": "/"}
+    body = {"task_id": "t", "kind": "tea_break", "title": "x", "ref_id": "r", "portal_path": "/"}
     with pytest.raises(ValidationError) as refused:
-        TaskRead.model_validate(body)
+        TaskRead.model_validate(body | {"assignee_id": None})
     assert refused.value.errors()[0]["loc"] == ("kind",)
