@@ -18,10 +18,11 @@ T = TypeVar("T")
 
 
 async def eventually(
-    check: Callable[[], Awaitable[T]],
+    check: Callable[[], Awaitable[T | None]],
     timeout: float = 20.0,
-    interval: float = 0.05,
     message: str = "",
+    *,
+    interval: float = 0.05,
 ) -> T:
     """Await `check()` until it returns something truthy and return that; fail after `timeout`
     seconds saying `message` and the last value seen."""
@@ -29,7 +30,7 @@ async def eventually(
     deadline = loop.time() + timeout
     while True:
         value = await check()
-        if value:
+        if value is not None and value:
             return value
         if loop.time() > deadline:
             raise AssertionError(
@@ -52,7 +53,7 @@ async def poll(
         return bool(accept(last[0]))
 
     try:
-        await eventually(check, timeout, interval)
+        await eventually(check, timeout, interval=interval)
     except AssertionError:
         shown = last[0] if last else None
         raise AssertionError(f"not reached within {timeout}s: {shown!r}") from None
@@ -60,13 +61,17 @@ async def poll(
 
 
 def eventually_sync(
-    check: Callable[[], T], timeout: float = 20.0, interval: float = 0.05, message: str = ""
+    check: Callable[[], T | None],
+    timeout: float = 20.0,
+    message: str = "",
+    *,
+    interval: float = 0.05,
 ) -> T:
     """`eventually` for code without an event loop (threads, processes)."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
-        if value:
+        if value is not None and value:
             return value
         if time.monotonic() > deadline:
             raise AssertionError(

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.disputes import service
 from shared.temporal import SA_TROUBLE, dispute_workflow_id
 from tests.disputes.conftest import Service, Wire
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, intake, officer
 from workflows.disputes import client as dc
 from workflows.disputes.types import (
@@ -24,17 +25,6 @@ from workflows.disputes.types import (
     FollowUpInput,
     ProposeClosureInput,
 )
-
-
-async def poll(fn: Any, pred: Any, timeout: float = 20) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await fn()
-        if pred(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not reached: {value}")
-        await asyncio.sleep(0.1)
 
 
 async def test_red_case_through_the_service_tells_one_story(
