@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from services.disputes import consumer, rollout, rules_admin, service, supervision
+from services.disputes import rollout, rules_admin, service, supervision
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import outbox
 from services.disputes.schemas import (
@@ -24,7 +23,7 @@ from services.disputes.schemas import (
 )
 from shared.config import DisputesSettings
 from shared.db import transaction
-from shared.runtime import ConsumerSpec, RuntimeDep, ServiceRuntime, create_service_app
+from shared.runtime import RuntimeDep, ServiceRuntime, create_service_app
 from shared.tasks import TaskPage
 from shared.web import internal_guard
 from workflows.disputes.client import field_report_problem, start_case
@@ -50,8 +49,6 @@ def create_app(
     temporal: Client | None = None,
 ) -> FastAPI:
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
-    if rt.consumer_spec is None and consumer.PATTERNS:
-        rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
     app = create_service_app(SERVICE, settings, title="Fengqiao disputes service", runtime=rt)
     app.state.settings = settings
     app.state.temporal = temporal

@@ -1,11 +1,11 @@
-"""HTTP adapter of the notifications service: app factory and internal routes (portal only)."""
+"""The notifications service's app: the shared skeleton and its internal routes (portal only)."""
 
 from __future__ import annotations
 
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query
+from fastapi import APIRouter, Depends, FastAPI, Path, Query
 
 from services.notifications import consumer, queries
 from services.notifications.deps import NotificationsDep, SessionDep
@@ -22,6 +22,7 @@ from services.notifications.schemas import (
     UnreadCount,
 )
 from shared.config import NotificationsSettings
+from shared.errors import Conflict
 from shared.runtime import ConsumerSpec, create_service_app
 from shared.web import internal_guard
 
@@ -54,10 +55,7 @@ async def unread(user_id: str, session: SessionDep) -> UnreadCount:
 
 @router.post("/users/{user_id}/inbox/{message_id}/read", response_model=UnreadCount)
 async def read_one(user_id: str, message_id: RowId, session: SessionDep) -> UnreadCount:
-    try:
-        await queries.mark_read(session, user_id, message_id)
-    except queries.NotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    await queries.mark_read(session, user_id, message_id)
     await session.commit()
     return UnreadCount(unread=await queries.unread_count(session, user_id))
 
@@ -80,12 +78,7 @@ async def get_preferences(
 async def put_preferences(
     user_id: str, data: PreferenceUpdate, session: SessionDep, rt: NotificationsDep
 ) -> PreferenceRead:
-    try:
-        result = await queries.set_preferences(session, user_id, rt.rules.kinds, data)
-    except queries.InvalidPreference as exc:
-        loc = ["body", *exc.field.split(".")]
-        detail = [{"loc": loc, "msg": exc.reason, "type": "value_error"}]
-        raise HTTPException(status_code=422, detail=detail) from None
+    result = await queries.set_preferences(session, user_id, rt.rules.kinds, data)
     await session.commit()
     return result
 
@@ -115,20 +108,14 @@ async def deliveries(
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryRead)
 async def delivery(delivery_id: RowId, session: SessionDep) -> DeliveryRead:
-    try:
-        return await queries.delivery(session, delivery_id)
-    except queries.NotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return await queries.delivery(session, delivery_id)
 
 
 @router.post("/deliveries/{delivery_id}/retry", response_model=RetryResult)
 async def retry(delivery_id: RowId, session: SessionDep, rt: NotificationsDep) -> RetryResult:
-    try:
-        n = await queries.retry_failed(session, delivery_id)
-    except queries.NotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    n = await queries.retry_failed(session, delivery_id)
     if n == 0:
-        raise HTTPException(status_code=409, detail="only a failed delivery can be retried")
+        raise Conflict("only a failed delivery can be retried")
     await session.commit()
     rt.worker.wake()
     return RetryResult(requeued=n)
