@@ -2,8 +2,8 @@
 
 The service comes up without Temporal (what needs no workflow keeps working); `run` connects in
 the background, backing off from 0.5 s to 10 s between attempts and logging each failure;
-`connected` is the health signal (/healthz reports it as `temporal`); `require` hands out the
-client or refuses with a 503 that says why.
+`connected` is the health signal (/healthz reports it as `temporal`); `get` hands out the
+client (trying once more itself if need be) or refuses with a 503 that says why.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class TemporalLink:
         self.namespace = namespace
         self.client = client
         self.enabled = enabled and client is None
+        self._lock = asyncio.Lock()
 
     async def run(self, _app: FastAPI | None = None) -> None:
         """Background task: connect once Temporal answers."""
@@ -50,6 +51,20 @@ class TemporalLink:
 
     async def connected(self) -> bool:
         return self.client is not None
+
+    async def get(self) -> Client:
+        """The client; if the background task has not connected yet, one attempt now (a
+        request right after start waits for Temporal as it would have at start)."""
+        if self.client is None:
+            async with self._lock:
+                if self.client is None:
+                    try:
+                        self.client = await asyncio.wait_for(
+                            connect(self.address, self.namespace), 10
+                        )
+                    except Exception as exc:
+                        log.warning("Temporal at %s unreachable: %s", self.address, exc)
+        return self.require()
 
     def require(self) -> Client:
         if self.client is None:

@@ -120,7 +120,14 @@ async def test_redeem_at_the_counter_and_what_each_side_sees(points_app: PointsA
     assert again.json()["receipt_no"] == receipt["receipt_no"]
     used = await c.post(f"{API}/redemptions", json={**body, "idempotency_key": "counter-002"})
     assert used.status_code == 409
-    assert used.json() == {"detail": "unknown, used or expired code", "field": "code"}
+    problem = used.json()
+    assert used.headers["content-type"] == "application/problem+json"
+    assert (problem["detail"], problem["reason"], problem["field"], problem["status"]) == (
+        "unknown, used or expired code",
+        "unknown, used or expired code",
+        "code",
+        409,
+    )
     other_shop = await c.post(
         f"{API}/redemptions",
         params={"clerk_village": "V9"},
