@@ -44,7 +44,6 @@ class TaskRead(BaseModel):
     station_code: str | None = None
     due_at: datetime | None = None
     overdue: bool = False
-    portal_path: str  # where the officer acts on it, e.g. /cases/<id>
 
     _utc = field_validator("due_at")(assume_utc)
 

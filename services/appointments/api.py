@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from services.appointments import catalogue, home_visits, jobs
+from services.appointments import catalogue, consumer, home_visits, jobs
 from services.appointments.models import outbox
 from services.appointments.routes import router
 from services.appointments.routes_withdrawal import router as withdrawal_router
 from shared.config import AppointmentsSettings
-from shared.runtime import ServiceRuntime, create_service_app
+from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
 from shared.temporal_link import TemporalLink
 from shared.web import internal_guard
 
@@ -47,6 +48,8 @@ def create_app(
     connect_temporal: bool = True,
 ) -> FastAPI:
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
+    if rt.consumer_spec is None:
+        rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
     app = create_service_app(
         SERVICE, settings, title="Fengqiao appointments service", runtime=rt, background=[jobs_loop]
     )

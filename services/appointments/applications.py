@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from services.appointments import directory
 from services.appointments.calendar import local_day, now_utc, utc
 from services.appointments.catalogue import Desk, audit, get_service
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
@@ -15,7 +16,6 @@ from services.appointments.models import Application, Booking, HomeVisit, outbox
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
 from shared.tasks import TaskKind, TaskPage, TaskRead
-from workflows.home_visits.activities import assignment_for
 
 DECISIONS = ("approved", "rejected", "returned")
 
@@ -52,7 +52,7 @@ async def submit(
         missing = [d for d in svc.checklist if d not in documents]
         if missing:
             raise Invalid(f"missing documents: {', '.join(missing)}", "documents")
-        who = assignment_for(village_code)
+        who = await directory.assignment_for(s, village_code)
         a = Application(
             id="A" + uuid.uuid4().hex[:10].upper(),
             resident_id=resident_id,
@@ -166,7 +166,6 @@ async def tasks(
                         station_code=a.station_code,
                         due_at=utc(a.due_at),
                         overdue=utc(a.due_at) < now,
-                        portal_path=f"/appointments/staff/applications/{a.id}",
                     )
                 )
         if kind in (None, "home_visit"):
@@ -192,7 +191,6 @@ async def tasks(
                         station_code=v.station_code,
                         due_at=due,
                         overdue=due is not None and due < now,
-                        portal_path=f"/appointments/staff/home-visits/{v.id}",
                     )
                 )
     items.sort(key=lambda t: (not t.overdue, t.due_at or now + timedelta(days=3650)))

@@ -8,6 +8,7 @@ being dropped as unroutable.
 from __future__ import annotations
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "appointments": ("directory.*",),
     "points": ("dispute.closed", "dispute.follow_up_recorded", "user.upserted"),
     "notifications": (
         "dispute.*",

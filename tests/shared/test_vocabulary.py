@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.portal.areas import _disputes_labels as labels
+from services.portal.links import task_path
 from shared.stages import LIVE_STAGES, OPEN_STAGES, Stage
 from shared.tasks import TaskKind, TaskRead
 from workflows.disputes import rules_of_action, steps
@@ -34,7 +35,20 @@ def test_open_stages_are_the_live_ones_before_settlement() -> None:
 
 
 def test_an_unknown_task_kind_is_refused_at_the_boundary() -> None:
-    body = {"task_id": "t", "kind": "tea_break", "title": "x", "ref_id": "r", "portal_path": "/"}
+    body = {"task_id": "t", "kind": "tea_break", "title": "x", "ref_id": "r"}
     with pytest.raises(ValidationError) as refused:
         TaskRead.model_validate(body | {"assignee_id": None})
     assert refused.value.errors()[0]["loc"] == ("kind",)
+
+
+def test_services_send_ids_and_the_portal_makes_the_links() -> None:
+    assert not any("path" in name or "url" in name for name in TaskRead.model_fields)
+    task = {"task_id": "t", "title": "x", "assignee_id": None}
+    assert task_path(task | {"kind": "application", "ref_id": "A12"}) == (
+        "/appointments/staff/applications/A12"
+    )
+    assert task_path(task | {"kind": "home_visit", "ref_id": "H7"}) == (
+        "/appointments/staff/home-visits/H7"
+    )
+    dispute = TaskRead.model_validate(task | {"kind": "accept", "ref_id": "FQ/1?x"})
+    assert task_path(dispute) == "/cases/FQ%2F1%3Fx"  # an id never adds a path or a query
