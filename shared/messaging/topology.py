@@ -26,6 +26,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 # event, and a consumer accepts it only from that service's broker user (identity.py).
 OWNERS: dict[str, str] = {
     "dispute": "disputes",
+    "directory": "disputes",
     "appointment": "appointments",
     "application": "appointments",
     "home_visit": "appointments",
