@@ -25,6 +25,7 @@ run: install
 lint: install
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 
 typecheck: install
 	.venv/bin/mypy shared workflows services deploy tests bench

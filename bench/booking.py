@@ -22,7 +22,6 @@ import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import text
@@ -44,6 +43,7 @@ from bench.common import (
     write_result,
 )
 from shared.db import make_engine
+from shared.localtime import local_zone
 
 TOKEN = "bench-booking-token"
 SERVICE = "hukou"
@@ -71,7 +71,7 @@ async def gather_slots(base: str, min_seats: int) -> tuple[list[str], int]:
     headers = {"X-Fengqiao-Internal": TOKEN}
     slots: list[str] = []
     seats = 0
-    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    today = datetime.now(local_zone()).date()
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
         offices = (await c.get("/internal/v1/offices", params={"service": SERVICE})).json()
         for ahead in range(1, 30):

@@ -54,10 +54,10 @@ from bench.common import (
     write_result,
 )
 from services.disputes.seed import seed_directory
-from services.disputes.service import LIVE_STAGES
 from shared import migrate
 from shared.db import make_engine, make_session_factory
 from shared.http import client_limits
+from shared.stages import LIVE_STAGES
 
 TOKEN = "bench-read-paths-token"
 

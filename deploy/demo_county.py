@@ -22,7 +22,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from tqdm import tqdm
 
@@ -31,6 +30,7 @@ from deploy.demo.disputes import CasePlan, plan, seed_disputes
 from deploy.demo.points import seed_points
 from deploy.demo.stack import Stack, open_stack
 from shared.config import StackSettings
+from shared.localtime import local_zone
 from shared.logs import setup_logging
 
 log = logging.getLogger("fengqiao.demo")
@@ -98,7 +98,7 @@ async def _part(
     if name == "disputes":
         result = await seed_disputes(stack, plans, progress=progress)
     elif name == "desk":
-        today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        today = datetime.now(local_zone()).date()
         result = await seed_desk(stack, scale, today=today, progress=progress)
     else:
         result = await seed_points(stack, scale, now=datetime.now(UTC), progress=progress)

@@ -77,6 +77,11 @@ class CommonSettings(BaseSettings):
     )
     log_level: str = Field(default="INFO", validation_alias=AliasChoices("FQ_LOG_LEVEL"))
     log_json: bool = Field(default=False, validation_alias=AliasChoices("FQ_LOG_JSON"))
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        validation_alias=AliasChoices("FQ_TIMEZONE"),
+        description="the bureau's local zone: days, opening and quiet hours, times shown",
+    )
 
     def production_problems(self) -> list[str]:
         """What production mode refuses; each subclass adds its own."""
@@ -181,7 +186,6 @@ class AppointmentsSettings(ServiceSettings):
     task_queue: str = Field(
         default="fengqiao-home-visits", description="Temporal task queue of door-to-door visits"
     )
-    timezone: str = Field(default="Asia/Shanghai", description="zone of opening hours and days")
     book_days_ahead: int = Field(default=30, description="how many days ahead one can book")
     book_cutoff_minutes: int = Field(default=30, description="booking closes this long before")
     change_cutoff_minutes: int = Field(
@@ -247,7 +251,6 @@ class NotificationsSettings(ServiceSettings):
         default="mailto://127.0.0.1:1025?from=noreply@fengqiao.local&to={to}&mode=insecure",
         description="apprise URL of the mail relay; `{to}` = e-mail address",
     )
-    timezone: str = Field(default="Asia/Shanghai", description="zone of quiet hours")
     quiet_start_hour: int = Field(default=22, description="default start of quiet hours")
     quiet_end_hour: int = Field(default=7, description="default end of quiet hours")
     worker_interval_seconds: float = Field(

@@ -1,17 +1,27 @@
 """Alembic, driven from code: every service applies its own migrations at start.
 
 A service's `migrations/env.py` is two lines: it calls `run_env(<its metadata>)`.
+
+Several processes of one service start at once (the disputes API and its worker, two replicas
+behind a balancer); `upgrade` runs the migrations once per deploy whoever comes first: it holds
+a lock for the service's database while it upgrades (a PostgreSQL advisory lock; for SQLite a
+lock file beside the database), and whoever waited finds the schema at head and does nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
+import hashlib
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool, text
+from sqlalchemy.engine import make_url
 
 from shared.db import is_sqlite, sync_url
 
@@ -29,20 +39,56 @@ def alembic_config(service: str, url: str) -> Config:
 
 def ensure_sqlite_dir(url: str) -> None:
     if is_sqlite(url):
-        from sqlalchemy.engine import make_url
-
         db = make_url(url).database
         if db and db != ":memory:":
             Path(db).parent.mkdir(parents=True, exist_ok=True)
 
 
+def lock_key(service: str) -> int:
+    """The advisory-lock key of a service's migrations: a signed 64-bit number, stable across
+    processes and releases (Python's hash() is salted per process)."""
+    digest = hashlib.blake2b(f"fengqiao.migrate.{service}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+@contextmanager
+def migration_lock(service: str, url: str) -> Iterator[None]:
+    """Held while one process migrates a service's database; the others wait for it."""
+    if is_sqlite(url):
+        db = make_url(url).database
+        if not db or db == ":memory:":
+            yield
+            return
+        with open(f"{db}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": lock_key(service)})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": lock_key(service)})
+                conn.commit()
+    finally:
+        engine.dispose()
+
+
 def upgrade(service: str, url: str, revision: str = "head") -> None:
     ensure_sqlite_dir(url)
-    command.upgrade(alembic_config(service, url), revision)
+    with migration_lock(service, url):
+        command.upgrade(alembic_config(service, url), revision)
 
 
 def downgrade(service: str, url: str, revision: str = "base") -> None:
-    command.downgrade(alembic_config(service, url), revision)
+    with migration_lock(service, url):
+        command.downgrade(alembic_config(service, url), revision)
 
 
 def run_env(metadata: MetaData) -> None:

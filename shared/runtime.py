@@ -3,6 +3,11 @@
 Every service's FastAPI lifespan builds one `ServiceRuntime`. The broker may be down when a
 service starts: the HTTP API still comes up (changes commit into the outbox) and messaging
 connects in the background as soon as the broker answers.
+
+One way to build a service (`create_service_app`): its routes module's router, its domain
+errors answered as problem+json (shared.errors), its periodic work given as `background`
+tasks that the lifespan starts after the runtime and cancels before it stops, and a consumer
+only where the service consumes (`consumer_spec`).
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -23,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared import migrate
 from shared.config import ServiceSettings
 from shared.db import make_engine, make_session_factory
+from shared.errors import install_error_handler
 from shared.http import SERVER_KEEP_ALIVE_SECONDS
 from shared.logs import setup_logging
 from shared.messaging.broker import Broker, Consumer, Handler
@@ -30,6 +36,10 @@ from shared.messaging.outbox import OutboxRelay
 from shared.web import HealthCheck, instrument
 
 log = logging.getLogger("fengqiao.runtime")
+
+# A service's own long-running work (periodic jobs, a delivery worker): started once the
+# runtime is up, cancelled at shutdown. It receives the app (its state holds what it needs).
+Background = Callable[[FastAPI], Awaitable[None]]
 
 
 @dataclass
@@ -126,20 +136,37 @@ def create_service_app(
     runtime: ServiceRuntime | None = None,
     outbox: Table | None = None,
     consumer_spec: ConsumerSpec | None = None,
+    background: Sequence[Background] = (),
 ) -> FastAPI:
-    """The FastAPI app of a backend service: lifespan runs the runtime; health and metrics."""
+    """The FastAPI app of a backend service: lifespan runs the runtime and the service's
+    background tasks; health and metrics; domain errors as problem+json."""
     rt = runtime or ServiceRuntime(name, settings, outbox=outbox, consumer_spec=consumer_spec)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await rt.start()
-        yield
-        await rt.stop()
+        tasks = [
+            asyncio.create_task(run(app), name=f"{name}-{getattr(run, '__name__', 'task')}")
+            for run in app.state.background
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await rt.stop()
 
     app = FastAPI(title=title, lifespan=lifespan)
     app.state.runtime = rt
+    app.state.background = list(background)
     checks: dict[str, HealthCheck] = {"database": rt.db_ok, "broker": rt.broker_ok}
-    instrument(app, name, checks, internal_token=settings.internal_token)
+    app.state.health_checks = checks
+    app.state.optional_checks = {}
+    instrument(app, name, checks, app.state.optional_checks, internal_token=settings.internal_token)
+    install_error_handler(app)
     return app
 
 

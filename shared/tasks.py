@@ -7,6 +7,7 @@ officer's one task list, overdue first, then by due time.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, field_validator
@@ -20,10 +21,21 @@ def assume_utc(value: Any) -> Any:
     return value
 
 
+class TaskKind(StrEnum):
+    # a dispute's (opened by its workflow)
+    ACCEPT = "accept"
+    FOLLOW_UP = "follow_up"
+    LINKAGE = "linkage"
+    CLOSURE_APPROVAL = "closure_approval"
+    RETURN_VISIT = "return_visit"
+    # the appointment desk's
+    APPLICATION = "application"
+    HOME_VISIT = "home_visit"
+
+
 class TaskRead(BaseModel):
     task_id: str
-    # accept | follow_up | linkage | closure_approval | return_visit | application | home_visit
-    kind: str
+    kind: TaskKind
     title: str
     ref_id: str  # the case / application / visit the task belongs to
     assignee_id: str | None
@@ -32,7 +44,6 @@ class TaskRead(BaseModel):
     station_code: str | None = None
     due_at: datetime | None = None
     overdue: bool = False
-    portal_path: str  # where the officer acts on it, e.g. /cases/<id>
 
     _utc = field_validator("due_at")(assume_utc)
 

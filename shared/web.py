@@ -25,8 +25,16 @@ HealthCheck = Callable[[], Awaitable[bool]]
 
 
 def instrument(
-    app: FastAPI, service: str, checks: dict[str, HealthCheck], *, internal_token: str
+    app: FastAPI,
+    service: str,
+    checks: dict[str, HealthCheck],
+    optional: dict[str, HealthCheck] | None = None,
+    *,
+    internal_token: str,
 ) -> None:
+    """/healthz answers 200 while every check in `checks` holds; `optional` ones (a link the
+    service can work without for a while, e.g. Temporal) are reported beside them."""
+    optional = {} if optional is None else optional
     app.add_middleware(RequestGuard)
 
     @app.middleware("http")
@@ -44,12 +52,12 @@ def instrument(
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
         results: dict[str, bool] = {}
-        for name, check in checks.items():
+        for name, check in (checks | optional).items():
             try:
                 results[name] = await check()
             except Exception:
                 results[name] = False
-        ok = all(results.values())
+        ok = all(results[name] for name in checks)
         body = json.dumps({"service": service, "ok": ok, "checks": results})
         return Response(body, status_code=200 if ok else 503, media_type="application/json")
 

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
+from services.appointments import directory
 from services.appointments.calendar import local_day, now_utc, utc
 from services.appointments.catalogue import Desk, audit, get_service
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import Application, Booking, HomeVisit, outbox
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
-from shared.tasks import TaskPage, TaskRead
-from workflows.home_visits.activities import assignment_for
+from shared.tasks import TaskKind, TaskPage, TaskRead
 
 DECISIONS = ("approved", "rejected", "returned")
 
@@ -52,7 +52,7 @@ async def submit(
         missing = [d for d in svc.checklist if d not in documents]
         if missing:
             raise Invalid(f"missing documents: {', '.join(missing)}", "documents")
-        who = assignment_for(village_code)
+        who = await directory.assignment_for(s, village_code)
         a = Application(
             id="A" + uuid.uuid4().hex[:10].upper(),
             resident_id=resident_id,
@@ -158,7 +158,7 @@ async def tasks(
                 items.append(
                     TaskRead(
                         task_id=f"application-{a.id}",
-                        kind="application",
+                        kind=TaskKind.APPLICATION,
                         title=f"online application {a.service_code}",
                         ref_id=a.id,
                         assignee_id=a.assignee_id,
@@ -166,7 +166,6 @@ async def tasks(
                         station_code=a.station_code,
                         due_at=utc(a.due_at),
                         overdue=utc(a.due_at) < now,
-                        portal_path=f"/appointments/staff/applications/{a.id}",
                     )
                 )
         if kind in (None, "home_visit"):
@@ -184,7 +183,7 @@ async def tasks(
                 items.append(
                     TaskRead(
                         task_id=f"home_visit-{v.id}",
-                        kind="home_visit",
+                        kind=TaskKind.HOME_VISIT,
                         title=f"door-to-door visit {v.service_code} ({v.status})",
                         ref_id=v.id,
                         assignee_id=v.officer_id,
@@ -192,7 +191,6 @@ async def tasks(
                         station_code=v.station_code,
                         due_at=due,
                         overdue=due is not None and due < now,
-                        portal_path=f"/appointments/staff/home-visits/{v.id}",
                     )
                 )
     items.sort(key=lambda t: (not t.overdue, t.due_at or now + timedelta(days=3650)))

@@ -1,4 +1,4 @@
-"""Local time (Asia/Shanghai) and the slots an office offers on a day."""
+"""Local time (the bureau's zone, shared.localtime) and the slots an office offers on a day."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-TZ = ZoneInfo("Asia/Shanghai")
+from shared.localtime import local_zone
+
+TZ = local_zone()
 PUBLIC_WAYS = ("appointment", "one_visit")
 
 

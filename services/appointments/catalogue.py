@@ -35,6 +35,7 @@ from services.appointments.models import (
     Slot,
 )
 from shared.config import AppointmentsSettings
+from shared.localtime import local_zone
 from shared.messaging.outbox import insert_ignore_many
 
 BOOKABLE_WAYS = PUBLIC_WAYS
@@ -49,7 +50,7 @@ class Desk:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.settings.timezone)
+        return local_zone()
 
 
 def audit(

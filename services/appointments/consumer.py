@@ -1,13 +1,25 @@
-"""Adapter from broker messages to the appointments domain logic (idempotent via the inbox)."""
+"""What the appointments service consumes: the directory's village listings (idempotent via
+the inbox)."""
 
 from __future__ import annotations
 
+from services.appointments import directory
+from services.appointments.models import inbox
+from shared.db import transaction
 from shared.messaging.broker import Delivery
+from shared.messaging.contracts.directory import VillageListed
 from shared.messaging.events import Event
+from shared.messaging.outbox import claim_message
+from shared.messaging.topology import SUBSCRIPTIONS
 from shared.runtime import ServiceRuntime
 
-PATTERNS: list[str] = []
+CONSUMER = "appointments"
+PATTERNS: list[str] = list(SUBSCRIPTIONS[CONSUMER])
 
 
 async def handle(runtime: ServiceRuntime, event: Event, delivery: Delivery) -> None:
-    raise NotImplementedError(event.routing_key)
+    async with transaction(runtime.factory) as session:
+        if not await claim_message(session, inbox, CONSUMER, delivery.message_id):
+            return
+        if isinstance(event, VillageListed):
+            await directory.record_village(session, event)

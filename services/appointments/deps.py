@@ -19,7 +19,7 @@ def get_desk(request: Request, runtime: RuntimeDep) -> Desk:
 
 
 def get_temporal(request: Request) -> Client | None:
-    client: Client | None = request.app.state.temporal
+    client: Client | None = request.app.state.temporal_link.client
     return client
 
 

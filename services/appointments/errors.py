@@ -1,4 +1,4 @@
-"""Domain errors; the HTTP adapter maps them to 404 / 409 / 422 with field and reason.
+"""Domain errors (shared.errors: one vocabulary, one problem+json answer with field and reason).
 
 A reason is English (the API's machine-readable text), written as a literal or f-string at the
 raise: its source (`f"the slot is in the past"`, `f"no booking {code}"`) is the template the
@@ -8,27 +8,6 @@ or renaming a placeholder needs the catalogue entry too; tests/portal/test_reaso
 
 from __future__ import annotations
 
+from shared.errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
-class DomainError(Exception):
-    status = 400
-
-    def __init__(self, reason: str, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
-
-
-class NotFound(DomainError):
-    status = 404
-
-
-class Invalid(DomainError):
-    status = 422
-
-
-class Conflict(DomainError):
-    status = 409
-
-
-class Forbidden(DomainError):
-    status = 403
+__all__ = ["Conflict", "DomainError", "Forbidden", "Invalid", "NotFound"]

@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 from temporalio.client import Client
 
+from services.appointments import directory
 from services.appointments.calendar import now_utc, utc
 from services.appointments.catalogue import Desk, audit, get_service
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import HomeVisit, outbox
-from shared import demo
 from shared.messaging import contracts as c
 from shared.messaging.events import deterministic_event_id
 from shared.messaging.outbox import add_event
@@ -89,10 +89,10 @@ async def request_visit(
     now = now or now_utc()
     if reason not in REASONS:
         raise Invalid(f"door-to-door is for {', '.join(REASONS)} residents", "reason")
-    village = demo.org().by_village.get(village_code or "")
-    if village is None:
-        raise Invalid("the resident's village is unknown", "village_code")
     async with desk.factory() as s, s.begin():
+        village = await directory.village(s, village_code)
+        if village is None:
+            raise Invalid("the resident's village is unknown", "village_code")
         svc = await get_service(s, service_code)
         if "door_to_door" not in svc.ways:
             raise Invalid(f"{svc.name} is not offered door-to-door", "service_code")

@@ -200,3 +200,17 @@ class Audit(Base):
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class DirectoryVillage(Base):
+    """The disputes service's directory as far as the desk needs it (who serves a village),
+    replicated from its `directory.village_listed` events; never written otherwise."""
+
+    __tablename__ = "directory_village"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    station_code: Mapped[str] = mapped_column(String(16))
+    police_room_code: Mapped[str] = mapped_column(String(16))
+    officer_id: Mapped[str | None] = mapped_column(String(64))
+    chief_id: Mapped[str | None] = mapped_column(String(64))
+    listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

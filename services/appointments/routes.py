@@ -11,6 +11,7 @@ from services.appointments import (
     applications,
     catalogue,
     desk,
+    directory,
     home_visits,
     jobs,
     service,
@@ -46,7 +47,7 @@ from services.appointments.schemas import (
     WindowRead,
 )
 from shared.tasks import TaskPage
-from workflows.home_visits.types import VisitChange
+from workflows.home_visits.types import Assignment, VisitChange
 
 router = APIRouter(prefix="/internal/v1")
 
@@ -288,6 +289,13 @@ async def visit_sync(d: DeskDep, w: WakeDep, visit_id: str, body: VisitChange) -
     applied = await home_visits.apply_change(d, body)
     w()
     return {"applied": applied}
+
+
+@router.get("/directory/villages/{village_code}/assignment", include_in_schema=False)
+async def village_assignment(d: DeskDep, village_code: str) -> Assignment:
+    """For the home-visits worker: who serves the village (from the directory replica)."""
+    async with d.factory() as s:
+        return await directory.assignment_for(s, village_code)
 
 
 @router.get("/kiosks")

@@ -1,17 +1,18 @@
 """Request and response models of the appointments API (XCreate / XUpdate / XRead).
 
-Times go out in Asia/Shanghai (with offset), which is what residents and staff read.
+Times go out in the local zone (FQ_TIMEZONE, with offset), which is what residents and staff read.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-TZ = ZoneInfo("Asia/Shanghai")
+from shared.localtime import local_zone
+
+TZ = local_zone()
 
 
 def _local(dt: datetime) -> str:

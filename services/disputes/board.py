@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disputes.models import Case, Officer, TimelineEntry
 from services.disputes.schemas import StuckRow
+from shared.stages import LIVE_STAGES, OPEN_STAGES
 
-OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
-LIVE_STAGES = (*OPEN_STAGES, "return_visit")
 AMBER_SHARE = 0.75
 # The steps that start a new window for the stage's deadline: an assignment (the accept
 # window), the accept and every follow-up (the cadence), a partner's request and reply, a

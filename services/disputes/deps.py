@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -10,24 +9,22 @@ from temporalio.client import Client
 
 from shared.config import DisputesSettings
 from shared.runtime import RuntimeDep, SessionDep
-from shared.temporal import connect
-
-_lock = asyncio.Lock()
+from shared.temporal_link import TemporalLink
 
 
 async def get_temporal(request: Request) -> Client:
-    """One Temporal client per app, connected on first use (the API starts without it)."""
-    client: Client | None = request.app.state.temporal
-    if client is None:
-        async with _lock:
-            client = request.app.state.temporal
-            if client is None:
-                settings: DisputesSettings = request.app.state.settings
-                client = await connect(settings.temporal_address, settings.temporal_namespace)
-                request.app.state.temporal = client
-    return client
+    """The app's one Temporal client (shared.temporal_link: connected in the background; a
+    503 with the reason while Temporal cannot be reached)."""
+    link: TemporalLink = request.app.state.temporal_link
+    return await link.get()
+
+
+def get_settings(request: Request) -> DisputesSettings:
+    settings: DisputesSettings = request.app.state.settings
+    return settings
 
 
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+SettingsDep = Annotated[DisputesSettings, Depends(get_settings)]
 
-__all__ = ["RuntimeDep", "SessionDep", "TemporalDep"]
+__all__ = ["RuntimeDep", "SessionDep", "SettingsDep", "TemporalDep"]

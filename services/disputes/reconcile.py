@@ -22,8 +22,8 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.disputes import service
-from services.disputes.board import LIVE_STAGES
 from services.disputes.models import Case, Task, TimelineEntry
+from shared.stages import LIVE_STAGES
 from shared.temporal import dispute_workflow_id
 from workflows.disputes.client import QUERY_NAME
 from workflows.disputes.types import CaseView

@@ -22,7 +22,7 @@ from temporalio.client import Client
 
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import Case
-from services.disputes.service import LIVE_STAGES
+from shared.stages import LIVE_STAGES
 from shared.web import internal_guard
 from workflows.disputes.client import ActionRefused, roll_out_lifecycle
 from workflows.disputes.forms import LifecycleConfigForm

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +22,6 @@ from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
 from shared.db import transaction
 from shared.runtime import ServiceRuntime
-from shared.temporal import connect
 from shared.web import internal_guard
 from workflows.disputes.types import Actor, CaseView
 
@@ -96,10 +94,10 @@ RECONCILE_EVERY = timedelta(minutes=10)
 def run_periodically(
     app: FastAPI, job: Callable[[], Awaitable[object]], every: timedelta = RECONCILE_EVERY
 ) -> None:
-    """Run `job` every `every` while the app runs (first run one period after start)."""
-    inner = app.router.lifespan_context
+    """Run `job` every `every` while the app runs (first run one period after start), as one
+    of the service's background tasks (shared.runtime)."""
 
-    async def loop() -> None:
+    async def loop(_app: FastAPI | None = None) -> None:
         while True:
             await asyncio.sleep(every.total_seconds())
             try:
@@ -107,16 +105,7 @@ def run_periodically(
             except Exception as exc:  # the next round tries again
                 log.warning("disputes: periodic reconciliation failed: %s", exc)
 
-    @asynccontextmanager
-    async def lifespan(a: FastAPI) -> AsyncIterator[None]:
-        async with inner(a):
-            task = asyncio.create_task(loop(), name="disputes-reconcile")
-            try:
-                yield
-            finally:
-                task.cancel()
-
-    app.router.lifespan_context = lifespan
+    app.state.background.append(loop)
 
 
 def install(app: FastAPI, settings: DisputesSettings) -> None:
@@ -125,10 +114,7 @@ def install(app: FastAPI, settings: DisputesSettings) -> None:
 
     async def job() -> None:
         rt: ServiceRuntime = app.state.runtime
-        client = app.state.temporal or await connect(
-            settings.temporal_address, settings.temporal_namespace
-        )
-        app.state.temporal = client
+        client = await app.state.temporal_link.get()
         await reconcile.reconcile(rt.factory, client)
 
     run_periodically(app, job)

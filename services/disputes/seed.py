@@ -1,4 +1,5 @@
-"""`python -m services.disputes.seed`: the organisation directory from `shared.demo.org()`.
+"""`python -m services.disputes.seed`: the organisation directory from `shared.demo.org()`,
+and its `directory.village_listed` events in the outbox for the services that replicate it.
 
 Idempotent: rows that exist are left alone (INSERT ... ON CONFLICT DO NOTHING).
 """
@@ -13,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
+from services.disputes.directory import publish_directory
 from services.disputes.models import Officer, PoliceRoom, RoomOfficer, Station, Village
 from shared import migrate
 from shared.config import DisputesSettings
@@ -101,6 +103,7 @@ async def seed_directory(
                 await session.execute(ins.values(chunk).on_conflict_do_nothing())
                 bar.update(len(chunk))
                 total += len(chunk)
+        await publish_directory(session)  # the other services learn it from the events
     bar.close()
     return total
 

@@ -34,14 +34,13 @@ from services.disputes.schemas import (
     TimelineRead,
     VillageRead,
 )
+from shared import errors
+from shared.stages import OPEN_STAGES
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes.rules_of_action import STAGES
 
-OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
-LIVE_STAGES = (*OPEN_STAGES, "return_visit")
 
-
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     pass
 
 
@@ -110,7 +109,6 @@ async def list_tasks(
             station_code=t.station_code,
             due_at=_aware(t.due_at) if t.due_at else None,
             overdue=t.due_at is not None and _aware(t.due_at) < now,
-            portal_path=f"/cases/{t.case_id}",
         )
         for t in rows
     ]
@@ -122,7 +120,7 @@ async def list_tasks(
 async def case_detail(session: AsyncSession, case_id: str) -> CaseRead:
     c = await session.get(Case, case_id)
     if c is None:
-        raise NotFound(case_id)
+        raise NotFound(f"case {case_id} not found")
     parties = (
         await session.execute(
             select(Party).where(Party.case_id == case_id).order_by(Party.position)

@@ -27,19 +27,18 @@ from services.notifications.schemas import (
     PreferenceUpdate,
 )
 from services.notifications.service import default_preference
+from shared import errors
 from shared.config import NotificationsSettings
 from shared.pii import mask_phone
 
 
-class NotFound(Exception):
+class NotFound(errors.NotFound):
     pass
 
 
-class InvalidPreference(ValueError):
+class InvalidPreference(errors.Invalid):
     def __init__(self, field: str, reason: str) -> None:
-        super().__init__(reason)
-        self.field = field
-        self.reason = reason
+        super().__init__(reason, field)
 
 
 def _inbox_of(user_id: str) -> list[ColumnElement[bool]]:

@@ -11,17 +11,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications.routing import RESIDENT_AUDIENCES
 from shared.i18n import LOCALES, normalise
+from shared.localtime import local_zone
 from shared.messaging.events import Event
 from shared.pii import mask_text
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_TZ = local_zone()
 # Free text written by officers or residents: may name the other party, so residents never get it.
 FREE_TEXT_FIELDS = frozenset({"summary", "reason", "settlement", "note", "outcome", "partner"})
 SMS_MAX = 140

@@ -21,6 +21,7 @@ from services.notifications.models import QUEUED, SENT, Delivery, Preference, Re
 from services.notifications.render import Renderer, event_context
 from services.notifications.routing import EventRule, RoutingRules
 from shared.config import NotificationsSettings
+from shared.localtime import local_zone
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
 from shared.messaging.outbox import insert_ignore
@@ -186,7 +187,7 @@ async def record_event(
     if rule is None or not renderer.has_template(event.routing_key):
         return 0
     urgent = rule.is_urgent(event)
-    tz = ZoneInfo(settings.timezone)
+    tz = local_zone()
     created = 0
     for item in await plan(session, rule, event):
         person = await session.get(Recipient, item.recipient_id)

@@ -26,6 +26,7 @@ from services.points.models import (
     Village,
     outbox,
 )
+from shared.errors import DomainError
 from shared.messaging.contracts.points import PointsAwarded, PointsRedeemed, PointsReversed
 from shared.messaging.events import deterministic_event_id
 from shared.messaging.outbox import add_event, insert_ignore
@@ -34,19 +35,19 @@ CREDIT_KINDS = ("earn", "adjust")
 REVERSIBLE_KINDS = ("earn", "adjust", "redeem")
 
 
-class PointsError(Exception):
-    """A refused action; `field` names the input at fault when there is one. The reason is
-    English, a literal or f-string at the raise whose source is the template the portal
-    translates (see services/portal/reasons.py)."""
+class PointsError(DomainError):
+    """A refused action (409 unless a subclass says otherwise); `field` names the input at
+    fault when there is one. The reason is English, a literal or f-string at the raise whose
+    source is the template the portal translates (see services/portal/reasons.py)."""
+
+    status = 409
 
     def __init__(self, reason: str, *, field: str | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.field = field
+        super().__init__(reason, field)
 
 
 class NotFound(PointsError):
-    pass
+    status = 404
 
 
 class Refused(PointsError):
@@ -54,7 +55,7 @@ class Refused(PointsError):
 
 
 class Forbidden(PointsError):
-    pass
+    status = 403
 
 
 class InsufficientPoints(Refused):

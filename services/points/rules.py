@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.localtime import local_zone
+
 
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -21,11 +23,10 @@ class Rules(BaseModel):
     redemption_code_minutes: int = Field(10, gt=0)
     redemption_hold_minutes: int = Field(60, gt=0)
     expiry_days: int = Field(0, ge=0)
-    timezone: str = "Asia/Shanghai"
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return local_zone()
 
 
 def load_rules(path: Path) -> Rules:

@@ -8,7 +8,6 @@ import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -17,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import Scope
 
-from services.portal import apidoc, consumer
+from services.portal import apidoc
 from services.portal.models import outbox
 from services.portal.web import (
     STATIC,
@@ -31,7 +30,7 @@ from services.portal.web import (
 from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import PortalSettings
 from shared.http import client_limits
-from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
+from shared.runtime import ServiceRuntime, create_service_app
 from shared.temporal import connect
 
 SERVICE = "portal"
@@ -104,8 +103,6 @@ def create_app(
 ) -> FastAPI:
     """The portal app. `clients` given (tests) are used as they are and not closed here."""
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
-    if rt.consumer_spec is None and consumer.PATTERNS:
-        rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
     app = create_service_app(SERVICE, settings, title="Fengqiao portal", runtime=rt)
     portal = make_portal(settings, discover_areas())
     portal.clients = clients

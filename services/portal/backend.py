@@ -20,16 +20,21 @@ async def call_service(
     unavailable: str,
     method: str,
     path: str,
-    user: User,
+    user: User | None,
     *,
     json: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
-    """`unavailable` is the sentence shown when the service cannot answer."""
+    """`unavailable` is the sentence shown when the service cannot answer; `user` is the
+    acting person (None for calls that act for nobody in particular)."""
     query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     try:
         resp = await client.request(
-            method, API + backend_path(path), json=json, params=query, headers=actor_headers(user)
+            method,
+            API + backend_path(path),
+            json=json,
+            params=query,
+            headers=actor_headers(user) if user is not None else None,
         )
     except httpx.HTTPError as exc:
         log.warning("%s: %s", unavailable, exc)

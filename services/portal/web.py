@@ -29,6 +29,7 @@ from starlette.routing import Match
 from temporalio.client import Client
 
 from services.portal import service
+from services.portal.links import task_path
 from services.portal.reasons import translate_reason
 from services.portal.service import FieldError
 from shared.config import PortalSettings
@@ -172,7 +173,9 @@ def include_areas(app: FastAPI, areas: Iterable[Area]) -> None:
 def make_portal(settings: PortalSettings, areas: list[Area]) -> Portal:
     translator = RecordingTranslator(TRANSLATIONS)
     env = make_environment(
-        [TEMPLATES], translator, globals_={"LOCALES": LOCALES, "ROLE_LABELS": ROLE_LABELS}
+        [TEMPLATES],
+        translator,
+        globals_={"LOCALES": LOCALES, "ROLE_LABELS": ROLE_LABELS, "task_path": task_path},
     )
     env.filters["reason"] = lambda text: translate_reason(
         str(text), TRANSLATIONS, current_locale.get()

@@ -8,6 +8,7 @@ being dropped as unroutable.
 from __future__ import annotations
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
+    "appointments": ("directory.*",),
     "points": ("dispute.closed", "dispute.follow_up_recorded", "user.upserted"),
     "notifications": (
         "dispute.*",
@@ -25,6 +26,7 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
 # event, and a consumer accepts it only from that service's broker user (identity.py).
 OWNERS: dict[str, str] = {
     "dispute": "disputes",
+    "directory": "disputes",
     "appointment": "appointments",
     "application": "appointments",
     "home_visit": "appointments",

@@ -14,11 +14,12 @@ from tests.admin.test_staff import NEW_PASSWORD, PHONE, sms_password
 from tests.admin.test_supermarket import VILLAGE as SHOP_VILLAGE
 from tests.admin.test_supermarket import disputes_directory
 from tests.conftest import AMQP_URL
+from tests.helpers import serving_in_thread
 from tests.notifications.conftest import ServiceFactory, Sink
 from tests.portal.browser import browser_page, log_in, prepare_database, running_portal, screenshot
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import STATION, VILLAGE
-from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll, serving
+from tests.portal.disputes.test_browser import Live, live, no_sideways_scroll
 
 pytestmark = pytest.mark.browser
 __all__ = ["live"]
@@ -109,7 +110,7 @@ async def test_admin_sets_a_low_stock_mark_on_a_phone(
         amqp_url=AMQP_URL,
     )
     await prepare_database(settings)
-    with serving(points) as points_base, serving(disputes) as disputes_base:
+    with serving_in_thread(points) as points_base, serving_in_thread(disputes) as disputes_base:
         urls = {"points_url": points_base, "disputes_url": disputes_base}
         with running_portal(settings.model_copy(update=urls)) as base:
             async with browser_page() as page:

@@ -12,7 +12,8 @@ from sqlalchemy import select
 
 from services.portal.models import AuditEntry
 from shared.demo import org
-from tests.notifications.conftest import ServiceFactory, Sink, eventually
+from tests.helpers import eventually
+from tests.notifications.conftest import ServiceFactory, Sink
 from tests.portal.conftest import ACCOUNTS, PortalHarness
 from tests.portal.disputes.conftest import OTHER_OFFICER, STATION, VILLAGE, Stack, intake_body
 from workflows.disputes import client as dc

@@ -19,7 +19,8 @@ from shared import migrate
 from shared.config import DisputesSettings, PointsSettings
 from shared.db import make_engine, make_session_factory
 from tests.conftest import AMQP_URL
-from tests.notifications.conftest import ServiceFactory, Sink, eventually
+from tests.helpers import eventually
+from tests.notifications.conftest import ServiceFactory, Sink
 from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness
 
 LEADER = ACCOUNTS["group_leader"]

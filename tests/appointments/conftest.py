@@ -13,14 +13,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from services.appointments import directory
 from services.appointments.calendar import slot_id
 from services.appointments.catalogue import Desk
 from services.appointments.models import outbox
 from services.appointments.seed import seed
 from shared import migrate
 from shared.config import AppointmentsSettings
-from shared.db import make_engine, make_session_factory
+from shared.db import make_engine, make_session_factory, transaction
+from shared.demo import org
+from shared.messaging.contracts.directory import VillageListed
 
 # the portal harness, for the appointments area's tests
 from tests.portal.conftest import PortalHarness, portal_factory
@@ -50,7 +54,33 @@ async def make_desk(url: str, **overrides: object) -> Desk:
     settings = AppointmentsSettings(database_url=url, run_jobs=False, **overrides)  # type: ignore[arg-type]
     factory = make_session_factory(make_engine(url, pool_size=20))
     await seed(factory, only={STATION, HALL})
+    await replicate_directory(factory)
     return Desk(factory, settings)
+
+
+def demo_listings() -> list[VillageListed]:
+    """What the disputes service lists for the demo organisation (its seed publishes these)."""
+    o = org()
+    first = {r.code: r.officer_ids[0] if r.officer_ids else None for r in o.rooms}
+    chiefs = {s.code: s.chief_id for s in o.stations}
+    return [
+        VillageListed(
+            village_code=v.code,
+            village_name=v.name,
+            station_code=v.station_code,
+            police_room_code=v.police_room_code,
+            officer_id=first.get(v.police_room_code),
+            chief_id=chiefs.get(v.station_code),
+        )
+        for v in o.villages
+    ]
+
+
+async def replicate_directory(factory: async_sessionmaker[AsyncSession]) -> None:
+    """The desk's directory replica as the consumer would have built it from the events."""
+    async with transaction(factory) as session:
+        for listed in demo_listings():
+            await directory.record_village(session, listed)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ internal token, and the events reaching the real broker through the outbox relay
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ from services.appointments.calendar import TZ
 from shared.config import AppointmentsSettings
 from tests.appointments.conftest import JIANGHE, STATION, make_desk
 from tests.conftest import AMQP_URL
+from tests.helpers import eventually
 
 TOKEN = "test-internal-token"
 H = {"X-Fengqiao-Internal": TOKEN}
@@ -109,13 +109,12 @@ async def collect(exchange: str, patterns: list[str]) -> tuple[Any, aio_pika.abc
 
 
 async def next_message(q: aio_pika.abc.AbstractQueue, timeout: float = 10.0) -> tuple[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        msg = await q.get(no_ack=True, fail=False)
-        if msg is not None:
-            return str(msg.routing_key), json.loads(msg.body)
-        await asyncio.sleep(0.05)
-    raise AssertionError("no event arrived")
+    async def arrived() -> aio_pika.abc.AbstractIncomingMessage | None:
+        return await q.get(no_ack=True, fail=False)
+
+    msg = await eventually(arrived, timeout, "no event arrived")
+    assert msg is not None
+    return str(msg.routing_key), json.loads(msg.body)
 
 
 async def test_a_resident_books_reschedules_and_cancels_with_events_on_the_broker(

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from services.appointments.api import create_app
 from shared.config import AppointmentsSettings, PortalSettings
 from tests.appointments.conftest import make_desk
 from tests.appointments.test_api import next_workday
 from tests.conftest import AMQP_URL
+from tests.helpers import serving_in_thread
 from tests.portal.browser import (
     browser_page,
-    free_port,
     log_in,
     prepare_database,
     running_portal,
@@ -28,25 +22,6 @@ from tests.portal.browser import (
 from tests.portal.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="appointments-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 async def test_resident_books_on_a_phone(exchange: str, tmp_path: Path) -> None:
@@ -60,7 +35,7 @@ async def test_resident_books_on_a_phone(exchange: str, tmp_path: Path) -> None:
     )
     day = next_workday()
     resident = ACCOUNTS["resident"]
-    with serving(service) as service_url:
+    with serving_in_thread(service) as service_url:
         settings = PortalSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/portal.db",
             exchange=exchange,

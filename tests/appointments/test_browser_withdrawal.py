@@ -10,8 +10,8 @@ import pytest
 from services.appointments.api import create_app
 from shared.config import AppointmentsSettings, PortalSettings
 from tests.appointments.conftest import make_desk
-from tests.appointments.test_browser import serving
 from tests.conftest import AMQP_URL
+from tests.helpers import serving_in_thread
 from tests.portal.browser import browser_page, log_in, prepare_database, running_portal, screenshot
 from tests.portal.conftest import ACCOUNTS
 
@@ -37,7 +37,7 @@ async def test_resident_withdraws_an_application_on_a_phone(
     )
     withdraw, done, status = TEXTS[locale]
     resident = ACCOUNTS["resident"]
-    with serving(service) as service_url:
+    with serving_in_thread(service) as service_url:
         settings = PortalSettings(
             database_url=f"sqlite+aiosqlite:///{tmp_path}/portal.db",
             exchange=exchange,

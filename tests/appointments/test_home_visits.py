@@ -16,6 +16,7 @@ from services.appointments.catalogue import Desk
 from shared.config import AppointmentsSettings
 from tests.appointments.conftest import JIANGHE, STATION, events, make_desk
 from tests.conftest import time_skipping_env
+from tests.helpers import eventually
 from workflows.home_visits.activities import HttpVisitStore
 from workflows.home_visits.worker import build_worker
 
@@ -55,12 +56,11 @@ async def stack(
 
 
 async def wait_task(c: httpx.AsyncClient, **params: str) -> dict[str, object]:
-    for _ in range(200):
+    async def first() -> dict[str, object] | None:
         page = (await c.get("/internal/v1/tasks", params=params, headers=H)).json()
-        if page["items"]:
-            return dict(page["items"][0])
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"no task for {params}")
+        return dict(page["items"][0]) if page["items"] else None
+
+    return await eventually(first, 10, f"no task for {params}")
 
 
 async def test_door_to_door_request_reaches_the_village_officer_and_escalates(

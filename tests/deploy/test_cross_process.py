@@ -20,7 +20,7 @@ from shared.messaging.broker import Broker
 from shared.messaging.contracts.disputes import DisputeClosed
 from shared.messaging.outbox import add_event
 from tests.conftest import AMQP_URL, REPO
-from tests.deploy.test_smoke import free_ports
+from tests.helpers import eventually, free_ports
 
 TOKEN = "cross-process-token"
 
@@ -67,14 +67,14 @@ def two_services(tmp_path: Path, exchange: str) -> Iterator[tuple[str, str, str]
 
 async def wait_healthy(url: str) -> None:
     async with httpx.AsyncClient() as client:
-        for _ in range(120):
+
+        async def healthy() -> bool:
             try:
-                if (await client.get(f"{url}/healthz")).status_code == 200:
-                    return
+                return (await client.get(f"{url}/healthz")).status_code == 200
             except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.5)
-    raise AssertionError(f"{url} never became healthy")
+                return False
+
+        await eventually(healthy, 60, f"{url} never became healthy", interval=0.5)
 
 
 async def balance(points_url: str, account: str) -> tuple[int, int]:

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.deploy.test_smoke import free_ports
+from tests.helpers import free_ports
 from tests.portal.browser import SCREENSHOTS, browser_page, log_in, screenshot
 from tests.portal.test_pages_walk import language_problems, local_links
 

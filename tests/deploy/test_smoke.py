@@ -16,16 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-
-
-def free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    for s in socks:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in socks]
-    for s in socks:
-        s.close()
-    return ports
+from tests.helpers import free_ports
 
 
 def healthz(port: int) -> dict[str, object] | None:

@@ -3,7 +3,6 @@ real Temporal dev server, and a raw consumer of dispute.* on the real RabbitMQ."
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from services.disputes.seed import seed_directory
 from shared.config import DisputesSettings
 from shared.runtime import ServiceRuntime
 from tests.conftest import AMQP_URL
+from tests.helpers import eventually
 from workflows.disputes.worker import build_worker
 
 TOKEN = "test-internal-token"
@@ -34,11 +34,14 @@ class Wire:
     async def wait_for(
         self, pred: Callable[[list[dict[str, Any]]], bool], timeout: float = 20
     ) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while not pred(self.messages):
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"not seen; got {[m['type'] for m in self.messages]}")
-            await asyncio.sleep(0.1)
+        async def seen() -> bool:
+            return pred(self.messages)
+
+        try:
+            await eventually(seen, timeout, interval=0.1)
+        except AssertionError:
+            got = [m["type"] for m in self.messages]
+            raise AssertionError(f"not seen; got {got}") from None
 
 
 @pytest.fixture

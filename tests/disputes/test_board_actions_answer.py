@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.disputes.models import Case, Task
 from tests.disputes.conftest import Service
 from tests.disputes.drills import breakable_worker
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, intake, officer
 from workflows.disputes import client as dc
 

@@ -6,10 +6,11 @@ after N officers"."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
 from services.disputes import board
 from shared.demo import org
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, VILLAGE, Harness, harness, intake, lifecycle
 
 __all__ = ["harness", "lifecycle"]  # the workflow harness's fixtures, used here
@@ -30,7 +31,7 @@ async def test_unaccepted_case_escalates_once_per_level_and_stops(harness: Harne
     while len(set(offered)) < len(STATION_OFFICERS) or offered[-1] not in offered[:-1]:
         before = await assignments()
         await harness.sleep(WINDOW)
-        await poll(assignments, lambda m, n=before: m > n)
+        await poll(assignments, partial(int.__lt__, before))
         offered.append((await harness.view(case_id)).assignee_id)
         assert len(offered) <= len(STATION_OFFICERS) + 1, "the rotation goes on"
 

@@ -11,7 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.disputes.models import AuditEntry, TimelineEntry
 from tests.disputes.conftest import Service
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, intake
 
 OFFICER = ROOM.officer_ids[0]

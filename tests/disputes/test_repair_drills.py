@@ -20,7 +20,7 @@ from shared.temporal import SA_KIND, SA_STATION, dispute_workflow_id
 from tests.disputes.conftest import Service
 from tests.disputes.drills import breakable_worker
 from tests.disputes.test_board_actions_answer import act
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, intake, officer
 from workflows.disputes import client as dc
 

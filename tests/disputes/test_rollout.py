@@ -16,7 +16,7 @@ from temporalio.worker import Replayer
 from services.disputes.models import AuditEntry, Task, TimelineEntry
 from shared.temporal import data_converter, dispute_workflow_id
 from tests.disputes.conftest import Service
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import intake
 from workflows.disputes import client as dc
 from workflows.disputes.types import CaseView

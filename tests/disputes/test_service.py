@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from services.disputes import board
 from shared.temporal import SA_TROUBLE, dispute_workflow_id
 from tests.disputes.conftest import Service, Wire
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, intake, officer
 from workflows.disputes import client as dc
 from workflows.disputes.types import (
@@ -24,17 +25,6 @@ from workflows.disputes.types import (
     FollowUpInput,
     ProposeClosureInput,
 )
-
-
-async def poll(fn: Any, pred: Any, timeout: float = 20) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await fn()
-        if pred(value):
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not reached: {value}")
-        await asyncio.sleep(0.1)
 
 
 async def test_red_case_through_the_service_tells_one_story(
@@ -164,7 +154,10 @@ async def test_bad_requests_get_field_and_reason(svc: Service) -> None:
     body = intake().model_dump(mode="json") | {"village_code": "V0000"}
     r = await svc.http.post("/internal/v1/cases", json=body)
     assert r.status_code == 422
-    assert r.json()["detail"] == [{"loc": ["body", "village_code"], "msg": "unknown village"}]
+    assert (r.json()["field"], r.json()["reason"]) == ("village_code", "unknown village")
+    assert r.json()["detail"] == [
+        {"loc": ["body", "village_code"], "msg": "unknown village", "type": "value_error"}
+    ]
     r = await svc.http.post("/internal/v1/cases", json=body | {"category": "murder"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["body", "category"]

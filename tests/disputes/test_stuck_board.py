@@ -14,7 +14,7 @@ from temporalio.worker import Worker
 
 from shared.temporal import SA_KIND, SA_STATION, dispute_workflow_id
 from tests.disputes.conftest import Service
-from tests.disputes.test_service import poll
+from tests.helpers import poll
 
 
 @workflow.defn(name="BrokenDispute", sandboxed=False)

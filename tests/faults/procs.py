@@ -3,13 +3,11 @@ and read their SQLite databases from the test."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -17,7 +15,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from tests.conftest import REPO
-from tests.deploy.test_smoke import free_ports
+from tests.helpers import eventually, free_ports
 
 
 class ServiceProcess:
@@ -83,22 +81,13 @@ async def health(port: str) -> dict[str, object]:
 
 
 async def wait_healthy(port: str, timeout: float = 90) -> None:
-    await eventually(lambda: _ok(port), timeout, f"service on :{port} never became healthy")
+    await eventually(
+        lambda: _ok(port), timeout, f"service on :{port} never became healthy", interval=0.5
+    )
 
 
 async def _ok(port: str) -> bool:
     return (await health(port)).get("ok") is True
-
-
-async def eventually(
-    pred: Callable[[], Awaitable[bool]], timeout: float, message: str, every: float = 0.5
-) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await pred():
-        if loop.time() > deadline:
-            raise AssertionError(message)
-        await asyncio.sleep(every)
 
 
 def sqlite_factory(path: Path) -> async_sessionmaker[AsyncSession]:

@@ -24,13 +24,13 @@ from tests.conftest import AMQP_URL
 from tests.faults.procs import (
     ServiceProcess,
     count,
-    eventually,
     health,
     ports,
     service_env,
     sqlite_factory,
     wait_healthy,
 )
+from tests.helpers import eventually
 from tests.proxy import TcpProxy
 
 EVENTS = 1000
@@ -96,7 +96,9 @@ async def test_consumers_reconnect_and_apply_every_event_once_after_a_30s_cut(
                 await asyncio.sleep(0.02)  # ~40 s of steady traffic around the cut
 
         flow = asyncio.create_task(publish_all())
-        await eventually(lambda: _at_least(points, 100), 60, "nothing applied before the cut")
+        await eventually(
+            lambda: _at_least(points, 100), 60, "nothing applied before the cut", interval=0.5
+        )
         proxy.cut()
         cut_at = time.monotonic()
         await asyncio.sleep(2)  # a handler mid-transaction at the cut may still commit
@@ -107,14 +109,17 @@ async def test_consumers_reconnect_and_apply_every_event_once_after_a_30s_cut(
         proxy.restore()
         await flow
         await eventually(
-            lambda: _at_least(points, EVENTS), 120, "points did not catch up after the cut"
+            lambda: _at_least(points, EVENTS),
+            120,
+            "points did not catch up after the cut",
+            interval=0.5,
         )
         caught_up = time.monotonic() - cut_at - CUT_SECONDS
 
         async def notifications_done() -> bool:
             return await count(notes, Delivery) >= 3 * EVENTS
 
-        await eventually(notifications_done, 120, "notifications did not catch up")
+        await eventually(notifications_done, 120, "notifications did not catch up", interval=0.5)
         await asyncio.sleep(2)  # anything applied twice would show up now
 
         log.info(

@@ -20,13 +20,13 @@ from tests.conftest import AMQP_URL
 from tests.faults.procs import (
     ServiceProcess,
     count,
-    eventually,
     ports,
     service_env,
     sqlite_factory,
     wait_healthy,
 )
 from tests.faults.test_broker_cut import closure
+from tests.helpers import eventually
 
 EVENTS = 800
 KILLS = 2
@@ -62,7 +62,7 @@ async def test_points_process_killed_mid_burst_loses_and_duplicates_nothing(
             async def reached(n: int = threshold) -> bool:
                 return await count(factory, Entry) >= n
 
-            await eventually(reached, 90, f"never applied {threshold}", every=0.05)
+            await eventually(reached, 90, f"never applied {threshold}", interval=0.05)
             points.kill()
             applied_at_kill.append(await count(factory, Entry))
             points.start()
@@ -73,7 +73,9 @@ async def test_points_process_killed_mid_burst_loses_and_duplicates_nothing(
                 await count(factory, points_outbox, points_outbox.c.published_at.is_(None)) == 0
             )
 
-        await eventually(all_out, 90, "the burst was not applied and published after restarts")
+        await eventually(
+            all_out, 90, "the burst was not applied and published after restarts", interval=0.5
+        )
         received = await drain(probe)
 
         assert all(a < EVENTS for a in applied_at_kill), applied_at_kill  # killed mid-burst

@@ -21,8 +21,9 @@ from temporalio.testing import WorkflowEnvironment
 from services.disputes.models import Task, TimelineEntry, outbox
 from shared.temporal import dispute_workflow_id
 from tests.conftest import AMQP_URL
-from tests.faults.procs import ServiceProcess, count, eventually, ports, service_env
+from tests.faults.procs import ServiceProcess, count, ports, service_env
 from tests.faults.test_kill_service import drain
+from tests.helpers import eventually
 from tests.workflows.disputes.conftest import Harness, intake, make_dispute_db, officer
 from workflows.disputes.config import LIFECYCLE_FILE
 from workflows.disputes.types import CaseView
@@ -151,7 +152,7 @@ async def test_100_cases_finish_exactly_once_while_the_worker_is_killed(
         async def relayed() -> bool:
             return await count(factory, outbox, outbox.c.published_at.is_(None)) == 0
 
-        await eventually(relayed, 60, "the outbox was not relayed")
+        await eventually(relayed, 60, "the outbox was not relayed", interval=0.5)
         received = await drain(probe)
         log.info(
             "%d cases closed; worker killed %d times; %d events on the wire, %d distinct",

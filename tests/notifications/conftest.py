@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -11,8 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
 from services.notifications.api import create_app
 from services.notifications.consumer import PATTERNS
@@ -23,28 +19,9 @@ from shared.messaging.broker import Broker, declare_service_queue
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
 from tests.conftest import AMQP_URL
+from tests.helpers import eventually, free_ports, serving
 
 TOKEN = "test-internal-token"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def eventually(
-    check: Callable[[], Awaitable[Any]], timeout: float = 15.0, interval: float = 0.05
-) -> Any:
-    """Poll until `check()` returns something truthy; return it."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        await asyncio.sleep(interval)
 
 
 @dataclass
@@ -57,23 +34,13 @@ class Sink:
         return self.store.list(kind, to)
 
 
-async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: asyncio.sleep(0, server.started))
-    return server, task
-
-
 @pytest.fixture
 async def sink() -> AsyncIterator[Sink]:
-    settings = SinkSettings(port=free_port(), smtp_port=free_port())
+    http_port, smtp_port = free_ports(2)
+    settings = SinkSettings(port=http_port, smtp_port=smtp_port)
     app = create_sink_app(settings)
-    server, task = await _serve(app, settings.port)
-    yield Sink(f"http://127.0.0.1:{settings.port}", settings.smtp_port, app.state.store)
-    server.should_exit = True
-    await task
+    async with serving(app, settings.port) as url:
+        yield Sink(url, settings.smtp_port, app.state.store)
 
 
 def service_settings(db: str, exchange: str, sink: Sink, **overrides: Any) -> NotificationsSettings:

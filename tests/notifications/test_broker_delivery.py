@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from services.notifications.models import Delivery
-from tests.notifications.conftest import Service, ServiceFactory, Sink, eventually
+from tests.helpers import eventually
+from tests.notifications.conftest import Service, ServiceFactory, Sink
 from tests.notifications.people import (
     CHIEF,
     EVERYONE,

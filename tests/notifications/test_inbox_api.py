@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from services.notifications.service import record_event
 from shared.db import transaction
 from shared.messaging.contracts.points import PointsAwarded
-from tests.notifications.conftest import ServiceFactory, Sink, eventually
+from tests.helpers import eventually
+from tests.notifications.conftest import ServiceFactory, Sink
 from tests.notifications.people import EVERYONE, RESIDENT, RESIDENT_EN, reported
 from tests.notifications.test_broker_delivery import settled
 

@@ -14,7 +14,8 @@ from shared.demo import demo_accounts
 from shared.messaging.broker import Broker, declare_service_queue
 from shared.messaging.contracts.disputes import DisputeEscalated
 from tests.conftest import AMQP_URL
-from tests.notifications.conftest import Sink, eventually, service_settings
+from tests.helpers import eventually
+from tests.notifications.conftest import Sink, service_settings
 from tests.notifications.people import OTHER_PHONE, SUMMARY, reported
 from tests.portal.conftest import PortalFactory, portal_factory  # noqa: F401
 

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from services.notifications.models import Delivery
 from services.notifications.service import next_window, quiet_until
 from shared.messaging.contracts.disputes import DisputeAssigned
-from tests.notifications.conftest import ServiceFactory, Sink, eventually
+from tests.helpers import eventually
+from tests.notifications.conftest import ServiceFactory, Sink
 from tests.notifications.people import CHIEF, EVERYONE, OFFICER, RESIDENT, reported
 from tests.notifications.test_broker_delivery import settled
 

@@ -105,11 +105,3 @@ async def points_app(tmp_path: Path, exchange: str) -> AsyncIterator[PointsApp]:
             transport=transport, base_url="http://points", headers=headers
         ) as client:
             yield PointsApp(app, client, settings)
-
-
-async def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)

@@ -16,7 +16,8 @@ from shared.messaging.broker import Broker
 from shared.messaging.contracts.disputes import DisputeClosed
 from shared.runtime import ServiceRuntime
 from tests.conftest import AMQP_URL
-from tests.points.conftest import PointsApp, wait_for
+from tests.helpers import eventually
+from tests.points.conftest import PointsApp
 
 API = "/internal/v1"
 CST = ZoneInfo("Asia/Shanghai")
@@ -35,7 +36,7 @@ async def test_same_event_delivered_twice_through_the_broker_credits_once(
     async def consuming() -> bool:
         return rt.consumer is not None
 
-    await wait_for(consuming)
+    await eventually(consuming)
     connection = await aio_pika.connect(AMQP_URL)
     async with connection:
         channel = await connection.channel()
@@ -61,7 +62,7 @@ async def test_same_event_delivered_twice_through_the_broker_credits_once(
             assert rt.consumer is not None
             return rt.consumer.handled >= 3
 
-        await wait_for(all_handled)
+        await eventually(all_handled)
         for helper in ("res-a", "res-b"):
             account = (await points_app.client.get(f"{API}/accounts/{helper}")).json()
             assert (account["balance"], account["version"]) == (10, 1)
@@ -74,7 +75,7 @@ async def test_same_event_delivered_twice_through_the_broker_credits_once(
                 await msg.ack()
             return len(bodies) >= 2
 
-        await wait_for(two_events_out)
+        await eventually(two_events_out)
         extra = await awarded.get(fail=False, timeout=1)
         assert extra is None
     assert sorted((b["account_id"], b["amount"], b["reason_kind"]) for b in bodies) == [
@@ -119,7 +120,14 @@ async def test_redeem_at_the_counter_and_what_each_side_sees(points_app: PointsA
     assert again.json()["receipt_no"] == receipt["receipt_no"]
     used = await c.post(f"{API}/redemptions", json={**body, "idempotency_key": "counter-002"})
     assert used.status_code == 409
-    assert used.json() == {"detail": "unknown, used or expired code", "field": "code"}
+    problem = used.json()
+    assert used.headers["content-type"] == "application/problem+json"
+    assert (problem["detail"], problem["reason"], problem["field"], problem["status"]) == (
+        "unknown, used or expired code",
+        "unknown, used or expired code",
+        "code",
+        409,
+    )
     other_shop = await c.post(
         f"{API}/redemptions",
         params={"clerk_village": "V9"},

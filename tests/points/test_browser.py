@@ -6,15 +6,10 @@ Screenshots under test-artifacts/screenshots/points-*.png.
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.async_api import Page
 
 from services.points.api import create_app as create_points_app
@@ -22,30 +17,11 @@ from services.points.seed import seed
 from services.portal.api import create_app as create_portal_app
 from shared.config import PointsSettings, PortalSettings
 from tests.conftest import AMQP_URL
-from tests.portal.browser import browser_page, free_port, log_in, prepare_database, screenshot
+from tests.helpers import serving_in_thread
+from tests.portal.browser import browser_page, log_in, prepare_database, screenshot
 from tests.portal.conftest import ACCOUNTS
 
 pytestmark = pytest.mark.browser
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @pytest.fixture
@@ -62,9 +38,9 @@ async def base(exchange: str, tmp_path: Path) -> AsyncIterator[str]:
         amqp_url=AMQP_URL,
     )
     await prepare_database(portal)
-    with serving(create_points_app(points)) as points_base:
+    with serving_in_thread(create_points_app(points)) as points_base:
         app = create_portal_app(portal.model_copy(update={"points_url": points_base}))
-        with serving(app) as portal_base:
+        with serving_in_thread(app) as portal_base:
             yield portal_base
 
 

@@ -8,14 +8,10 @@ phone-sized viewport; `screenshot(page, name)` keeps a PNG under test-artifacts/
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
-import uvicorn
 from playwright.async_api import Page, ViewportSize, async_playwright
 
 from services.portal.api import create_app
@@ -23,6 +19,7 @@ from services.portal.web import ServiceClients
 from shared import migrate
 from shared.config import PortalSettings
 from shared.db import make_engine, make_session_factory
+from tests.helpers import serving_in_thread
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -36,13 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE: ViewportSize = {"width": 360, "height": 740}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def prepare_database(settings: PortalSettings) -> None:
@@ -63,23 +53,8 @@ def running_portal(
     settings: PortalSettings, *, clients: ServiceClients | None = None
 ) -> Iterator[str]:
     """Serve the portal with uvicorn in a thread; yields its base URL."""
-    port = free_port()
-    app = create_app(settings, clients=clients)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="portal-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("portal did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
+    with serving_in_thread(create_app(settings, clients=clients), name="portal-uvicorn") as url:
+        yield url
 
 
 @asynccontextmanager

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from fastapi import FastAPI
 
 from shared.demo import demo_accounts
-from tests.notifications.conftest import Sink, eventually, sink  # noqa: F401
+from tests.helpers import eventually
+from tests.notifications.conftest import Sink, sink  # noqa: F401
 from tests.notifications.people import reported
 from tests.notifications.test_portal_area import notifications_backend
 from tests.portal.conftest import PortalFactory, PortalHarness

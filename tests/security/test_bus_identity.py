@@ -32,7 +32,8 @@ from shared.messaging.identity import REASON_HEADER, SENDER_HEADER, SenderCheck
 from shared.messaging.topology import SUBSCRIPTIONS, owner_of
 from shared.runtime import ServiceRuntime
 from tests.conftest import AMQP_URL
-from tests.points.conftest import RULES, wait_for
+from tests.helpers import eventually
+from tests.points.conftest import RULES
 
 API = "/internal/v1"
 RABBITMQCTL = "/usr/sbin/rabbitmqctl"
@@ -104,7 +105,7 @@ async def points(
         async def consuming() -> bool:
             return runtime.consumer is not None
 
-        await wait_for(consuming)
+        await eventually(consuming)
         headers = {INTERNAL_TOKEN_HEADER: settings.internal_token}
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(
@@ -195,7 +196,7 @@ async def test_forged_dispute_closed_credits_nobody_and_is_dead_lettered_with_th
     async def credited() -> bool:
         return await balance(points, "res-helper") == RULES.mediation_help
 
-    await wait_for(credited)
+    await eventually(credited)
     assert await balance(points, "res-forged") == 0
 
 

@@ -14,7 +14,8 @@ from services.notifications.sink.app import SinkMessage
 from services.portal.credentials import aware
 from services.portal.models import PendingRegistration, UserRow
 from services.portal.signup import MAX_ATTEMPTS
-from tests.notifications.conftest import ServiceFactory, Sink, eventually, sink, start_service
+from tests.helpers import eventually
+from tests.notifications.conftest import ServiceFactory, Sink, sink, start_service
 from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness, portal, portal_factory
 from tests.portal.disputes.conftest import Stack, stack
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 
 from shared.http import CLIENT_KEEP_ALIVE_SECONDS, SERVER_KEEP_ALIVE_SECONDS, client_limits
 from shared.runtime import server_config
-from tests.portal.browser import free_port
+from tests.helpers import free_port
 
 
 def test_clients_drop_idle_connections_before_the_server_does() -> None:

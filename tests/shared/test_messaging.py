@@ -17,6 +17,7 @@ from shared.messaging.contracts.points import PointsAwarded
 from shared.messaging.events import Event
 from shared.messaging.outbox import OutboxRelay, add_event, claim_message, inbox_table, outbox_table
 from tests.conftest import AMQP_URL
+from tests.helpers import eventually
 from tests.proxy import TcpProxy
 
 
@@ -73,14 +74,6 @@ async def ledger_total(probe: Probe) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-async def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
-
-
 async def test_outbox_event_consumed_exactly_once_even_when_delivered_twice(
     probe: Probe, exchange: str
 ) -> None:
@@ -101,7 +94,7 @@ async def test_outbox_event_consumed_exactly_once_even_when_delivered_twice(
     async def all_handled() -> bool:
         return consumer.handled >= 25
 
-    await wait_for(all_handled)
+    await eventually(all_handled)
     assert await ledger_total(probe) == (20, 200)
     await consumer.stop()
     await broker.close()
@@ -138,7 +131,7 @@ async def test_changes_commit_while_broker_is_cut_and_every_event_arrives_after(
     async def all_in() -> bool:
         return (await ledger_total(probe))[0] == 30
 
-    await wait_for(all_in, timeout=60)
+    await eventually(all_in, timeout=60)
     assert await ledger_total(probe) == (30, 300)
     relay_task.cancel()
     await consumer.stop()
@@ -169,7 +162,7 @@ async def test_poison_message_is_dead_lettered_and_consumer_keeps_going(
         async def good_applied() -> bool:
             return (await ledger_total(probe))[0] == 1
 
-        await wait_for(good_applied)
+        await eventually(good_applied)
         dead = await ch.declare_queue(f"{queue_name(exchange, 'probe')}.dead", passive=True)
         msg = None
         for _ in range(50):
@@ -200,7 +193,7 @@ async def test_failing_handler_is_retried_with_delay_then_dead_lettered(exchange
     async def gave_up() -> bool:
         return consumer.dead_lettered == 1
 
-    await wait_for(gave_up)
+    await eventually(gave_up)
     assert attempts == [0, 1, 2]
     await consumer.stop()
     await broker.close()
@@ -224,7 +217,7 @@ async def test_consumer_reconnects_by_itself_after_the_connection_is_cut(
     async def first() -> bool:
         return (await ledger_total(probe))[0] == 1
 
-    await wait_for(first)
+    await eventually(first)
     proxy.cut()
     for i in range(1, 11):  # published while the consumer is cut off: they wait in its queue
         await producer.publish_event(award(i))
@@ -235,7 +228,7 @@ async def test_consumer_reconnects_by_itself_after_the_connection_is_cut(
     async def rest() -> bool:
         return (await ledger_total(probe))[0] == 11
 
-    await wait_for(rest, timeout=60)
+    await eventually(rest, timeout=60)
     assert await ledger_total(probe) == (11, 110)
     await consumer.stop()
     await producer.close()
@@ -267,7 +260,7 @@ async def test_event_published_before_its_consumer_first_started_is_not_lost(
     async def arrived() -> bool:
         return len(seen) == 1
 
-    await wait_for(arrived)
+    await eventually(arrived)
     assert seen == [event.event_id]
     await consumer.stop()
     await consumer_broker.close()

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from shared.db import transaction
 from shared.messaging.events import deterministic_event_id, event_class
 from shared.messaging.outbox import add_event, insert_ignore
+from shared.stages import OPEN_STAGES
 from workflows.disputes.rule_versions import RulesSource
 from workflows.disputes.screening import RuleSet, grade
 from workflows.disputes.tables import (
@@ -46,11 +47,8 @@ from workflows.disputes.types import (
     RegisterInput,
     Screened,
     ScreenInput,
-    Stage,
     Transition,
 )
-
-OPEN_STAGES = (Stage.ASSIGNMENT, Stage.FOLLOW_UP, Stage.CLOSURE_APPROVAL)
 
 
 class UnknownVillage(Exception):

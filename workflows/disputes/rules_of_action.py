@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from shared.stages import OPEN_STAGES
 from workflows.disputes.types import (
     ACTIONS,
     ActionRequest,
@@ -23,7 +24,7 @@ from workflows.disputes.types import (
     Stage,
 )
 
-OPEN = (Stage.ASSIGNMENT, Stage.FOLLOW_UP, Stage.CLOSURE_APPROVAL)
+OPEN = OPEN_STAGES
 STAGES: dict[str, tuple[str, ...]] = {
     "accept": (Stage.ASSIGNMENT,),
     "decline": (Stage.ASSIGNMENT,),

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.stages import Stage as Stage  # one list of stages for all (re-exported)
+
 Category = Literal["marriage_family", "neighbours", "land", "debt", "labour", "other"]
 PartyRole = Literal["complainant", "respondent", "other"]
 ReporterKind = Literal["officer", "resident", "volunteer"]
@@ -23,16 +25,6 @@ SettlementKind = Literal["mediation_agreement", "referral", "withdrawn"]
 ActorRole = Literal["officer", "station_chief", "supervisor", "admin", "system"]
 
 COLOUR_RANK: dict[str, int] = {"green": 0, "yellow": 1, "red": 2}
-
-
-class Stage:
-    SCREENING = "screening"
-    ASSIGNMENT = "assignment"
-    FOLLOW_UP = "follow_up"
-    CLOSURE_APPROVAL = "closure_approval"
-    RETURN_VISIT = "return_visit"
-    CLOSED = "closed"
-    CANCELLED = "cancelled"
 
 
 class _Model(BaseModel):

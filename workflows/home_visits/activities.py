@@ -1,7 +1,8 @@
 """Activities of the door-to-door workflow: who is assigned, and recording each transition.
 
-The appointments service owns the visit's row and events; the worker reaches it through a
-`VisitStore` (its internal HTTP API in production), so a test can hand in another store.
+The appointments service owns the visit's row and events and its replica of the directory (who
+serves a village); the worker reaches both through a `VisitStore` (its internal HTTP API in
+production), so a test can hand in another store.
 """
 
 from __future__ import annotations
@@ -11,23 +12,16 @@ from typing import Protocol
 import httpx
 from temporalio import activity
 
-from shared import demo
 from shared.auth import INTERNAL_TOKEN_HEADER
 from workflows.home_visits.types import AssignInput, Assignment, VisitChange
 
 
-def assignment_for(village_code: str | None) -> Assignment:
-    """The community officer of the village's police room, and the station chief above."""
-    org = demo.org()
-    village = org.by_village.get(village_code or "")
-    if village is None:
-        return Assignment(None, None, None)
-    room = next(r for r in org.rooms if r.code == village.police_room_code)
-    return Assignment(room.officer_ids[0], village.station_code, f"chief-{village.station_code}")
-
-
 class VisitStore(Protocol):
     async def apply(self, change: VisitChange) -> None: ...
+
+    async def assignment(self, village_code: str | None) -> Assignment:
+        """The community officer of the village's police room, and the station chief above."""
+        ...
 
 
 class HttpVisitStore:
@@ -46,6 +40,18 @@ class HttpVisitStore:
         )
         r.raise_for_status()
 
+    async def assignment(self, village_code: str | None) -> Assignment:
+        if not village_code:
+            return Assignment(None, None, None)
+        r = await self.client.get(
+            f"/internal/v1/directory/villages/{village_code}/assignment",
+            headers={INTERNAL_TOKEN_HEADER: self.token},
+        )
+        r.raise_for_status()
+        from pydantic import TypeAdapter
+
+        return TypeAdapter(Assignment).validate_python(r.json())
+
 
 class HomeVisitActivities:
     def __init__(self, store: VisitStore) -> None:
@@ -53,7 +59,7 @@ class HomeVisitActivities:
 
     @activity.defn(name="home_visit_assign")
     async def assign(self, inp: AssignInput) -> Assignment:
-        return assignment_for(inp.village_code)
+        return await self.store.assignment(inp.village_code)
 
     @activity.defn(name="home_visit_record")
     async def record(self, change: VisitChange) -> None:

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.inputs import optional_phone
+from shared.localtime import local_zone
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = local_zone()
 STAFF = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
 

@@ -26,6 +26,7 @@ from services.portal.deps import (
     audit,
     backend_path,
 )
+from shared.stages import LIVE_STAGES
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes import client as wf
 from workflows.disputes.forms import ACTION_FORMS
@@ -35,7 +36,7 @@ log = logging.getLogger("fengqiao.portal.disputes")
 
 STAFF_ROLES = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
-OPEN_STAGES = ("assignment", "follow_up", "closure_approval", "return_visit")
+OPEN_STAGES = LIVE_STAGES  # the workflow still runs and answers queries (shared.stages)
 
 
 async def record(

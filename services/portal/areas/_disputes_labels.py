@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-LOCAL = ZoneInfo("Asia/Shanghai")
+from shared.localtime import local_zone
+
+LOCAL = local_zone()
 CASE_NO = re.compile(r"FQ\d{4}-[0-9A-Z]+")
 
 CATEGORIES = {

@@ -10,13 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
-import httpx
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from services.portal.backend import call_service
 from services.portal.deps import (
     ROLES,
     Clients,
@@ -28,14 +27,14 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.localtime import local_zone
 from shared.tasks import assume_utc
 
 log = logging.getLogger("fengqiao.portal.notifications")
 pages = APIRouter()
 api = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 CSRF = [Depends(verify_csrf)]
-TZ = ZoneInfo("Asia/Shanghai")
-INTERNAL = "/internal/v1"
+TZ = local_zone()
 PAGE_SIZE = 20
 
 NAV: list[tuple[str, str, set[str]]] = [
@@ -65,23 +64,17 @@ async def call(
     json: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
-    """One call to the notifications service; its refusals become 4xx with the reason."""
-    query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-    try:
-        resp = await clients.notifications.request(method, INTERNAL + path, json=json, params=query)
-    except httpx.HTTPError as exc:
-        log.warning("notifications service unreachable: %s", exc)
-        raise HTTPException(503, "the notifications service is not available right now") from exc
-    if resp.status_code >= 500 or resp.status_code == 401:
-        raise HTTPException(503, "the notifications service is not available right now")
-    if resp.status_code == 422:
-        detail = resp.json().get("detail") or [{}]
-        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
-        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
-    if resp.status_code >= 400:
-        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
-    return resp.json()
+    """One call to the notifications service (services/portal/backend.py: its refusals become
+    4xx with the reason, a 422 the field error)."""
+    return await call_service(
+        clients.notifications,
+        "the notifications service is not available right now",
+        method,
+        path,
+        None,
+        json=json,
+        params=params,
+    )
 
 
 def local(value: str | None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,11 +27,12 @@ from services.portal.deps import (
 )
 from services.portal.inputs import normalised_or_raw
 from services.portal.service import find_login
+from shared.localtime import local_zone
 
 pages = APIRouter()
 __all__ = ["NAV", "api", "pages"]
 CSRF = [Depends(verify_csrf)]
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = local_zone()
 CODE_RE = re.compile(r"^\d{8}$")
 
 NAV: list[tuple[str, str, set[str]]] = [

@@ -28,6 +28,7 @@ from shared.db import make_engine, make_session_factory, transaction
 from shared.demo import org
 from tests.appointments.conftest import make_desk
 from tests.conftest import AMQP_URL, make_pg_database
+from tests.helpers import poll
 from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness
 from workflows.disputes import client as dc
 from workflows.disputes.types import ACTIONS, Actor, CaseView, LifecycleConfig
@@ -75,18 +76,15 @@ class Stack:
     async def wait_for(
         self, case_id: str, pred: Callable[[CaseView], bool], timeout: float = 20
     ) -> CaseView:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
+        async def view() -> CaseView | None:
             try:
-                v = await dc.view(self.env.client, case_id)
-                if pred(v):
-                    return v
+                return await dc.view(self.env.client, case_id)
             except (dc.CaseNotFound, WorkflowQueryFailedError):  # not registered yet
-                v = None
-            if loop.time() > deadline:
-                raise AssertionError(f"case {case_id} never reached the state; last {v}")
-            await asyncio.sleep(0.1)
+                return None
+
+        found = await poll(view, lambda v: v is not None and pred(v), timeout)
+        assert found is not None
+        return found
 
     async def timeline_kinds(self, case_id: str) -> list[str]:
         async with self.factory() as s:

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-import threading
-import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.async_api import Page
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,7 +20,8 @@ from shared import migrate
 from shared.config import DisputesSettings, PortalSettings
 from shared.db import make_engine, make_session_factory
 from tests.conftest import AMQP_URL
-from tests.portal.browser import browser_page, free_port, log_in, prepare_database, screenshot
+from tests.helpers import poll, serving_in_thread
+from tests.portal.browser import browser_page, log_in, prepare_database, screenshot
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import QUICK, STATION, intake_body
 from workflows.disputes import client as dc
@@ -35,27 +31,6 @@ from workflows.disputes.worker import build_worker
 pytestmark = pytest.mark.browser
 OFFICER = ACCOUNTS["officer"]
 CHIEF = Actor(user_id=f"chief-{STATION}", role="station_chief", station_code=STATION)
-
-
-@contextmanager
-def serving(app: FastAPI) -> Iterator[str]:
-    """Serve `app` with uvicorn in a thread of its own (lifespan included)."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
 
 
 @dataclass
@@ -78,17 +53,15 @@ class Live:
     async def until(
         self, case_id: str, pred: Callable[[CaseView], bool], timeout: float = 30
     ) -> CaseView:
-        end = time.monotonic() + timeout
-        while True:
+        async def view() -> CaseView | None:
             try:
-                v = await dc.view(self.env.client, case_id)
-                if pred(v):
-                    return v
+                return await dc.view(self.env.client, case_id)
             except Exception:  # still registering
-                v = None
-            if time.monotonic() > end:
-                raise AssertionError(f"case {case_id}: state not reached; last {v}")
-            await asyncio.sleep(0.2)
+                return None
+
+        found = await poll(view, lambda v: v is not None and pred(v), timeout, interval=0.2)
+        assert found is not None
+        return found
 
 
 @pytest.fixture
@@ -120,11 +93,11 @@ async def live(
     )
     try:
         async with worker:
-            with serving(create_disputes_app(dsettings)) as disputes_base:
+            with serving_in_thread(create_disputes_app(dsettings)) as disputes_base:
                 portal_app = create_portal_app(
                     psettings.model_copy(update={"disputes_url": disputes_base})
                 )
-                with serving(portal_app) as base:
+                with serving_in_thread(portal_app) as base:
                     while portal_app.state.portal.clients.temporal is None:  # noqa: ASYNC110
                         await asyncio.sleep(0.1)
                     yield Live(base, temporal_env, task_queue)

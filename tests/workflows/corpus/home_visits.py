@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from shared.temporal import home_visit_workflow_id
 from workflows.home_visits import client as wf
 from workflows.home_visits.types import (
+    Assignment,
     CancelInput,
     DoneInput,
     ScheduleInput,
@@ -31,6 +32,12 @@ class MemoryStore:
 
     async def apply(self, change: VisitChange) -> None:
         self.changes.append(change)
+
+    async def assignment(self, village_code: str | None) -> Assignment:
+        """The demo's Jianghe village: its room's officer, the Touying station chief."""
+        if village_code == JIANGHE:
+            return Assignment(OFFICER, CHIEF.removeprefix("chief-"), CHIEF)
+        return Assignment(None, None, None)
 
 
 @dataclass

@@ -23,6 +23,7 @@ from shared import migrate
 from shared.db import make_engine, make_session_factory
 from shared.demo import org
 from shared.temporal import dispute_workflow_id
+from tests.helpers import poll
 from workflows.disputes import client as dc
 from workflows.disputes.config import load_lifecycle
 from workflows.disputes.types import (
@@ -113,19 +114,15 @@ class Harness:
     async def wait_for(
         self, case_id: str, pred: Callable[[CaseView], bool], timeout: float = 20
     ) -> CaseView:
-        deadline = asyncio.get_running_loop().time() + timeout
-        v = None
-        while True:
+        async def view() -> CaseView | None:
             try:
-                v = await self.view(case_id)
-            except WorkflowQueryFailedError:
-                pass
-            else:
-                if pred(v):
-                    return v
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"not reached; last view {v}")
-            await asyncio.sleep(0.1)
+                return await self.view(case_id)
+            except WorkflowQueryFailedError:  # not registered yet
+                return None
+
+        found = await poll(view, lambda v: v is not None and pred(v), timeout)
+        assert found is not None
+        return found
 
     async def tasks(self, case_id: str, *, open_only: bool = False) -> list[Task]:
         async with self.factory() as s:

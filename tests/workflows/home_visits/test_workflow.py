@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from shared.temporal import SA_ASSIGNEE, SA_KIND, SA_STAGE, home_visit_workflow_id
 from workflows.home_visits import client as wf
 from workflows.home_visits.types import (
+    Assignment,
     CancelInput,
     DoneInput,
     ScheduleInput,
@@ -33,6 +34,11 @@ class MemoryStore:
 
     async def apply(self, change: VisitChange) -> None:
         self.changes.append(change)
+
+    async def assignment(self, village_code: str | None) -> Assignment:
+        if village_code == JIANGHE:
+            return Assignment(OFFICER, STATION, CHIEF)
+        return Assignment(None, None, None)
 
     def events(self) -> list[str]:
         return [c.event for c in self.changes]

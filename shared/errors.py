@@ -1,0 +1,74 @@
+"""One vocabulary of domain errors for every service, and the one HTTP answer they map to.
+
+Domain code raises `NotFound`, `Invalid`, `Conflict` or `Forbidden` (or a service's subclass)
+with a reason (English, the API's machine-readable text; the portal translates it) and, where
+one field is at fault, that field's dotted name. `install_error_handler` turns every one into
+an `application/problem+json` answer (RFC 9457) carrying `status`, `title`, `reason` and
+`field`, and a `detail` the portal already reads: for a 422, FastAPI's own validation shape
+(a list of `{loc, msg, type}`), so one parser handles both; otherwise the reason.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, reason: str, field: str | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Invalid(DomainError):
+    status = 422
+
+
+def problem_body(status: int, reason: str, field: str | None = None) -> dict[str, Any]:
+    detail: object = reason
+    if status == 422:
+        loc = ["body", *field.split(".")] if field else ["body"]
+        detail = [{"loc": loc, "msg": reason, "type": "value_error"}]
+    return {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "reason": reason,
+        "field": field,
+        "detail": detail,
+    }
+
+
+def problem(status: int, reason: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, reason, field), status_code=status, media_type=PROBLEM_JSON
+    )
+
+
+async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return problem(exc.status, exc.reason, exc.field)
+
+
+def install_error_handler(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error)

@@ -1,0 +1,146 @@
+"""What many tests need and each used to write for itself: waiting for a condition, free
+ports, serving an app with uvicorn (in a thread of its own, or as a task of the test's loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any, TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+T = TypeVar("T")
+
+
+async def eventually(
+    check: Callable[[], Awaitable[T | None]],
+    timeout: float = 20.0,
+    message: str = "",
+    *,
+    interval: float = 0.05,
+) -> T:
+    """Await `check()` until it returns something truthy and return that; fail after `timeout`
+    seconds saying `message` and the last value seen."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await check()
+        if value is not None and value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(
+                f"{message or 'condition not met'} within {timeout}s (last value {value!r})"
+            )
+        await asyncio.sleep(interval)
+
+
+async def poll(
+    fetch: Callable[[], Awaitable[T]],
+    accept: Callable[[T], object],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+) -> T:
+    """Await `fetch()` until `accept(value)` holds; return that value."""
+    last: list[T] = []
+
+    async def check() -> bool:
+        last[:] = [await fetch()]
+        return bool(accept(last[0]))
+
+    try:
+        await eventually(check, timeout, interval=interval)
+    except AssertionError:
+        shown = last[0] if last else None
+        raise AssertionError(f"not reached within {timeout}s: {shown!r}") from None
+    return last[0]
+
+
+def eventually_sync(
+    check: Callable[[], T | None],
+    timeout: float = 20.0,
+    message: str = "",
+    *,
+    interval: float = 0.05,
+) -> T:
+    """`eventually` for code without an event loop (threads, processes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value is not None and value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{message or 'condition not met'} within {timeout}s (last value {value!r})"
+            )
+        time.sleep(interval)
+
+
+def free_ports(n: int) -> list[int]:
+    """`n` distinct ports free right now on 127.0.0.1 (all bound at once, so never the same)."""
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def free_port() -> int:
+    return free_ports(1)[0]
+
+
+def _server(app: FastAPI, port: int) -> uvicorn.Server:
+    return uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+
+
+@contextmanager
+def serving_in_thread(
+    app: FastAPI, port: int | None = None, name: str = "uvicorn"
+) -> Iterator[str]:
+    """Serve `app` (lifespan included) with uvicorn in a thread of its own; yield its base URL.
+    For callers whose own loop is busy elsewhere (a browser driving the page)."""
+    port = port or free_port()
+    server = _server(app, port)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"{name} did not start on :{port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
+    """Serve `app` (lifespan included) with uvicorn as a task of the running loop; yield its
+    base URL."""
+    port = port or free_port()
+    server = _server(app, port)
+    task: asyncio.Task[Any] = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if task.done():
+            task.result()  # raises what stopped the server
+            raise RuntimeError(f"server on :{port} stopped before it started")
+        return server.started
+
+    await eventually(started, 30, message=f"server on :{port} did not start")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
