@@ -66,14 +66,14 @@ async def read_all(user_id: str, session: SessionDep) -> UnreadCount:
 async def get_preferences(
     user_id: str, session: SessionDep, rt: NotificationsDep
 ) -> PreferenceRead:
-    return await queries.get_preferences(session, user_id, rt.rules.kinds, rt.config)
+    return await queries.get_preferences(session, user_id, rt.rules.switchable, rt.config)
 
 
 @router.put("/users/{user_id}/preferences", response_model=PreferenceRead)
 async def put_preferences(
     user_id: str, data: PreferenceUpdate, session: SessionDep, rt: NotificationsDep
 ) -> PreferenceRead:
-    result = await queries.set_preferences(session, user_id, rt.rules.kinds, data)
+    result = await queries.set_preferences(session, user_id, rt.rules.switchable, data)
     await session.commit()
     return result
 

@@ -65,8 +65,15 @@ class RoutingRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kinds: list[str]
+    # kinds nobody can switch off (codes, one-time passwords, warnings about one's account)
+    always_on: list[str] = Field(default_factory=list)
     ignored: list[str] = Field(default_factory=list)
     events: dict[str, EventRule] = Field(default_factory=dict)
+
+    @property
+    def switchable(self) -> list[str]:
+        """The kinds offered on the preferences page."""
+        return [k for k in self.kinds if k not in self.always_on]
 
     def rule_for(self, routing_key: str) -> EventRule | None:
         return self.events.get(routing_key)

@@ -194,7 +194,12 @@ async def record_event(
         pref = await session.get(Preference, item.recipient_id) or default_preference(
             item.recipient_id, settings
         )
-        if item.channel != "inbox" and item.channel in pref.disabled.get(rule.kind, []):
+        switched_off = pref.disabled.get(rule.kind, [])
+        if (
+            item.channel != "inbox"
+            and item.channel in switched_off
+            and rule.kind not in rules.always_on
+        ):
             continue
         address = _address(item.channel, item.recipient_id, person)
         if item.audience == "applicant":

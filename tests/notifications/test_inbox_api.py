@@ -76,6 +76,9 @@ async def test_preferences_switch_channels_off_and_reject_bad_input(
     }
     saved = (await service.api.put(url, json=body)).json()
     assert saved["disabled"] == {"points": ["sms"]} and saved["quiet_start_hour"] == 21
+    # codes, one-time passwords and login warnings cannot be switched off
+    refused = await service.api.put(url, json={**body, "disabled": {"account": ["sms"]}})
+    assert refused.status_code == 422
 
     event = award("e9")
     await service.publish(event)
