@@ -218,6 +218,9 @@ class Consumer:
         self.prefetch = prefetch
         self.retry_delays_ms = list(retry_delays_ms)
         self._channel: aio_pika.abc.AbstractChannel | None = None
+        self._queue: aio_pika.abc.AbstractQueue | None = None
+        self._tag: str | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
         self.handled = 0
         self.dead_lettered = 0
         self.rejected = 0
@@ -227,14 +230,31 @@ class Consumer:
         await channel.set_qos(prefetch_count=self.prefetch)
         exchange = await self.broker.declare_exchanges(channel)
         queue = await declare_service_queue(channel, exchange, self.service, self.patterns)
-        self._channel = channel
-        await queue.consume(self._on_message)
+        self._channel, self._queue = channel, queue
+        self._tag = await queue.consume(self._on_message)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 10.0) -> None:
+        """No new deliveries, the messages in hand finish (their database work with them, so no
+        connection is left open behind a closing service), then the channel closes."""
+        if self._queue is not None and self._tag is not None:
+            with contextlib.suppress(Exception):
+                await self._queue.cancel(self._tag)
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=grace)
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await self._handle_message(message)
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _handle_message(self, message: AbstractIncomingMessage) -> None:
         headers: dict[str, Any] = dict(message.headers or {})
         retries = int(str(headers.get("x-retries", 0)))
         routing_key = message.type or message.routing_key or ""
