@@ -39,23 +39,43 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+MAX_NUMBER = 10_000  # as services/disputes/screening_rules.py
+# The rules below are published in the schema but checked by the disputes service, which
+# answers every problem of a rule set at once (field and reason), not only the first.
+
+
 class Condition(_In):
-    fact: str = Field(description="one of the screening facts", examples=["people_involved"])
+    """Exactly one of `equals` (true/false for a yes/no fact, a whole number for a number fact)
+    and `gte` (a number fact)."""
+
+    fact: str = Field(
+        description="one of the screening facts",
+        examples=["people_involved"],
+        json_schema_extra={"enum": list(FACTS)},
+    )
     equals: bool | int | None = None
-    gte: int | None = None
+    gte: int | None = Field(default=None, json_schema_extra={"minimum": 0, "maximum": MAX_NUMBER})
 
 
 class Rule(_In):
-    id: str = Field(examples=["several_people"])
+    id: str = Field(
+        examples=["several_people"], json_schema_extra={"pattern": r"^[a-z][a-z0-9_]{1,47}$"}
+    )
     colour: Colour
-    label: str = Field(description="English label")
-    label_zh: str = Field(default="", description="Chinese label")
+    label: str = Field(
+        description="English label", json_schema_extra={"minLength": 1, "maxLength": 120}
+    )
+    label_zh: str = Field(
+        default="", description="Chinese label", json_schema_extra={"maxLength": 120}
+    )
     when: Condition
 
 
 class RuleSet(_In):
     default: Colour = "green"
-    rules: list[Rule]
+    rules: list[Rule] = Field(
+        description="ids are unique", json_schema_extra={"minItems": 1, "maxItems": 200}
+    )
 
 
 class PreviewIn(_In):
@@ -65,7 +85,10 @@ class PreviewIn(_In):
 
 class RulesIn(_In):
     rules: RuleSet
-    reason: str = Field(description="why the rules change (5 to 500 characters)")
+    reason: str = Field(
+        description="why the rules change (5 to 500 characters)",
+        json_schema_extra={"minLength": 5, "maxLength": 500, "pattern": r"\S"},
+    )
 
 
 class RulesVersion(BaseModel):

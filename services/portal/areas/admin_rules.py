@@ -184,7 +184,10 @@ async def version_api(user: Admin, clients: Clients, number: int) -> Any:
 )
 async def preview_api(user: Admin, clients: Clients, body: ar.PreviewIn) -> Any:
     """How the cases of the last `days` days would be graded by these rules, against the rules
-    in force. Nothing is stored."""
+    in force. Nothing is stored.
+
+    Refused with 422 naming the field, beyond the schema: two rules with one id; a yes/no fact
+    with anything but `equals` true or false; a number fact with both `equals` and `gte`."""
     try:
         return await call(
             clients.disputes,
@@ -212,7 +215,10 @@ async def save_api(
     request: Request, user: Admin, clients: Clients, rt: RuntimeDep, body: ar.RulesIn
 ) -> Any:
     """Save a new version: it grades the cases registered from now on; running cases keep the
-    version they were graded with until a roll-out moves them."""
+    version they were graded with until a roll-out moves them.
+
+    Refused with 422 naming the field, beyond the schema: two rules with one id; a yes/no fact
+    with anything but `equals` true or false; a number fact with both `equals` and `gte`."""
     try:
         return await _save(
             request, rt, clients, user, {"rules": body.rules.model_dump(), "reason": body.reason}
