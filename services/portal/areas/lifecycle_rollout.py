@@ -18,7 +18,7 @@ from services.portal.areas import _disputes_backend as backend
 from services.portal.deps import Clients, User, actor_headers, render, require_roles, verify_csrf
 
 pages = APIRouter()
-ORDER = 96
+ORDER = 86  # after the admin hub (85), before accounts (90) and the security log (95)
 NAV: list[tuple[str, str, set[str]]] = [("/admin/lifecycle", "Lifecycle roll-out", {"admin"})]
 Admin = Depends(require_roles("admin"))
 Csrf = Depends(verify_csrf)
