@@ -5,7 +5,6 @@ under way, or the application decided, the withdrawal is refused with the reason
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -13,48 +12,14 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments import applications
-from services.appointments.api import create_app
 from services.appointments.catalogue import Desk
 from services.appointments.errors import Conflict, Forbidden
-from shared.config import AppointmentsSettings
-from tests.appointments.conftest import JIANGHE, NOW, events, make_desk
-from tests.conftest import time_skipping_env
-from workflows.home_visits.activities import HttpVisitStore
-from workflows.home_visits.worker import build_worker
+from tests.appointments.conftest import JIANGHE, NOW, events
+from tests.appointments.test_home_visits import H, stack, time_env
 
-TOKEN = "wd-token"
-H = {"X-Fengqiao-Internal": TOKEN}
 OFFICER = "off-0001"
 RESIDENT = "res-demo-0001"
-
-
-@pytest.fixture(scope="module")
-async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    async for env in time_skipping_env():
-        yield env
-
-
-@pytest.fixture
-async def stack(
-    sqlite_url: object, time_env: WorkflowEnvironment, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Desk]]:
-    url = sqlite_url("wd")  # type: ignore[operator]
-    desk = await make_desk(url, task_queue=task_queue)
-    settings = AppointmentsSettings(
-        database_url=url,
-        internal_token=TOKEN,
-        run_jobs=False,
-        task_queue=task_queue,
-        amqp_url="amqp://guest:guest@127.0.0.1:1/",  # events stay in the outbox here
-    )
-    app = create_app(settings, temporal=time_env.client)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://appointments") as c:
-            worker = build_worker(time_env.client, task_queue, HttpVisitStore(c, TOKEN))
-            async with worker:
-                yield c, desk
-    await desk.factory.kw["bind"].dispose()
+__all__ = ["stack", "time_env"]  # the door-to-door tests' stack: service, worker, own server
 
 
 async def _request(c: httpx.AsyncClient) -> str:
