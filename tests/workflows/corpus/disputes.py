@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -31,16 +32,17 @@ class Path:
     drive: Callable[[Harness], Awaitable[None]]
     lifecycle: dict[str, Any] = field(default_factory=dict)
     flaky: bool = False  # the `apply` activity fails 4 times on acceptance
+    failures: int = 4  # how many times it fails when flaky
 
 
 PATHS: list[Path] = []
 
 
 def path(
-    lifecycle: dict[str, Any] | None = None, *, flaky: bool = False
+    lifecycle: dict[str, Any] | None = None, *, flaky: bool = False, failures: int = 4
 ) -> Callable[[Callable[[Harness], Awaitable[None]]], Callable[[Harness], Awaitable[None]]]:
     def add(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Harness], Awaitable[None]]:
-        PATHS.append(Path(fn.__name__, fn, lifecycle or {}, flaky))
+        PATHS.append(Path(fn.__name__, fn, lifecycle or {}, flaky, failures))
         return fn
 
     return add
@@ -235,3 +237,40 @@ async def activity_fails_four_times_trouble_raised_then_cleared(h: Harness) -> N
     case_id, _ = await accepted(h)
     assert (await h.view(case_id)).stage == "follow_up"
     await h.act(case_id, "cancel", CHIEF, reason="测试结束")
+
+
+@path(flaky=True, failures=1000)
+async def chief_cancel_preempts_a_step_that_keeps_failing(h: Harness) -> None:
+    """Since `board-actions-preempt-failing-steps`: the acceptance's write keeps failing, and
+    the chief's cancel interrupts it instead of queueing behind it."""
+    case_id = await h.start(intake())
+    v = await assigned(h, case_id)
+    assert v.assignee_id is not None
+    accepting = asyncio.ensure_future(h.act(case_id, "accept", officer(v.assignee_id)))
+    await asyncio.sleep(3)  # the write has failed a few times by now
+    v = await h.act(case_id, "cancel", CHIEF, reason="数据库故障, 撤销重登")
+    assert v.stage == "cancelled"
+    await asyncio.gather(accepting, return_exceptions=True)
+
+
+@path(FAST_FOLLOW_UP)
+async def field_reported_case_keeps_its_earlier_schedule(h: Harness) -> None:
+    """Since `field-reported-cadence`: a case an officer heard of in the field two hours ago
+    counts its follow-up window from then."""
+    earlier = datetime.now(UTC) - timedelta(hours=2)
+    report = intake().model_copy(
+        update={
+            "reporter_kind": "officer",
+            "reporter_id": "off-0001",
+            "reported_in_field_at": earlier,
+        }
+    )
+    case_id = await h.start(report)
+    v = await assigned(h, case_id)
+    assert v.assignee_id is not None
+    me = officer(v.assignee_id)
+    await h.act(case_id, "accept", me)
+    await until_timeline(h, case_id, "follow_up_due")
+    await h.act(case_id, "follow-up", me, done="回访", outcome="settled")
+    await h.act(case_id, "propose-closure", me, settlement_kind="withdrawn", summary="撤回")
+    await h.act(case_id, "return-visit", me, holds=True)

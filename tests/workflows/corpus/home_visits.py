@@ -21,6 +21,7 @@ from workflows.home_visits.types import (
     ScheduleInput,
     VisitChange,
     VisitInput,
+    WithdrawInput,
 )
 
 OFFICER, CHIEF, JIANGHE = "off-0001", "chief-SYZ01", "VYZ0101"
@@ -132,3 +133,27 @@ async def missed_visit_escalates_then_done(v: Visit) -> None:
     await v.env.sleep(timedelta(hours=26))
     await v.until("escalated")
     await wf.visit_done(v.client, vid, DoneInput(actor_id=CHIEF, note="补办"))
+
+
+@path
+async def withdrawn_by_the_resident_before_scheduling(v: Visit) -> None:
+    vid = await v.begin()
+    refused = WithdrawInput(resident_id="res-demo-0002", reason="不是我的")
+    try:
+        await wf.withdraw_visit(v.client, vid, refused)
+    except wf.VisitRefused:
+        pass  # the validator refuses someone else's withdrawal
+    else:
+        raise AssertionError("another resident withdrew the visit")
+    await wf.withdraw_visit(
+        v.client, vid, WithdrawInput(resident_id="res-demo-0001", reason="已到窗口办理")
+    )
+
+
+@path
+async def withdrawn_by_the_resident_after_scheduling(v: Visit) -> None:
+    vid = await v.begin()
+    await wf.schedule_visit(v.client, vid, await v.at(48))
+    await wf.withdraw_visit(
+        v.client, vid, WithdrawInput(resident_id="res-demo-0001", reason="误报")
+    )

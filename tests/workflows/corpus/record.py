@@ -72,6 +72,8 @@ async def record_dispute(
     config = load_lifecycle().model_copy(update=p.lifecycle)
     cls = disputes.FlakyActivities if p.flaky else DisputeActivities
     acts = cls(factory, load_rules(), config)
+    if isinstance(acts, disputes.FlakyActivities):
+        acts.failures = p.failures
     queue = f"corpus-{uuid.uuid4().hex[:8]}"
     async with Worker(client, task_queue=queue, workflows=[DisputeWorkflow], activities=acts.all()):
         h = Harness(client, None, factory, queue)
