@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator
@@ -31,7 +29,6 @@ from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import PortalSettings
 from shared.http import client_limits
 from shared.runtime import ServiceRuntime, create_service_app
-from shared.temporal import connect
 
 SERVICE = "portal"
 log = logging.getLogger("fengqiao.portal")
@@ -80,21 +77,6 @@ def _allow_every_method(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
 
 
-async def _connect_temporal(settings: PortalSettings, clients: ServiceClients) -> None:
-    """Keep trying in the background: the portal serves pages while Temporal is down."""
-    delay = 1.0
-    while clients.temporal is None:
-        try:
-            clients.temporal = await asyncio.wait_for(
-                connect(settings.temporal_address, settings.temporal_namespace), timeout=5
-            )
-            log.info("portal: connected to Temporal at %s", settings.temporal_address)
-        except Exception as exc:
-            log.warning("portal: Temporal unreachable (%s); retrying in %.0fs", exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-
-
 def create_app(
     settings: PortalSettings,
     *,
@@ -113,17 +95,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with runtime_lifespan(app):
             owned = portal.clients is None
-            task: asyncio.Task[None] | None = None
             if owned:
                 portal.clients = make_clients(settings)
-                task = asyncio.create_task(_connect_temporal(settings, portal.clients))
             try:
                 yield
             finally:
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
                 if owned and portal.clients is not None:
                     await portal.clients.aclose()
                     portal.clients = None

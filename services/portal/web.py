@@ -26,7 +26,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from jinja2 import Environment
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
-from temporalio.client import Client
 
 from services.portal import service
 from services.portal.links import task_path
@@ -102,7 +101,6 @@ class ServiceClients:
     appointments: httpx.AsyncClient
     points: httpx.AsyncClient
     notifications: httpx.AsyncClient
-    temporal: Client | None = None
 
     async def aclose(self) -> None:
         for c in (self.disputes, self.appointments, self.points, self.notifications):

@@ -83,9 +83,7 @@ async def full_portal(
         await stack.enter_async_context(
             build_worker(temporal_env.client, factory, task_queue=task_queue, settings=disputes)
         )
-        yield await stack.enter_async_context(
-            portal_factory(backends=backends, temporal=temporal_env.client)
-        )
+        yield await stack.enter_async_context(portal_factory(backends=backends))
 
 
 # they revoke the very token the run uses (tested in tests/security/test_tokens.py)

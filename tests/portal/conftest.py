@@ -21,7 +21,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
-from temporalio.client import Client
 
 from services.portal.api import create_app
 from services.portal.models import outbox
@@ -161,7 +160,6 @@ def portal_factory(exchange: str, tmp_path: Path) -> PortalFactory:
         *,
         backends: dict[str, FastAPI] | None = None,
         db: str = "sqlite",
-        temporal: Client | None = None,
         seed: bool = True,
         **overrides: Any,
     ) -> AsyncIterator[PortalHarness]:
@@ -193,7 +191,7 @@ def portal_factory(exchange: str, tmp_path: Path) -> PortalFactory:
             }
             for c in http.values():
                 stack.push_async_callback(c.aclose)
-            clients = ServiceClients(**http, temporal=temporal)
+            clients = ServiceClients(**http)
             portal_app = create_app(settings, clients=clients)
             await stack.enter_async_context(portal_app.router.lifespan_context(portal_app))
             harness = PortalHarness(portal_app, settings, clients)

@@ -7,13 +7,15 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from services.appointments.api import create_app as appointments_app
 from services.disputes.api import create_app as disputes_app
 from shared.config import AppointmentsSettings, DisputesSettings
+from shared.contracts import disputes as contract
 from shared.tasks import TaskPage
+from workflows.disputes import types as carried
 
 # (service, method, path, the shared model of its 200 answer)
 CONTRACTS = [
@@ -59,3 +61,65 @@ def test_the_openapi_of_each_service_is_the_shared_model(
     assert {"TaskPage", "TaskRead", "TaskKind"} <= set(expected)
     for name, schema in expected.items():
         assert without_defaults(published[name]) == without_defaults(schema), (service, name)
+
+
+def _shape(schema: Any) -> Any:
+    """A model's schema without what says strict or lenient (additionalProperties)."""
+    if isinstance(schema, dict):
+        return {k: _shape(v) for k, v in schema.items() if k != "additionalProperties"}
+    if isinstance(schema, list):
+        return [_shape(v) for v in schema]
+    return schema
+
+
+PAIRS = [
+    (getattr(contract, name), getattr(carried, name))
+    for name in ("Party", "Household", "RiskFacts", "DisputeIntake", "Actor", "CaseView")
+] + [(contract.ACTIONS[name], model) for name, model in carried.ACTIONS.items()]
+
+
+@pytest.mark.parametrize(("edge", "history"), PAIRS, ids=[h.__name__ for _, h in PAIRS])
+def test_the_disputes_contract_is_the_workflow_model_field_for_field(
+    edge: type[BaseModel], history: type[BaseModel]
+) -> None:
+    """The portal sends and reads shared.contracts.disputes; the workflow carries its own
+    models in history: a field added to one and not the other fails here."""
+    assert edge.__name__ == history.__name__
+    assert _shape(edge.model_json_schema()) == _shape(history.model_json_schema())
+
+
+def test_disputes_requests_refuse_an_unknown_field_and_answers_ignore_one() -> None:
+    with pytest.raises(ValidationError, match="bogus\n  Extra inputs are not permitted"):
+        contract.ACTIONS["decline"].model_validate({"reason": "on leave", "bogus": 1})
+    with pytest.raises(ValidationError, match=r"parties\.0\.alias"):
+        contract.DisputeIntake.model_validate(
+            {
+                "category": "land",
+                "description": "a wall",
+                "village_code": "V1",
+                "parties": [{"name": "马", "alias": "x"}],
+            }
+        )
+    assert set(contract.ACTIONS) == set(carried.ACTIONS)
+    view = contract.CaseView.model_validate(
+        {
+            "case_id": "c1",
+            "case_no": "FQ-1",
+            "stage": "accepted",
+            "colour": "green",
+            "rules_fired": [],
+            "colour_history": [],
+            "assignee_id": None,
+            "station_code": None,
+            "village_code": "V1",
+            "stage_deadline": None,
+            "next_follow_up_at": None,
+            "partner_requests": [],
+            "open_tasks": [],
+            "helper_ids": [],
+            "settlement": None,
+            "allowed_actions": [],
+            "added_in_a_later_release": True,
+        }
+    )
+    assert view.case_no == "FQ-1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import Client, WorkflowUpdateFailedError
@@ -12,6 +12,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shared.contracts import disputes as contract
 from shared.temporal import DISPUTES_TASK_QUEUE, SA_KIND, SA_VILLAGE, dispute_workflow_id
 from workflows.disputes.rollout import LifecycleRollout
 from workflows.disputes.rules_of_action import field_errors
@@ -26,7 +27,7 @@ from workflows.disputes.types import (
 )
 
 WORKFLOW_NAME = "DisputeWorkflow"
-FIELD_REPORT_MAX_DAYS = 30
+FIELD_REPORT_MAX_DAYS = contract.FIELD_REPORT_MAX_DAYS
 UPDATE_NAME = "act"
 QUERY_NAME = "view"
 ROLLOUT_UPDATE = "roll-out-lifecycle"
@@ -45,20 +46,8 @@ class CaseNotFound(Exception):
 
 
 def field_report_problem(intake: DisputeIntake, *, now: datetime) -> str | None:
-    """Why `reported_in_field_at` is not acceptable, or None: only staff record cases heard
-    earlier in the field, never in the future, at most FIELD_REPORT_MAX_DAYS back."""
-    at = intake.reported_in_field_at
-    if at is None:
-        return None
-    if intake.reporter_kind != "officer":
-        return "only staff may record a case reported earlier in the field"
-    if at.tzinfo is None:
-        return "give the time with its time zone"
-    if at > now:
-        return "must not be in the future"
-    if now - at > timedelta(days=FIELD_REPORT_MAX_DAYS):
-        return f"at most {FIELD_REPORT_MAX_DAYS} days back"
-    return None
+    """Why `reported_in_field_at` is not acceptable, or None (shared.contracts.disputes)."""
+    return contract.field_report_problem(intake.reporter_kind, intake.reported_in_field_at, now=now)
 
 
 def new_case_id() -> str:

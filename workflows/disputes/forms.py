@@ -1,48 +1,25 @@
 """The dispute models as the HTTP edge takes them: the same fields, but an unknown field is
-refused (422 with the field) instead of ignored. Only request bodies use these; what the
-workflow carries in its history stays lenient (types.py), so a release may add or drop a field
-without breaking running cases."""
+refused (422 with the field) instead of ignored. Only request bodies use these (the intake and
+action bodies are shared.contracts.disputes, which the portal uses too); what the workflow
+carries in its history stays lenient (types.py), so a release may add or drop a field without
+breaking running cases."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import ConfigDict, model_validator
 
+from shared.contracts import disputes as contract
 from workflows.disputes import types as t
 
 STRICT = ConfigDict(extra="forbid")
 
-
-class PartyForm(t.Party):
-    model_config = STRICT
-
-
-class HouseholdForm(t.Household):
-    model_config = STRICT
-
-
-class RiskFactsForm(t.RiskFacts):
-    model_config = STRICT
-
-
-class FollowUpForm(t.FollowUpInput):
-    model_config = STRICT
-    risk: RiskFactsForm | None = None
-
-
-class ReturnVisitForm(t.ReturnVisitInput):
-    model_config = STRICT
-    risk: RiskFactsForm | None = None
-
-
-def _strict(model: type[BaseModel]) -> type[BaseModel]:
-    strict: type[BaseModel] = type(f"{model.__name__}Form", (model,), {"model_config": STRICT})
-    return strict
-
-
-NESTED: dict[str, type[BaseModel]] = {"follow-up": FollowUpForm, "return-visit": ReturnVisitForm}
-ACTION_FORMS: dict[str, type[BaseModel]] = {
-    name: NESTED.get(name) or _strict(model) for name, model in t.ACTIONS.items()
-}
+# The request bodies are the disputes service's HTTP contract, shared with its clients.
+PartyForm = contract.Party
+HouseholdForm = contract.Household
+RiskFactsForm = contract.RiskFacts
+FollowUpForm = contract.FollowUpInput
+ReturnVisitForm = contract.ReturnVisitInput
+ACTION_FORMS = contract.ACTIONS
 
 
 COLOURS = {"red", "yellow", "green"}

@@ -2,7 +2,7 @@
 
 Every model here is carried in workflow history: it ignores unknown fields and a field added
 after the first recorded release has a default (tests/workflows/test_carried_models.py). The
-HTTP edge uses the strict forms of workflows/disputes/forms.py."""
+HTTP edge uses the strict forms of workflows/disputes/forms.py (shared.contracts.disputes)."""
 
 from __future__ import annotations
 

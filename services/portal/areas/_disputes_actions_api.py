@@ -16,8 +16,7 @@ from services.portal import idempotency
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas._disputes_forms import SUPERVISOR_ACTIONS
 from services.portal.deps import Clients, ServiceClients, User, require_roles
-from workflows.disputes.client import ActionRefused
-from workflows.disputes.types import ACTIONS, CaseView
+from shared.contracts.disputes import ACTIONS, CaseView
 
 actions = APIRouter()
 Staff = Depends(require_roles(*backend.STAFF_ROLES))
@@ -121,7 +120,7 @@ async def _perform(
     await backend.fetch_case(clients, user, case_id)
     try:
         view = await backend.act(clients, user, case_id, action, payload, idempotency_key)
-    except ActionRefused as exc:
+    except backend.ActionRefused as exc:
         return JSONResponse({"detail": exc.reason}, status_code=409)
     if action in SUPERVISOR_ACTIONS:
         reason = getattr(payload, "reason", "")

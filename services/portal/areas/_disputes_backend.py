@@ -26,17 +26,23 @@ from services.portal.deps import (
     audit,
     backend_path,
 )
+from shared.contracts.disputes import ACTIONS, Actor, CaseView, DisputeIntake
 from shared.stages import LIVE_STAGES
 from shared.tasks import TaskPage, TaskRead
-from workflows.disputes import client as wf
-from workflows.disputes.forms import ACTION_FORMS
-from workflows.disputes.types import Actor, CaseView, DisputeIntake
 
 log = logging.getLogger("fengqiao.portal.disputes")
 
 STAFF_ROLES = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
 OPEN_STAGES = LIVE_STAGES  # the workflow still runs and answers queries (shared.stages)
+
+
+class ActionRefused(Exception):
+    """The disputes service refused the action (409); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 async def record(
@@ -201,13 +207,14 @@ async def start_case(clients: ServiceClients, user: User, intake: DisputeIntake)
 def case_id_for(user: User, idempotency_key: str | None) -> str:
     """A retried create with the same Idempotency-Key starts the same case (a no-op)."""
     if not idempotency_key:
-        return wf.new_case_id()
+        return uuid.uuid4().hex[:16]
     return hashlib.sha256(f"{user.user_id}:{idempotency_key}".encode()).hexdigest()[:16]
 
 
 def parse_action(action: str, payload: dict[str, Any]) -> BaseModel:
-    """The action's input model; raises KeyError for an unknown action, ValidationError."""
-    return ACTION_FORMS[action].model_validate(payload)
+    """The action's strict input model (an unknown field is refused); raises KeyError for an
+    unknown action, ValidationError."""
+    return ACTIONS[action].model_validate(payload)
 
 
 async def act(
@@ -219,7 +226,7 @@ async def act(
     idempotency_key: str | None,
 ) -> CaseView:
     """Perform through the disputes service (the workflow's update, bounded there). Raises
-    wf.ActionRefused (409), FieldError (422), HTTPException 404 / 503 (busy, and why)."""
+    ActionRefused (409), FieldError (422), HTTPException 404 / 503 (busy, and why)."""
     key = f"{user.user_id}:{idempotency_key or uuid.uuid4().hex}"
     body = {
         "actor": actor_of(user).model_dump(mode="json"),
@@ -237,7 +244,7 @@ async def act(
     if resp.status_code == 404:
         raise HTTPException(status_code=404, detail="no such case")
     if resp.status_code == 409:
-        raise wf.ActionRefused(_detail(resp))
+        raise ActionRefused(_detail(resp))
     if resp.status_code == 422:
         _raise_field_error(resp)
     if resp.status_code == 503:
@@ -363,7 +370,7 @@ async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) 
     if resp.status_code == 404:
         raise HTTPException(status_code=404, detail="no such case")
     if resp.status_code == 409:
-        raise wf.ActionRefused(str(resp.json().get("detail", "retry refused")))
+        raise ActionRefused(str(resp.json().get("detail", "retry refused")))
     _json(resp, "the disputes service")
 
 

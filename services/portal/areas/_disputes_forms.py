@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.deps import ServiceClients, User
-from workflows.disputes.types import DisputeIntake
+from shared.contracts.disputes import DisputeIntake
 
 PARTY_ROWS = 3
 RISK_FLAGS = (

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.portal.deps import FieldError, User, audit
 from services.portal.inputs import clean_name, name_problem, optional_phone
 from services.portal.models import AuditEntry, UserRow
-from workflows.disputes.types import DisputeIntake
+from shared.contracts.disputes import DisputeIntake
 
 # A dispute is between neighbours, families, a village and a company: 20 parties covers the
 # largest seen; the workflow's payload must stay far below Temporal's blob limit.

@@ -9,6 +9,7 @@ import httpx
 from fastapi import HTTPException
 
 from services.portal.areas._disputes_backend import (
+    ActionRefused,
     _detail,
     _json,
     _raise_field_error,
@@ -16,7 +17,6 @@ from services.portal.areas._disputes_backend import (
     supervised_station,
 )
 from services.portal.deps import ServiceClients, User, actor_headers, backend_path
-from workflows.disputes import client as wf
 
 
 async def _repair_post(clients: ServiceClients, user: User, path: str, body: dict[str, Any]) -> Any:
@@ -29,7 +29,7 @@ async def _repair_post(clients: ServiceClients, user: User, path: str, body: dic
     if resp.status_code == 404:
         raise HTTPException(status_code=404, detail="no such case")
     if resp.status_code == 409:
-        raise wf.ActionRefused(_detail(resp))
+        raise ActionRefused(_detail(resp))
     if resp.status_code == 422:
         _raise_field_error(resp)
     return _json(resp, "the disputes service")

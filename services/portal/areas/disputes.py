@@ -29,7 +29,6 @@ from services.portal.deps import (
 from services.portal.service import audit_once_within
 from services.portal.web import portal_of
 from shared.db import transaction
-from workflows.disputes.client import ActionRefused
 
 pages = APIRouter()
 
@@ -254,7 +253,7 @@ async def case_action(
         )
     try:
         await backend.act(clients, user, case_id, action, payload, values.get("idem"))
-    except ActionRefused as exc:
+    except backend.ActionRefused as exc:
         case = await backend.fetch_case(clients, user, case_id)
         ctx = await _case_context(clients, user, await backend.named(clients, user, case))
         return _render_case(

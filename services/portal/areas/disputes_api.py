@@ -29,15 +29,15 @@ from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
 from services.portal.deps import Clients, ServiceClients, User, require_roles
-from shared.tasks import TaskPage
-from workflows.disputes.client import field_report_problem
-from workflows.disputes.types import (
+from shared.contracts.disputes import (
     Category,
     DisputeIntake,
     Household,
     Party,
     RiskFacts,
+    field_report_problem,
 )
+from shared.tasks import TaskPage
 
 api = APIRouter(prefix="/api/v1")
 Reporter = Depends(require_roles(*backend.STAFF_ROLES, "resident"))
@@ -169,7 +169,9 @@ async def create_dispute(
     factory = request.app.state.runtime.factory
     limit = request.app.state.portal.settings.reports_per_day
     intake = await check_intake(factory, user, intake, reports_per_day=limit)
-    problem = field_report_problem(intake, now=datetime.now(UTC))
+    problem = field_report_problem(
+        intake.reporter_kind, intake.reported_in_field_at, now=datetime.now(UTC)
+    )
     if problem:
         raise RequestValidationError(
             [{"loc": ("body", "reported_in_field_at"), "msg": problem, "type": "value_error"}]

@@ -25,8 +25,7 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
-from workflows.disputes.client import ActionRefused
-from workflows.disputes.types import ReassignInput
+from shared.contracts.disputes import ReassignInput
 
 pages = APIRouter()
 
@@ -208,7 +207,7 @@ async def board_action(
     except FieldError as exc:
         errs = [{"field": exc.field, "reason": exc.reason}]
         return await _board(request, clients, user, status_code=422, failed=case_id, errors=errs)
-    except ActionRefused as exc:
+    except backend.ActionRefused as exc:
         errs = [{"field": action, "reason": exc.reason}]
         return await _board(request, clients, user, status_code=409, failed=case_id, errors=errs)
     except HTTPException as exc:
@@ -306,7 +305,7 @@ async def reassign_all(
         payload = ReassignInput(officer_id=to_officer, reason=reason)
         try:
             await backend.act(clients, user, case_id, "reassign", payload, f"bulk:{key}:{case_id}")
-        except (ActionRefused, HTTPException):
+        except (backend.ActionRefused, HTTPException):
             refused.append(case_id)
         else:
             moved.append(case_id)

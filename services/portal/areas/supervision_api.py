@@ -13,7 +13,6 @@ from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_repair as repair
 from services.portal.areas.disputes_supervision import CONFIRMED, Supervisor, _in_scope
 from services.portal.deps import Clients, FieldError, User
-from workflows.disputes.client import ActionRefused
 
 api = APIRouter(prefix="/api/v1")
 
@@ -42,7 +41,7 @@ async def terminate_api(
     await _in_scope(clients, user, case_id)
     try:
         await repair.terminate(clients, user, case_id, body.reason)
-    except ActionRefused as exc:
+    except backend.ActionRefused as exc:
         raise HTTPException(status_code=409, detail=exc.reason) from None
     await backend.record(request, user, "dispute.terminate", case_id, {"reason": body.reason})
     return {"case_id": case_id, "status": "terminated"}
@@ -65,7 +64,7 @@ async def repair_api(
     await _in_scope(clients, user, case_id)
     try:
         done = await repair.repair_case(clients, user, name, case_id, body.reason)
-    except ActionRefused as exc:
+    except backend.ActionRefused as exc:
         raise HTTPException(status_code=409, detail=exc.reason) from None
     await backend.record(request, user, f"dispute.{name}", case_id, {"reason": body.reason})
     return done

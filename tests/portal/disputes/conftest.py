@@ -176,9 +176,7 @@ async def running_stack(
     try:
         async with (
             worker,
-            portal_factory(
-                backends={"disputes": disputes_app, **backends}, temporal=env.client
-            ) as h,
+            portal_factory(backends={"disputes": disputes_app, **backends}) as h,
         ):
             await add_account(
                 h,

@@ -157,6 +157,21 @@ async def test_error_classes(stack: Stack) -> None:
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "reason"
     r = await act(officer, case_id, "fly-away")
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "action"
+    # an unknown field is refused with its name, not dropped (typed operation and alias)
+    r = await officer.post(
+        f"/api/v1/disputes/{case_id}/decline", json={"reason": "休假", "urgent": True}
+    )
+    assert r.status_code == 422
+    assert {"field": "urgent", "reason": "Extra inputs are not permitted"}.items() <= r.json()[
+        "detail"
+    ][0].items()
+    r = await act(officer, case_id, "follow-up", done="走访", outcome="progress", risk={"x": 1})
+    assert r.status_code == 422
+    assert "risk.x" in [d["field"] for d in r.json()["detail"]]
+    bad = intake_body()
+    bad["parties"][0]["nickname"] = "老王"
+    r = await officer.post("/api/v1/disputes", json=bad)
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "parties.0.nickname"
 
     r = await act(officer, case_id, "approve-closure")
     assert r.status_code == 409

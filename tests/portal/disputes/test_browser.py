@@ -85,7 +85,6 @@ async def live(
         database_url=f"sqlite+aiosqlite:///{tmp_path}/portal.db",
         exchange=exchange,
         amqp_url=AMQP_URL,
-        temporal_address=address,
     )
     await prepare_database(psettings)
     worker = build_worker(
@@ -98,8 +97,6 @@ async def live(
                     psettings.model_copy(update={"disputes_url": disputes_base})
                 )
                 with serving_in_thread(portal_app) as base:
-                    while portal_app.state.portal.clients.temporal is None:  # noqa: ASYNC110
-                        await asyncio.sleep(0.1)
                     yield Live(base, temporal_env, task_queue)
     finally:
         await engine.dispose()
