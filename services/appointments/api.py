@@ -9,7 +9,8 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from services.appointments import catalogue, consumer, home_visits, jobs
+from services.appointments import consumer, home_visits, jobs
+from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.routes import router
 from services.appointments.routes_withdrawal import router as withdrawal_router
@@ -27,7 +28,7 @@ async def jobs_loop(app: FastAPI) -> None:
     settings: AppointmentsSettings = app.state.settings
     rt: ServiceRuntime = app.state.runtime
     link: TemporalLink = app.state.temporal_link
-    d = catalogue.Desk(rt.factory, settings)
+    d = Desk(rt.factory, settings)
     while True:
         if settings.run_jobs:
             try:

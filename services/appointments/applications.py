@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from services.appointments import directory
 from services.appointments.calendar import local_day, now_utc, utc
-from services.appointments.catalogue import Desk, audit, get_service
+from services.appointments.catalogue import get_service
+from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import Application, Booking, HomeVisit, outbox
 from shared.messaging import contracts as c

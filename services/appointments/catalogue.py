@@ -6,13 +6,11 @@ capacity lives in one row per slot and way that only conditional UPDATEs move.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import (
     PUBLIC_WAYS,
@@ -24,9 +22,9 @@ from services.appointments.calendar import (
     slot_id,
     utc,
 )
+from services.appointments.context import Desk
 from services.appointments.errors import Invalid
 from services.appointments.models import (
-    Audit,
     Capacity,
     Closure,
     Office,
@@ -34,29 +32,9 @@ from services.appointments.models import (
     Service,
     Slot,
 )
-from shared.config import AppointmentsSettings
-from shared.localtime import local_zone
 from shared.messaging.outbox import insert_ignore_many
 
 BOOKABLE_WAYS = PUBLIC_WAYS
-
-
-@dataclass
-class Desk:
-    """What the domain functions need: the database and the rules' settings."""
-
-    factory: async_sessionmaker[AsyncSession]
-    settings: AppointmentsSettings
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return local_zone()
-
-
-def audit(
-    s: AsyncSession, entity: str, entity_id: str, action: str, actor: str, **detail: Any
-) -> None:
-    s.add(Audit(entity=entity, entity_id=entity_id, action=action, actor_id=actor, detail=detail))
 
 
 async def claim_seat(s: AsyncSession, sid: str) -> bool:

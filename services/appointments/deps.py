@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from temporalio.client import Client
 
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from shared.runtime import RuntimeDep, SessionDep
 
 __all__ = ["DeskDep", "RuntimeDep", "SessionDep", "TemporalDep", "WakeDep"]

@@ -16,7 +16,8 @@ from temporalio.client import Client
 
 from services.appointments import directory
 from services.appointments.calendar import now_utc, utc
-from services.appointments.catalogue import Desk, audit, get_service
+from services.appointments.catalogue import get_service
+from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import HomeVisit, outbox
 from shared.messaging import contracts as c

@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import CursorResult, select, update
 
+from services.appointments.bookings import booking_event
 from services.appointments.calendar import now_utc
-from services.appointments.catalogue import Desk, audit, release_seat
+from services.appointments.catalogue import release_seat
+from services.appointments.context import Desk, audit
 from services.appointments.models import Booking, Reminder, outbox
-from services.appointments.service import booking_event
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
 

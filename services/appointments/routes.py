@@ -9,12 +9,12 @@ from sqlalchemy import select
 
 from services.appointments import (
     applications,
+    bookings,
     catalogue,
-    desk,
     directory,
     home_visits,
     jobs,
-    service,
+    staff,
 )
 from services.appointments.deps import DeskDep, TemporalDep, WakeDep
 from services.appointments.models import Audit
@@ -69,7 +69,7 @@ async def list_offices(
 
 @router.get("/offices/{office_code}/windows")
 async def office_windows(d: DeskDep, office_code: str) -> list[WindowRead]:
-    return [WindowRead.model_validate(w) for w in await desk.windows(d, office_code)]
+    return [WindowRead.model_validate(w) for w in await staff.windows(d, office_code)]
 
 
 @router.get("/slots")
@@ -103,7 +103,7 @@ def _booking(b: object) -> BookingRead:
 
 @router.post("/bookings", status_code=201)
 async def create_booking(d: DeskDep, rt_wake: WakeDep, body: BookingCreate) -> BookingRead:
-    b = await service.book(
+    b = await bookings.book(
         d,
         resident_id=body.resident_id,
         service_code=body.service_code,
@@ -117,24 +117,24 @@ async def create_booking(d: DeskDep, rt_wake: WakeDep, body: BookingCreate) -> B
 
 @router.get("/bookings")
 async def bookings_of(d: DeskDep, resident_id: str) -> list[BookingRead]:
-    return [_booking(b) for b in await service.my_bookings(d, resident_id)]
+    return [_booking(b) for b in await bookings.my_bookings(d, resident_id)]
 
 
 @router.get("/bookings/{code}")
 async def get_booking(d: DeskDep, code: str, resident_id: str | None = None) -> BookingRead:
-    return _booking(await service.get_booking(d, code, resident_id=resident_id))
+    return _booking(await bookings.get_booking(d, code, resident_id=resident_id))
 
 
 @router.post("/bookings/{code}/confirm")
 async def confirm_booking(d: DeskDep, w: WakeDep, code: str, body: BookingConfirm) -> BookingRead:
-    b = await service.confirm(d, code, resident_id=body.resident_id)
+    b = await bookings.confirm(d, code, resident_id=body.resident_id)
     w()
     return _booking(b)
 
 
 @router.post("/bookings/{code}/cancel")
 async def cancel_booking(d: DeskDep, w: WakeDep, code: str, body: BookingCancel) -> BookingRead:
-    b = await service.cancel(
+    b = await bookings.cancel(
         d, code, actor_id=body.actor_id, resident_id=body.resident_id, reason=body.reason
     )
     w()
@@ -145,7 +145,7 @@ async def cancel_booking(d: DeskDep, w: WakeDep, code: str, body: BookingCancel)
 async def reschedule_booking(
     d: DeskDep, w: WakeDep, code: str, body: BookingReschedule
 ) -> BookingRead:
-    b = await service.reschedule(
+    b = await bookings.reschedule(
         d, code, slot_id=body.slot_id, actor_id=body.actor_id, resident_id=body.resident_id
     )
     w()
@@ -154,21 +154,21 @@ async def reschedule_booking(
 
 @router.post("/bookings/{code}/check-in")
 async def check_in(d: DeskDep, w: WakeDep, code: str, body: CheckIn) -> BookingRead:
-    b = await desk.check_in(d, code, window_code=body.window_code, actor_id=body.actor_id)
+    b = await staff.check_in(d, code, window_code=body.window_code, actor_id=body.actor_id)
     w()
     return _booking(b)
 
 
 @router.post("/bookings/{code}/precheck")
 async def precheck(d: DeskDep, w: WakeDep, code: str, body: PrecheckUpdate) -> BookingRead:
-    b = await desk.precheck(d, code, missing=body.missing, actor_id=body.actor_id)
+    b = await staff.precheck(d, code, missing=body.missing, actor_id=body.actor_id)
     w()
     return _booking(b)
 
 
 @router.post("/bookings/{code}/documents")
 async def resubmit(d: DeskDep, code: str, body: DocumentsUpdate) -> BookingRead:
-    b = await desk.resubmit_documents(
+    b = await staff.resubmit_documents(
         d, code, resident_id=body.resident_id, documents=body.documents
     )
     return _booking(b)
@@ -178,12 +178,12 @@ async def resubmit(d: DeskDep, code: str, body: DocumentsUpdate) -> BookingRead:
 async def office_day(
     d: DeskDep, office_code: str, day: date = Query(alias="date")
 ) -> list[BookingRead]:
-    return [_booking(b) for b in await desk.day_bookings(d, office_code=office_code, day=day)]
+    return [_booking(b) for b in await staff.day_bookings(d, office_code=office_code, day=day)]
 
 
 @router.get("/precheck-queue")
 async def precheck_queue(d: DeskDep, office: str | None = None) -> list[BookingRead]:
-    return [_booking(b) for b in await desk.precheck_queue(d, office_code=office)]
+    return [_booking(b) for b in await staff.precheck_queue(d, office_code=office)]
 
 
 @router.post("/applications", status_code=201)
@@ -300,12 +300,12 @@ async def village_assignment(d: DeskDep, village_code: str) -> Assignment:
 
 @router.get("/kiosks")
 async def list_kiosks(d: DeskDep, office: str | None = None) -> list[KioskRead]:
-    return [KioskRead.model_validate(k) for k in await desk.kiosks(d, office_code=office)]
+    return [KioskRead.model_validate(k) for k in await staff.kiosks(d, office_code=office)]
 
 
 @router.post("/kiosks/{code}")
 async def update_kiosk(d: DeskDep, code: str, body: KioskUpdate) -> KioskRead:
-    k = await desk.set_kiosk_status(
+    k = await staff.set_kiosk_status(
         d, code, in_service=body.in_service, note=body.note, actor_id=body.actor_id
     )
     return KioskRead.model_validate(k)
@@ -313,19 +313,19 @@ async def update_kiosk(d: DeskDep, code: str, body: KioskUpdate) -> KioskRead:
 
 @router.post("/capacity", status_code=204)
 async def set_capacity(d: DeskDep, body: CapacityUpdate) -> None:
-    await desk.set_capacity(
+    await staff.set_capacity(
         d, office_code=body.office_code, way=body.way, seats=body.seats, actor_id=body.actor_id
     )
 
 
 @router.get("/closures")
 async def list_closures(d: DeskDep, office: str | None = None) -> list[ClosureRead]:
-    return [ClosureRead.model_validate(x) for x in await desk.closures(d, office_code=office)]
+    return [ClosureRead.model_validate(x) for x in await staff.closures(d, office_code=office)]
 
 
 @router.post("/closures", status_code=201)
 async def add_closure(d: DeskDep, body: ClosureCreate) -> ClosureRead:
-    x = await desk.add_closure(
+    x = await staff.add_closure(
         d, office_code=body.office_code, day=body.day, reason=body.reason, actor_id=body.actor_id
     )
     return ClosureRead.model_validate(x)

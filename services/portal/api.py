@@ -15,13 +15,13 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from services.portal import apidoc
+from services.portal.errors import install_error_handlers
 from services.portal.models import outbox
 from services.portal.web import (
     STATIC,
     ServiceClients,
     discover_areas,
     include_areas,
-    install_error_handlers,
     load_request_context,
     make_portal,
 )

@@ -21,16 +21,13 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from services.portal import service
 from services.portal.links import task_path
 from services.portal.reasons import translate_reason
-from services.portal.service import FieldError
 from shared.config import PortalSettings
 from shared.i18n import LANGUAGE_TAGS, LOCALES, Translator, current_locale, normalise
 from shared.templating import make_environment
@@ -344,67 +341,3 @@ async def load_request_context(
     if fresh is not None and SESSION_COOKIE not in response.headers.get("set-cookie", ""):
         set_session_cookie(request, response, fresh)
     return response
-
-
-def _field_of(loc: Iterable[Any]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form"):
-        parts = parts[1:]
-    return ".".join(parts) or "body"
-
-
-def _error_page(
-    request: Request, status: int, message: str, errors: list[dict[str, str]]
-) -> Response:
-    return render(
-        request,
-        "core/error.html",
-        {"status": status, "message": message, "errors": errors},
-        status_code=status,
-    )
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    async def on_login_required(request: Request, exc: Exception) -> Response:
-        if is_api(request):
-            return JSONResponse(
-                {"detail": "authentication required"},
-                status_code=401,
-                headers={"WWW-Authenticate": "Bearer"},
-            )
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
-
-    async def on_http(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if is_api(request) or not hasattr(request.state, "session_key"):
-            return JSONResponse(
-                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-            )
-        return _error_page(request, exc.status_code, str(exc.detail), [])
-
-    async def on_validation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RequestValidationError)
-        errors = [
-            {
-                "field": _field_of(e.get("loc", ())),
-                "reason": str(e.get("msg", "")),
-                "type": str(e.get("type", "")),
-            }
-            for e in exc.errors()
-        ]
-        if is_api(request):
-            return JSONResponse({"detail": errors}, status_code=422)
-        return _error_page(request, 422, "invalid input", errors)
-
-    async def on_field_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, FieldError)
-        errors = [{"field": exc.field, "reason": exc.reason, "type": "value_error"}]
-        if is_api(request):
-            return JSONResponse({"detail": errors}, status_code=422)
-        return _error_page(request, 422, "invalid input", errors)
-
-    app.add_exception_handler(LoginRequired, on_login_required)
-    app.add_exception_handler(StarletteHTTPException, on_http)
-    app.add_exception_handler(RequestValidationError, on_validation)
-    app.add_exception_handler(FieldError, on_field_error)

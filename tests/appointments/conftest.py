@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.appointments import directory
 from services.appointments.calendar import slot_id
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.seed import seed
 from shared import migrate

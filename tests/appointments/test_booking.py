@@ -8,9 +8,8 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.appointments import catalogue, service
-from services.appointments import desk as staff
-from services.appointments.catalogue import Desk
+from services.appointments import bookings, catalogue, staff
+from services.appointments.context import Desk
 from services.appointments.errors import Conflict, Forbidden, Invalid
 from services.appointments.models import Audit, Booking, Slot
 from tests.appointments.conftest import HALL, NOW, STATION, TUESDAY_10, events, local, sid
@@ -28,7 +27,7 @@ async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(des
 
     async def attempt(n: int) -> str:
         try:
-            await service.book(
+            await bookings.book(
                 desk, resident_id=f"res-{n:03d}", service_code="hukou", slot_id=TUESDAY_10, now=NOW
             )
         except Conflict as exc:
@@ -50,7 +49,7 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
 
     async def attempt(slot: str) -> bool:
         try:
-            await service.book(
+            await bookings.book(
                 desk, resident_id="res-twice", service_code="hukou", slot_id=slot, now=NOW
             )
         except Conflict as exc:
@@ -60,16 +59,18 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
 
     outcomes = await asyncio.gather(*(attempt(s) for s in slots * 3))
     assert outcomes.count(True) == 1
-    mine = await service.my_bookings(desk, "res-twice")
+    mine = await bookings.my_bookings(desk, "res-twice")
     assert [b.status for b in mine] == ["booked"]
     taken = [await seats(desk, s) for s in slots]
     assert sum(b for b, _ in taken) == 1
     # another service is another booking; after cancelling, the same service is free again
-    await service.book(
+    await bookings.book(
         desk, resident_id="res-twice", service_code="no_record", slot_id=slots[0], now=NOW
     )
-    await service.cancel(desk, mine[0].code, actor_id="res-twice", resident_id="res-twice", now=NOW)
-    again = await service.book(
+    await bookings.cancel(
+        desk, mine[0].code, actor_id="res-twice", resident_id="res-twice", now=NOW
+    )
+    again = await bookings.book(
         desk, resident_id="res-twice", service_code="hukou", slot_id=slots[1], now=NOW
     )
     assert again.status == "booked"
@@ -105,7 +106,7 @@ async def test_bad_bookings_are_refused_with_field_and_reason(
 ) -> None:
     args = {"resident_id": "res-1", "service_code": "hukou", "slot_id": TUESDAY_10} | kwargs
     with pytest.raises(Invalid) as err:
-        await service.book(
+        await bookings.book(
             desk,
             resident_id=args["resident_id"],
             service_code=args["service_code"],
@@ -117,9 +118,9 @@ async def test_bad_bookings_are_refused_with_field_and_reason(
 
 async def test_full_slot_and_closed_day_listing(desk: Desk) -> None:
     await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
-    await service.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
+    await bookings.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
     with pytest.raises(Conflict, match="the slot is full"):
-        await service.book(
+        await bookings.book(
             desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
         )
     free = await catalogue.free_slots(
@@ -163,7 +164,7 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk)
     )
     assert len(holiday) == 48
     assert all(s.extended for s in holiday)
-    b = await service.book(
+    b = await bookings.book(
         desk,
         resident_id="r-night",
         service_code="vehicle",
@@ -177,16 +178,16 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk)
 
 
 async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: Desk) -> None:
-    b = await service.book(
+    b = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
     with pytest.raises(Forbidden):
-        await service.cancel(desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
+        await bookings.cancel(desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
     late = local(2026, 12, 8, 8, 30).astimezone(UTC)
     with pytest.raises(Conflict, match="until 120 minutes before the start"):
-        await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=late)
+        await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=late)
     new_slot = sid(local(2026, 12, 9, 15))
-    moved = await service.reschedule(
+    moved = await bookings.reschedule(
         desk, b.code, slot_id=new_slot, actor_id="r1", resident_id="r1", now=NOW
     )
     assert moved.slot_id == new_slot
@@ -195,10 +196,10 @@ async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: Des
     (ev,) = await events(desk, "appointment.rescheduled")
     assert ev["previous_starts_at"] == local(2026, 12, 8, 10).astimezone(UTC).isoformat()
     assert ev["resident_id"] == "r1"
-    await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+    await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
     assert (await seats(desk, new_slot))[0] == 0
     with pytest.raises(Conflict, match="a cancelled booking cannot be cancelled"):
-        await service.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+        await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
     async with desk.factory() as s:
         trail = (await s.scalars(select(Audit.action).where(Audit.entity_id == b.code))).all()
     assert list(trail) == ["booked", "rescheduled", "cancelled"]
@@ -208,23 +209,23 @@ async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: Desk) -> Non
     from services.appointments import jobs
 
     await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
-    held = await service.book(
+    held = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
     )
     assert held.status == "held"
     assert await events(desk, "appointment.booked") == []
     with pytest.raises(Conflict, match="full"):
-        await service.book(
+        await bookings.book(
             desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
         )
     report = await jobs.run_jobs(desk, NOW + timedelta(minutes=6))
     assert report.holds_released == 1
     with pytest.raises(Conflict, match="expired"):
-        await service.confirm(desk, held.code, resident_id="r1", now=NOW + timedelta(minutes=6))
-    taken = await service.book(
+        await bookings.confirm(desk, held.code, resident_id="r1", now=NOW + timedelta(minutes=6))
+    taken = await bookings.book(
         desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
     )
-    confirmed = await service.confirm(
+    confirmed = await bookings.confirm(
         desk, taken.code, resident_id="r2", now=NOW + timedelta(minutes=2)
     )
     assert confirmed.status == "booked"

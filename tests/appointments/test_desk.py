@@ -8,10 +8,9 @@ from datetime import UTC, date, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.appointments import applications, catalogue, jobs, service
-from services.appointments import desk as staff
+from services.appointments import applications, bookings, catalogue, jobs, staff
 from services.appointments.calendar import utc
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from services.appointments.errors import Conflict, Invalid
 from services.appointments.models import Reminder
 from tests.appointments.conftest import JIANGHE, NOW, STATION, TUESDAY_10, events, local, sid
@@ -23,16 +22,16 @@ OFFICER = "off-0001"  # the community officer of 蒋河村 in the demo org
 async def test_reminder_is_due_the_evening_before_and_cancelled_with_the_booking(
     desk: Desk,
 ) -> None:
-    kept = await service.book(
+    kept = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
-    dropped = await service.book(
+    dropped = await bookings.book(
         desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
     async with desk.factory() as s:
         dues = (await s.scalars(select(Reminder.due_at))).all()
     assert {utc(d) for d in dues} == {EVE}
-    await service.cancel(desk, dropped.code, actor_id="r2", resident_id="r2", now=NOW)
+    await bookings.cancel(desk, dropped.code, actor_id="r2", resident_id="r2", now=NOW)
     assert (await jobs.run_jobs(desk, EVE - timedelta(minutes=1))).reminders_sent == 0
     # two job runners at once (two service processes): each reminder goes out once
     reports = await asyncio.gather(jobs.run_jobs(desk, EVE), jobs.run_jobs(desk, EVE))
@@ -43,10 +42,10 @@ async def test_reminder_is_due_the_evening_before_and_cancelled_with_the_booking
 
 
 async def test_reschedule_moves_the_reminder(desk: Desk) -> None:
-    b = await service.book(
+    b = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
-    await service.reschedule(
+    await bookings.reschedule(
         desk, b.code, slot_id=sid(local(2026, 12, 10, 9)), actor_id="r1", now=NOW
     )
     assert (await jobs.run_jobs(desk, EVE)).reminders_sent == 0
@@ -54,10 +53,10 @@ async def test_reschedule_moves_the_reminder(desk: Desk) -> None:
 
 
 async def test_check_in_at_the_window_and_no_show_after_the_slot(desk: Desk) -> None:
-    came = await service.book(
+    came = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
-    missed = await service.book(
+    missed = await bookings.book(
         desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
     early = local(2026, 12, 8, 8, 30).astimezone(UTC)
@@ -85,7 +84,7 @@ async def test_check_in_at_the_window_and_no_show_after_the_slot(desk: Desk) -> 
 
 async def test_one_visit_is_ready_only_when_the_checklist_passes(desk: Desk) -> None:
     slot = sid(local(2026, 12, 8, 10), way="one_visit")
-    b = await service.book(
+    b = await bookings.book(
         desk,
         resident_id="r1",
         service_code="hukou",
@@ -170,7 +169,7 @@ async def test_online_application_becomes_an_officer_task_with_the_promised_dead
 
 
 async def test_figures_count_served_per_way_wait_and_compliance(desk: Desk) -> None:
-    b = await service.book(
+    b = await bookings.book(
         desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
     )
     await staff.check_in(
@@ -207,7 +206,7 @@ async def test_kiosk_status_and_closures_are_staff_edits_with_audit(desk: Desk) 
         desk, kiosk.code, in_service=False, note="打印机缺纸", actor_id="admin-0001"
     )
     assert (out.in_service, out.note) == (False, "打印机缺纸")
-    await service.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
+    await bookings.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
     with pytest.raises(Conflict, match="active bookings"):
         await staff.add_closure(
             desk, office_code=STATION, day=date(2026, 12, 8), reason="停电", actor_id="admin"

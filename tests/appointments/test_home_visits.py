@@ -12,7 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments.api import create_app
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from shared.config import AppointmentsSettings
 from tests.appointments.conftest import JIANGHE, STATION, events, make_desk
 from tests.conftest import time_skipping_env

@@ -12,7 +12,7 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments import applications
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from services.appointments.errors import Conflict, Forbidden
 from tests.appointments.conftest import JIANGHE, NOW, events
 from tests.appointments.test_home_visits import H, stack, time_env

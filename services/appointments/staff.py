@@ -6,11 +6,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from services.appointments.bookings import _booking, booking_event
 from services.appointments.calendar import day_bounds, now_utc, utc
-from services.appointments.catalogue import Desk, audit, get_office, get_service
+from services.appointments.catalogue import get_office, get_service
+from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Invalid, NotFound
 from services.appointments.models import Booking, Capacity, Closure, Kiosk, Slot, Window, outbox
-from services.appointments.service import _booking, booking_event
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
 

@@ -1,4 +1,4 @@
-"""Domain logic of the appointments service (no FastAPI, no aio-pika here): bookings.
+"""Bookings (no FastAPI, no aio-pika here): book, confirm, cancel, reschedule, a resident's list.
 
 Every change commits together with its audit row and its event (outbox). Seats are taken only
 by a conditional UPDATE (`claim_seat`), and one active booking per person and service is a
@@ -16,14 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import at_local, local_day, now_utc, utc
-from services.appointments.catalogue import (
-    Desk,
-    audit,
-    claim_seat,
-    get_service,
-    load_slot,
-    release_seat,
-)
+from services.appointments.catalogue import claim_seat, get_service, load_slot, release_seat
+from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import ACTIVE_STATES, Booking, Reminder, outbox
 from shared.messaging import contracts as c
