@@ -18,7 +18,10 @@ from services.notifications.models import (
     Delivery,
     Preference,
 )
-from services.notifications.schemas import (
+from services.notifications.service import default_preference
+from shared import errors
+from shared.config import NotificationsSettings
+from shared.contracts.notifications import (
     DeliveryPage,
     DeliveryRead,
     InboxItemRead,
@@ -26,9 +29,6 @@ from services.notifications.schemas import (
     PreferenceRead,
     PreferenceUpdate,
 )
-from services.notifications.service import default_preference
-from shared import errors
-from shared.config import NotificationsSettings
 from shared.pii import mask_phone
 
 

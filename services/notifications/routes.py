@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 
 from services.notifications import queries
 from services.notifications.deps import NotificationsDep, SessionDep
-from services.notifications.schemas import (
+from shared.contracts.notifications import (
     Channel,
     DeliveryPage,
     DeliveryRead,

@@ -1,18 +1,103 @@
-"""One call from the portal to a backend service's internal API, with its refusals turned into
-the portal's own answers: 422 with the field, 4xx with the service's reason, 503 when down."""
+"""The portal's one client of the services' internal APIs: a call returns the service's answer
+as its shared contract model (shared/contracts, shared/tasks) and turns a refusal into the
+portal's own answers: 422 with every field and reason, 4xx with the service's reason, 503
+when the service is down. Areas keep their scope rules; none parses a service's answer itself.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import httpx
 from fastapi import HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from services.portal.deps import FieldError, User, actor_headers, backend_path
 
 log = logging.getLogger("fengqiao.portal.backend")
 API = "/internal/v1"
+SKIPPED = ("body", "query", "path", "payload")
+T = TypeVar("T")
+
+
+class Problem(BaseModel):
+    field: str
+    reason: str
+    type: str = "value_error"
+
+
+class Problems(FieldError):
+    """A 422 of a service with every problem it found (an administrator fixing a rule set
+    wants them all at once); a page that shows one field error sees the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        first = problems[0] if problems else Problem(field="body", reason="invalid input")
+        super().__init__(first.field, first.reason)
+        self.problems = problems or [first]
+
+    def response(self) -> JSONResponse:
+        return JSONResponse({"detail": [p.model_dump() for p in self.problems]}, status_code=422)
+
+
+def problems_of(body: Any) -> list[Problem]:
+    """The problems of a service's 422 (FastAPI's `detail` list or shared/errors.py's
+    problem+json, which carries the same list)."""
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if not isinstance(detail, list) or not detail:
+        return [Problem(field="body", reason=str(detail or "invalid input"))]
+    out = []
+    for d in detail:
+        if not isinstance(d, dict):
+            continue
+        loc = [str(p) for p in d.get("loc", []) if p not in SKIPPED]
+        field = d.get("field") or ".".join(loc) or "body"
+        out.append(
+            Problem(
+                field=str(field),
+                reason=str(d.get("reason") or d.get("msg") or "invalid input"),
+                type=str(d.get("type", "value_error")),
+            )
+        )
+    return out or [Problem(field="body", reason="invalid input")]
+
+
+def reason_of(resp: httpx.Response, default: str = "refused") -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text or default
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return str(detail) if detail is not None else default
+
+
+@overload
+async def call_service(
+    client: httpx.AsyncClient,
+    unavailable: str,
+    method: str,
+    path: str,
+    user: User | None,
+    *,
+    answer: type[T],
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> T: ...
+
+
+@overload
+async def call_service(
+    client: httpx.AsyncClient,
+    unavailable: str,
+    method: str,
+    path: str,
+    user: User | None,
+    *,
+    answer: None = None,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any: ...
 
 
 async def call_service(
@@ -22,11 +107,14 @@ async def call_service(
     path: str,
     user: User | None,
     *,
+    answer: type[T] | None = None,
     json: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
     """`unavailable` is the sentence shown when the service cannot answer; `user` is the
-    acting person (None for calls that act for nobody in particular)."""
+    acting person (None for calls that act for nobody in particular); `answer` the shared
+    model of a 2xx answer (a model, or e.g. `list[Model]`): an answer that does not fit it
+    is a service out of step with the contract, shown as unavailable and logged."""
     query = {k: v for k, v in (params or {}).items() if v not in (None, "")}
     try:
         resp = await client.request(
@@ -42,12 +130,20 @@ async def call_service(
     if resp.status_code >= 500 or resp.status_code == 401:
         raise HTTPException(503, unavailable)
     if resp.status_code == 422:
-        detail = resp.json().get("detail") or [{}]
-        first = detail[0] if isinstance(detail, list) else {"msg": str(detail)}
-        loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "path")]
-        raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid input")))
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        raise Problems(problems_of(body))
     if resp.status_code >= 400:
-        raise HTTPException(resp.status_code, str(resp.json().get("detail", "refused")))
+        raise HTTPException(resp.status_code, reason_of(resp))
     if resp.status_code == 204:
         return None
-    return resp.json()
+    data = resp.json()
+    if answer is None:
+        return data
+    try:
+        return TypeAdapter(answer).validate_python(data)
+    except ValidationError as exc:
+        log.error("%s: answer of %s %s does not fit %s: %s", unavailable, method, path, answer, exc)
+        raise HTTPException(503, unavailable) from exc

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.portal.backend import Problems
 from services.portal.service import FieldError
 from services.portal.web import LoginRequired, is_api, render
 
@@ -69,7 +70,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_field_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FieldError)
-        errors = [{"field": exc.field, "reason": exc.reason, "type": "value_error"}]
+        problems = exc.problems if isinstance(exc, Problems) else [exc]
+        errors = [{"field": p.field, "reason": p.reason, "type": "value_error"} for p in problems]
         if is_api(request):
             return JSONResponse({"detail": errors}, status_code=422)
         return _error_page(request, 422, "invalid input", errors)

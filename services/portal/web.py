@@ -23,12 +23,14 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment
+from pydantic import ValidationError
 from starlette.routing import Match
 
 from services.portal import service
 from services.portal.links import task_path
 from services.portal.reasons import translate_reason
 from shared.config import PortalSettings
+from shared.contracts.notifications import UnreadCount
 from shared.i18n import LANGUAGE_TAGS, LOCALES, Translator, current_locale, normalise
 from shared.templating import make_environment
 
@@ -295,10 +297,9 @@ async def unread_count(portal: Portal, user: User) -> int | None:
     if resp.status_code != 200:
         return None
     try:
-        count = int(resp.json()["unread"])
-    except (ValueError, KeyError, TypeError):
+        return max(UnreadCount.model_validate_json(resp.content).unread, 0)
+    except ValidationError:
         return None
-    return max(count, 0)
 
 
 class LoginRequired(Exception):

@@ -8,34 +8,57 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from pydantic import BaseModel, ValidationError
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from services.appointments.api import create_app as appointments_app
 from services.disputes.api import create_app as disputes_app
-from shared.config import AppointmentsSettings, DisputesSettings
+from services.notifications.api import create_app as notifications_app
+from shared.config import AppointmentsSettings, DisputesSettings, NotificationsSettings
 from shared.contracts import disputes as contract
+from shared.contracts import notifications as notes
 from shared.tasks import TaskPage
 from workflows.disputes import types as carried
 
-# (service, method, path, the shared model of its 200 answer)
+# (service, method, path, the shared model of its 200 answer): every call the portal's backend
+# client reads into a shared model
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
     ("appointments", "get", "/internal/v1/tasks", TaskPage),
+    ("notifications", "get", "/internal/v1/users/{user_id}/inbox", notes.InboxPage),
+    ("notifications", "get", "/internal/v1/users/{user_id}/unread", notes.UnreadCount),
+    ("notifications", "post", "/internal/v1/users/{user_id}/inbox/read-all", notes.UnreadCount),
+    (
+        "notifications",
+        "post",
+        "/internal/v1/users/{user_id}/inbox/{message_id}/read",
+        notes.UnreadCount,
+    ),
+    ("notifications", "get", "/internal/v1/users/{user_id}/preferences", notes.PreferenceRead),
+    ("notifications", "put", "/internal/v1/users/{user_id}/preferences", notes.PreferenceRead),
+    ("notifications", "get", "/internal/v1/deliveries", notes.DeliveryPage),
+    ("notifications", "get", "/internal/v1/deliveries/{delivery_id}", notes.DeliveryRead),
+    ("notifications", "post", "/internal/v1/deliveries/{delivery_id}/retry", notes.RetryResult),
+]
+# (service, method, path, the shared model of its request body)
+REQUESTS = [
+    ("notifications", "put", "/internal/v1/users/{user_id}/preferences", notes.PreferenceUpdate),
 ]
 
 
 def app_of(service: str) -> FastAPI:
     if service == "disputes":
         return disputes_app(DisputesSettings(database_url="sqlite+aiosqlite://"))
+    if service == "notifications":
+        return notifications_app(NotificationsSettings(database_url="sqlite+aiosqlite://"))
     return appointments_app(
         AppointmentsSettings(database_url="sqlite+aiosqlite://"), connect_temporal=False
     )
 
 
-def shared_schemas(model: type[BaseModel]) -> dict[str, Any]:
-    _, top = models_json_schema(
-        [(model, "serialization")], ref_template="#/components/schemas/{model}"
-    )
+def shared_schemas(
+    model: type[BaseModel], mode: JsonSchemaMode = "serialization"
+) -> dict[str, Any]:
+    _, top = models_json_schema([(model, mode)], ref_template="#/components/schemas/{model}")
     defs: dict[str, Any] = top.get("$defs", {})
     return defs
 
@@ -49,18 +72,41 @@ def without_defaults(schema: Any) -> Any:
     return schema
 
 
+def published(doc: dict[str, Any], name: str) -> Any:
+    """A component of the document; FastAPI names a model's two schemas X-Input / X-Output
+    when reading and writing it differ."""
+    schemas = doc["components"]["schemas"]
+    return schemas.get(name) or schemas[f"{name}-Output"]
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, dict[str, Any]]:
+    return {name: app_of(name).openapi() for name in ("disputes", "appointments", "notifications")}
+
+
 @pytest.mark.parametrize(("service", "method", "path", "model"), CONTRACTS)
 def test_the_openapi_of_each_service_is_the_shared_model(
-    service: str, method: str, path: str, model: type[BaseModel]
+    docs: dict[str, dict[str, Any]], service: str, method: str, path: str, model: type[BaseModel]
 ) -> None:
-    doc = app_of(service).openapi()
+    doc = docs[service]
     answer = doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]
-    assert answer["schema"] == {"$ref": f"#/components/schemas/{model.__name__}"}
-    published = doc["components"]["schemas"]
+    ref = answer["schema"]["$ref"].removeprefix("#/components/schemas/")
+    assert ref.removesuffix("-Output") == model.__name__
     expected = shared_schemas(model)
-    assert {"TaskPage", "TaskRead", "TaskKind"} <= set(expected)
+    assert model.__name__ in expected
     for name, schema in expected.items():
-        assert without_defaults(published[name]) == without_defaults(schema), (service, name)
+        assert without_defaults(published(doc, name)) == without_defaults(schema), (service, name)
+
+
+@pytest.mark.parametrize(("service", "method", "path", "model"), REQUESTS)
+def test_the_request_bodies_of_each_service_are_the_shared_model(
+    docs: dict[str, dict[str, Any]], service: str, method: str, path: str, model: type[BaseModel]
+) -> None:
+    doc = docs[service]
+    body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": f"#/components/schemas/{model.__name__}"}
+    for name, schema in shared_schemas(model, "validation").items():
+        assert doc["components"]["schemas"][name] == schema, (service, name)
 
 
 def _shape(schema: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,10 +27,19 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.contracts.notifications import (
+    DeliveryPage,
+    DeliveryRead,
+    InboxPage,
+    PreferenceRead,
+    RetryResult,
+    UnreadCount,
+)
 from shared.localtime import local_zone
 from shared.tasks import assume_utc
 
 log = logging.getLogger("fengqiao.portal.notifications")
+T = TypeVar("T")
 pages = APIRouter()
 api = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 CSRF = [Depends(verify_csrf)]
@@ -60,27 +69,30 @@ async def call(
     clients: ServiceClients,
     method: str,
     path: str,
+    answer: type[T],
     *,
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
-    """One call to the notifications service (services/portal/backend.py: its refusals become
-    4xx with the reason, a 422 the field error)."""
+) -> T:
+    """One call to the notifications service, its answer as the shared contract model
+    (services/portal/backend.py: its refusals become 4xx with the reason, a 422 the field
+    error)."""
     return await call_service(
         clients.notifications,
         "the notifications service is not available right now",
         method,
         path,
         None,
+        answer=answer,
         json=json,
         params=params,
     )
 
 
-def local(value: str | None) -> str:
-    if not value:
+def local(value: datetime | None) -> str:
+    if value is None:
         return ""
-    return datetime.fromisoformat(value).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _user_path(user: User, rest: str = "") -> str:
@@ -95,9 +107,9 @@ def _station_scope(user: User, station_code: str | None) -> str | None:
     return station_code
 
 
-async def _scoped_delivery(clients: ServiceClients, user: User, delivery_id: int) -> Any:
-    found = await call(clients, "GET", f"/deliveries/{delivery_id}")
-    if user.role == "station_chief" and found.get("station_code") != user.station_code:
+async def _scoped_delivery(clients: ServiceClients, user: User, delivery_id: int) -> DeliveryRead:
+    found = await call(clients, "GET", f"/deliveries/{delivery_id}", DeliveryRead)
+    if user.role == "station_chief" and found.station_code != user.station_code:
         raise HTTPException(404, f"delivery {delivery_id} not found")
     return found
 
@@ -123,27 +135,28 @@ async def inbox_page(
         clients,
         "GET",
         _user_path(user, "/inbox"),
+        InboxPage,
         params={"limit": PAGE_SIZE, "offset": (page - 1) * PAGE_SIZE},
     )
-    pages_total = max(1, -(-data["total"] // PAGE_SIZE))
+    pages_total = max(1, -(-data.total // PAGE_SIZE))
     return _page(request, "inbox", inbox=data, page=page, pages_total=pages_total)
 
 
 @pages.post("/inbox/read-all", dependencies=CSRF)
 async def read_all(user: CurrentUser, clients: Clients) -> Response:
-    await call(clients, "POST", _user_path(user, "/inbox/read-all"))
+    await call(clients, "POST", _user_path(user, "/inbox/read-all"), UnreadCount)
     return RedirectResponse("/inbox", status_code=303)
 
 
 @pages.post("/inbox/{message_id}/read", dependencies=CSRF)
 async def read_one(message_id: int, user: CurrentUser, clients: Clients) -> Response:
-    await call(clients, "POST", _user_path(user, f"/inbox/{message_id}/read"))
+    await call(clients, "POST", _user_path(user, f"/inbox/{message_id}/read"), UnreadCount)
     return RedirectResponse("/inbox", status_code=303)
 
 
 @pages.get("/inbox/preferences")
 async def preferences_page(request: Request, user: CurrentUser, clients: Clients) -> Response:
-    prefs = await call(clients, "GET", _user_path(user, "/preferences"))
+    prefs = await call(clients, "GET", _user_path(user, "/preferences"), PreferenceRead)
     return _page(
         request, "preferences", prefs=prefs, switchable=SWITCHABLE, saved=False, error=None
     )
@@ -152,10 +165,10 @@ async def preferences_page(request: Request, user: CurrentUser, clients: Clients
 @pages.post("/inbox/preferences", dependencies=CSRF)
 async def preferences_save(request: Request, user: CurrentUser, clients: Clients) -> Response:
     form = await request.form()
-    current = await call(clients, "GET", _user_path(user, "/preferences"))
+    current = await call(clients, "GET", _user_path(user, "/preferences"), PreferenceRead)
     disabled = {
         kind: [ch for ch in SWITCHABLE if form.get(f"on_{kind}_{ch}") != "on"]
-        for kind in current["kinds"]
+        for kind in current.kinds
     }
     error = None
     try:
@@ -165,7 +178,9 @@ async def preferences_save(request: Request, user: CurrentUser, clients: Clients
             "quiet_start_hour": _hour(form.get("quiet_start_hour"), "quiet_start_hour"),
             "quiet_end_hour": _hour(form.get("quiet_end_hour"), "quiet_end_hour"),
         }
-        prefs = await call(clients, "PUT", _user_path(user, "/preferences"), json=body)
+        prefs = await call(
+            clients, "PUT", _user_path(user, "/preferences"), PreferenceRead, json=body
+        )
     except FieldError as exc:
         error, prefs = exc.reason, current
     return _page(
@@ -205,6 +220,7 @@ async def status_page(
         clients,
         "GET",
         "/deliveries",
+        DeliveryPage,
         params={
             "status": status,
             "channel": channel,
@@ -218,7 +234,7 @@ async def status_page(
 @pages.post("/notifications/status/{delivery_id}/retry", dependencies=CSRF)
 async def retry_page(delivery_id: int, user: Supervisor, clients: Clients) -> Response:
     await _scoped_delivery(clients, user, delivery_id)
-    await call(clients, "POST", f"/deliveries/{delivery_id}/retry")
+    await call(clients, "POST", f"/deliveries/{delivery_id}/retry", RetryResult)
     return RedirectResponse("/notifications/status?status=failed", status_code=303)
 
 
@@ -307,12 +323,12 @@ async def api_inbox(
     offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
 ) -> Any:
     params = {"unread_only": unread_only, "limit": limit, "offset": offset}
-    return await call(clients, "GET", _user_path(user, "/inbox"), params=params)
+    return await call(clients, "GET", _user_path(user, "/inbox"), InboxPage, params=params)
 
 
 @api.get("/unread", response_model=UnreadOut, summary="Unread inbox messages (for the nav badge)")
 async def api_unread(user: CurrentUser, clients: Clients) -> Any:
-    return await call(clients, "GET", _user_path(user, "/unread"))
+    return await call(clients, "GET", _user_path(user, "/unread"), UnreadCount)
 
 
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
@@ -320,24 +336,23 @@ RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 @api.post("/inbox/{message_id}/read", response_model=UnreadOut)
 async def api_read(message_id: RowId, user: CurrentUser, clients: Clients) -> Any:
-    return await call(clients, "POST", _user_path(user, f"/inbox/{message_id}/read"))
+    return await call(clients, "POST", _user_path(user, f"/inbox/{message_id}/read"), UnreadCount)
 
 
 @api.post("/inbox/read-all", response_model=UnreadOut)
 async def api_read_all(user: CurrentUser, clients: Clients) -> Any:
-    return await call(clients, "POST", _user_path(user, "/inbox/read-all"))
+    return await call(clients, "POST", _user_path(user, "/inbox/read-all"), UnreadCount)
 
 
 @api.get("/preferences", response_model=PreferencesOut)
 async def api_preferences(user: CurrentUser, clients: Clients) -> Any:
-    return await call(clients, "GET", _user_path(user, "/preferences"))
+    return await call(clients, "GET", _user_path(user, "/preferences"), PreferenceRead)
 
 
 @api.put("/preferences", response_model=PreferencesOut)
 async def api_set_preferences(data: PreferencesIn, user: CurrentUser, clients: Clients) -> Any:
-    return await call(
-        clients, "PUT", _user_path(user, "/preferences"), json=data.model_dump(mode="json")
-    )
+    body = data.model_dump(mode="json")
+    return await call(clients, "PUT", _user_path(user, "/preferences"), PreferenceRead, json=body)
 
 
 @api.get("/deliveries", response_model=DeliveriesOut)
@@ -359,7 +374,7 @@ async def api_deliveries(
         "limit": limit,
         "offset": offset,
     }
-    return await call(clients, "GET", "/deliveries", params=params)
+    return await call(clients, "GET", "/deliveries", DeliveryPage, params=params)
 
 
 class RetryOut(BaseModel):
@@ -373,4 +388,4 @@ class RetryOut(BaseModel):
 )
 async def api_retry(delivery_id: RowId, user: Supervisor, clients: Clients) -> Any:
     await _scoped_delivery(clients, user, delivery_id)
-    return await call(clients, "POST", f"/deliveries/{delivery_id}/retry")
+    return await call(clients, "POST", f"/deliveries/{delivery_id}/retry", RetryResult)

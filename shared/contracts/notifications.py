@@ -1,4 +1,5 @@
-"""Request and response models of the notifications API (XCreate / XUpdate / XRead)."""
+"""The notifications service's HTTP contract (XUpdate / XRead): what its clients (the portal)
+send and read."""
 
 from __future__ import annotations
 
