@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.models import Account, Entry, Patrol, PatrolMember, Village
-from services.points.schemas import FiguresRead, HoursRow, LeaderRow, MonthRow
+from shared.contracts.points import FiguresRead, HoursRow, LeaderRow, MonthRow
 
 
 def _month(session: AsyncSession, column: Any) -> Any:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, status
 
 from services.points import chain, figures, ledger, service, supermarket, volunteers
 from services.points.deps import RulesDep, RuntimeDep, SessionDep
-from services.points.schemas import (
+from shared.contracts.points import (
     AccountRead,
     AdjustCreate,
     ChainRead,

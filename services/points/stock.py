@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.ledger import NotFound
 from services.points.models import Item, StockAlert, outbox
-from services.points.schemas import ItemRead
+from shared.contracts.points import ItemRead
 from shared.messaging.contracts.points import SupermarketStockLow
 from shared.messaging.outbox import add_event
 

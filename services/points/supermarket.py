@@ -19,7 +19,8 @@ from services.points import ledger, stock
 from services.points.ledger import Forbidden, NotFound, Refused, claim_key, store_result
 from services.points.models import Account, Item, Redemption, RedemptionCode
 from services.points.rules import Rules
-from services.points.schemas import (
+from services.points.service import account_read
+from shared.contracts.points import (
     AccountRead,
     CodeRead,
     DailyList,
@@ -28,7 +29,6 @@ from services.points.schemas import (
     RedemptionCreate,
     RedemptionRead,
 )
-from services.points.service import account_read
 
 
 def item_read(item: Item) -> ItemRead:

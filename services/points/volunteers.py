@@ -16,7 +16,7 @@ from services.points import ledger
 from services.points.ledger import Forbidden, NotFound, Refused, claim_key, store_result
 from services.points.models import Account, Entry, Group, GroupMember, Patrol, PatrolMember
 from services.points.rules import Rules
-from services.points.schemas import (
+from shared.contracts.points import (
     GroupRead,
     MemberRead,
     PatrolCreate,

@@ -15,9 +15,9 @@ from services.points import chain, service, volunteers
 from services.points.ledger import Forbidden, Refused
 from services.points.models import Account, Entry, Group, Item, Village
 from services.points.rules import Rules
-from services.points.schemas import PatrolCreate, TipCreate
 from services.points.seed import seed
 from shared.config import PointsSettings
+from shared.contracts.points import PatrolCreate, TipCreate
 from shared.db import make_engine, make_session_factory, transaction
 from shared.messaging.contracts.disputes import DisputeClosed, DisputeFollowUpRecorded
 from shared.messaging.contracts.users import UserUpserted

@@ -17,8 +17,8 @@ from services.points import chain, ledger, service, supermarket
 from services.points.ledger import IdempotencyMismatch, InsufficientPoints, Refused
 from services.points.models import Account, Base, Entry, Item, outbox
 from services.points.rules import Rules
-from services.points.schemas import RedemptionCreate
 from shared import migrate
+from shared.contracts.points import RedemptionCreate
 from shared.db import transaction
 from tests.points.conftest import give, seed_basics
 

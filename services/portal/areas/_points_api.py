@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from services.portal.areas import _points_backend as pb
 from services.portal.deps import Clients, CurrentUser, FieldError, User, require_roles
+from shared.contracts.points import ChainRead, EntryRead, FiguresRead
 from shared.tasks import assume_utc
 
 
@@ -180,13 +181,13 @@ class ReceiptOut(_Out):
 @api.get("/points/me")
 async def points_me(user: CurrentUser, clients: Clients) -> PointsMe:
     """Balance and history of the caller (earned for what, spent on what)."""
-    return PointsMe.model_validate(await pb.account(clients, user))
+    return PointsMe.model_validate(await pb.account(clients, user), from_attributes=True)
 
 
 @api.post("/points/me/codes", status_code=CREATED)
 async def points_code(user: Resident, clients: Clients) -> CodeOut:
     """A one-time redemption code to show at the love supermarket counter."""
-    return CodeOut.model_validate(await pb.issue_code(clients, user))
+    return CodeOut.model_validate(await pb.issue_code(clients, user), from_attributes=True)
 
 
 @api.get("/supermarket/items")
@@ -198,25 +199,30 @@ async def supermarket_items(
     village = village_code or user.village_code
     if not village:
         raise FieldError("village_code", "give a village code")
-    return [ItemOut.model_validate(i) for i in await pb.items(clients, user, village)]
+    return [
+        ItemOut.model_validate(i, from_attributes=True)
+        for i in await pb.items(clients, user, village)
+    ]
 
 
 @api.post("/patrols", status_code=CREATED)
 async def log_patrol(body: PatrolIn, user: Leader, clients: Clients) -> PatrolOut:
     """A group leader logs a shift; points stay pending until an officer co-signs. 422 names
     `group_code` when it is not one of the leader's groups."""
-    groups = {g["code"]: g for g in await pb.my_groups(clients, user)}
+    groups = {g.code: g for g in await pb.my_groups(clients, user)}
     if body.group_code not in groups:
         raise FieldError("group_code", "not one of your groups")
     payload = body.model_dump(mode="json")
-    payload["village_code"] = groups[body.group_code]["village_code"]
-    return PatrolOut.model_validate(await pb.log_patrol(clients, user, payload))
+    payload["village_code"] = groups[body.group_code].village_code
+    return PatrolOut.model_validate(
+        await pb.log_patrol(clients, user, payload), from_attributes=True
+    )
 
 
 @api.post("/patrols/{patrol_id}/cosign")
 async def cosign_patrol(patrol_id: str, user: Officer, clients: Clients) -> PatrolOut:
     """An officer co-signs: the members' points post, capped per person and day."""
-    return PatrolOut.model_validate(await pb.cosign(clients, user, patrol_id))
+    return PatrolOut.model_validate(await pb.cosign(clients, user, patrol_id), from_attributes=True)
 
 
 @api.post("/tips", status_code=CREATED)
@@ -227,14 +233,16 @@ async def submit_tip(
 ) -> TipOut:
     """A resident's crime tip; it stays private to the officers who rate it."""
     return TipOut.model_validate(
-        await pb.submit_tip(clients, user, body.text, body.idempotency_key)
+        await pb.submit_tip(clients, user, body.text, body.idempotency_key), from_attributes=True
     )
 
 
 @api.post("/tips/{tip_id}/rate")
 async def rate_tip(tip_id: str, body: RatingIn, user: Officer, clients: Clients) -> TipOut:
     """An officer rates a tip; points are credited by the rating."""
-    return TipOut.model_validate(await pb.rate_tip(clients, user, tip_id, body.rating))
+    return TipOut.model_validate(
+        await pb.rate_tip(clients, user, tip_id, body.rating), from_attributes=True
+    )
 
 
 @api.post("/redemptions", status_code=CREATED)
@@ -248,17 +256,18 @@ async def redeem(body: RedemptionIn, user: Clerk, clients: Clients) -> ReceiptOu
         quantity=body.quantity,
         key=body.idempotency_key,
     )
-    return ReceiptOut.model_validate(receipt)
+    return ReceiptOut.model_validate(receipt, from_attributes=True)
 
 
 @api.post("/points/adjustments", status_code=CREATED)
 async def adjust(body: AdjustIn, user: Admin, clients: Clients) -> dict[str, Any]:
     """An administrator's correction of a balance, with a reason."""
-    data: dict[str, Any] = await pb.call(
+    entry = await pb.call(
         clients,
         "POST",
         f"/accounts/{body.account_id}/adjustments",
         user,
+        EntryRead,
         json={
             "amount": body.amount,
             "reason": body.reason,
@@ -266,27 +275,28 @@ async def adjust(body: AdjustIn, user: Admin, clients: Clients) -> dict[str, Any
             "idempotency_key": body.idempotency_key,
         },
     )
-    return data
+    return entry.model_dump(mode="json")
 
 
 @api.post("/points/entries/{entry_id}/reverse", status_code=CREATED)
 async def reverse(entry_id: str, body: ReverseIn, user: Admin, clients: Clients) -> dict[str, Any]:
     """Reverse a wrong entry (never deleted), with a reason."""
-    data: dict[str, Any] = await pb.call(
+    entry = await pb.call(
         clients,
         "POST",
         f"/entries/{entry_id}/reverse",
         user,
+        EntryRead,
         json={**body.model_dump(), "actor_id": user.user_id},
     )
-    return data
+    return entry.model_dump(mode="json")
 
 
 @api.get("/points/chain")
 async def verify_chain(user: Admin, clients: Clients) -> dict[str, Any]:
     """Recompute the ledger's hash chain: `ok` false and the problems if a row was tampered."""
-    data: dict[str, Any] = await pb.call(clients, "GET", "/chain/verify", user)
-    return data
+    chain = await pb.call(clients, "GET", "/chain/verify", user, ChainRead)
+    return chain.model_dump(mode="json")
 
 
 @api.get("/points/figures")
@@ -294,5 +304,5 @@ async def figures(
     user: Annotated[User, Depends(require_roles("station_chief", "admin"))], clients: Clients
 ) -> dict[str, Any]:
     """Leaderboards by village and group, points issued and redeemed per month, patrol hours."""
-    data: dict[str, Any] = await pb.call(clients, "GET", "/figures", user)
-    return data
+    data = await pb.call(clients, "GET", "/figures", user, FiguresRead)
+    return data.model_dump(mode="json")

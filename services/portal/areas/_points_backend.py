@@ -8,13 +8,24 @@ reaches their own account, a clerk only their own village's shop, a leader only 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
 from services.portal.backend import call_service
 from services.portal.deps import FieldError, ServiceClients, User
+from shared.contracts.points import (
+    AccountRead,
+    CodeRead,
+    GroupRead,
+    HistoryRead,
+    ItemRead,
+    PatrolRead,
+    RedemptionRead,
+    TipRead,
+)
 
+T = TypeVar("T")
 STAFF = ("officer", "station_chief", "admin")
 RATINGS = ("useful", "led_to_case", "not_useful")
 RATING_LABELS = {"useful": "Useful", "led_to_case": "Led to a case", "not_useful": "Not useful"}
@@ -58,43 +69,41 @@ async def call(
     method: str,
     path: str,
     user: User,
+    answer: type[T],
     *,
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
-    """One call to the service; its refusals become the portal's 4xx with the reason."""
+) -> T:
+    """One call to the service, its answer as the shared contract model; its refusals become
+    the portal's 4xx with the reason (services/portal/backend.py)."""
     return await call_service(
         clients.points,
         "the points service is not available right now",
         method,
         path,
         user,
+        answer=answer,
         json=json,
         params=params,
     )
 
 
-async def account(clients: ServiceClients, user: User) -> dict[str, Any]:
-    data: dict[str, Any] = await call(clients, "GET", f"/accounts/{user.user_id}/history", user)
-    return data
+async def account(clients: ServiceClients, user: User) -> HistoryRead:
+    return await call(clients, "GET", f"/accounts/{user.user_id}/history", user, HistoryRead)
 
 
-async def issue_code(clients: ServiceClients, user: User) -> dict[str, Any]:
-    data: dict[str, Any] = await call(clients, "POST", f"/accounts/{user.user_id}/codes", user)
-    return data
+async def issue_code(clients: ServiceClients, user: User) -> CodeRead:
+    return await call(clients, "POST", f"/accounts/{user.user_id}/codes", user, CodeRead)
 
 
-async def items(clients: ServiceClients, user: User, village_code: str | None) -> list[Any]:
-    data: list[Any] = await call(
-        clients, "GET", "/items", user, params={"village_code": village_code}
-    )
-    return data
+async def items(clients: ServiceClients, user: User, village_code: str | None) -> list[ItemRead]:
+    params = {"village_code": village_code}
+    return await call(clients, "GET", "/items", user, list[ItemRead], params=params)
 
 
-async def my_groups(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+async def my_groups(clients: ServiceClients, user: User) -> list[GroupRead]:
     params = {"leader_id": user.user_id} if user.role == "group_leader" else {}
-    data: list[dict[str, Any]] = await call(clients, "GET", "/groups", user, params=params)
-    return data
+    return await call(clients, "GET", "/groups", user, list[GroupRead], params=params)
 
 
 def station_of(user: User) -> str:
@@ -106,7 +115,7 @@ def station_of(user: User) -> str:
 
 async def patrols(
     clients: ServiceClients, user: User, *, status: str | None, groups: list[str] | None
-) -> list[dict[str, Any]]:
+) -> list[PatrolRead]:
     params: dict[str, Any] = {"status": status}
     if user.role in STAFF:
         params["station_code"] = station_of(user)
@@ -114,62 +123,57 @@ async def patrols(
         if not groups:
             return []
         params["group_code"] = groups
-    data: list[dict[str, Any]] = await call(clients, "GET", "/patrols", user, params=params)
-    return data
+    return await call(clients, "GET", "/patrols", user, list[PatrolRead], params=params)
 
 
-async def log_patrol(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = await call(
-        clients, "POST", "/patrols", user, json={**body, "leader_id": user.user_id}
-    )
-    return data
+async def log_patrol(clients: ServiceClients, user: User, body: dict[str, Any]) -> PatrolRead:
+    body = {**body, "leader_id": user.user_id}
+    return await call(clients, "POST", "/patrols", user, PatrolRead, json=body)
 
 
-async def cosign(clients: ServiceClients, user: User, patrol_id: str) -> dict[str, Any]:
-    data: dict[str, Any] = await call(
+async def cosign(clients: ServiceClients, user: User, patrol_id: str) -> PatrolRead:
+    return await call(
         clients,
         "POST",
         f"/patrols/{patrol_id}/cosign",
         user,
+        PatrolRead,
         json={"officer_id": user.user_id, "station_code": station_of(user)},
     )
-    return data
 
 
-async def submit_tip(clients: ServiceClients, user: User, text: str, key: str) -> dict[str, Any]:
+async def submit_tip(clients: ServiceClients, user: User, text: str, key: str) -> TipRead:
     body = {
         "tipster_id": user.user_id,
         "village_code": user.village_code,
         "text": text,
         "idempotency_key": key,
     }
-    data: dict[str, Any] = await call(clients, "POST", "/tips", user, json=body)
-    return data
+    return await call(clients, "POST", "/tips", user, TipRead, json=body)
 
 
 async def tips(
     clients: ServiceClients, user: User, *, status: str | None = None, mine: bool = False
-) -> list[dict[str, Any]]:
+) -> list[TipRead]:
     params = {
         "status": status,
         "tipster_id": user.user_id if mine else None,
         "station_code": None if mine else station_of(user),
     }
-    data: list[dict[str, Any]] = await call(clients, "GET", "/tips", user, params=params)
-    return data
+    return await call(clients, "GET", "/tips", user, list[TipRead], params=params)
 
 
-async def rate_tip(clients: ServiceClients, user: User, tip_id: str, rating: str) -> dict[str, Any]:
+async def rate_tip(clients: ServiceClients, user: User, tip_id: str, rating: str) -> TipRead:
     if rating not in RATINGS:
         raise FieldError("rating", f"one of {', '.join(RATINGS)}")
-    data: dict[str, Any] = await call(
+    return await call(
         clients,
         "POST",
         f"/tips/{tip_id}/rate",
         user,
+        TipRead,
         json={"officer_id": user.user_id, "rating": rating, "station_code": station_of(user)},
     )
-    return data
 
 
 def require_shop(user: User) -> str:
@@ -180,7 +184,7 @@ def require_shop(user: User) -> str:
 
 async def redeem(
     clients: ServiceClients, user: User, *, code: str, item_id: str, quantity: int, key: str
-) -> dict[str, Any]:
+) -> RedemptionRead:
     body = {
         "code": code,
         "item_id": item_id,
@@ -188,18 +192,18 @@ async def redeem(
         "clerk_id": user.user_id,
         "idempotency_key": key,
     }
-    data: dict[str, Any] = await call(
+    return await call(
         clients,
         "POST",
         "/redemptions",
         user,
+        RedemptionRead,
         json=body,
         params={"clerk_village": require_shop(user)},
     )
-    return data
 
 
 async def code_holder(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
-    data: dict[str, Any] = await call(clients, "GET", f"/codes/{code}", user)
+    data = await call(clients, "GET", f"/codes/{code}", user, AccountRead)
     # the clerk sees who is at the counter and what they can spend, nothing about why
-    return {"display_name": data["display_name"], "balance": data["balance"], "code": code}
+    return {"display_name": data.display_name, "balance": data.balance, "code": code}

@@ -27,6 +27,15 @@ from services.portal.deps import (
 )
 from services.portal.inputs import normalised_or_raw
 from services.portal.service import find_login
+from shared.contracts.points import (
+    ChainRead,
+    DailyList,
+    EntryRead,
+    FiguresRead,
+    GroupRead,
+    HistoryRead,
+    ItemRead,
+)
 from shared.localtime import local_zone
 
 pages = APIRouter()
@@ -61,10 +70,10 @@ LABELS = {
 }
 
 
-def local(value: str | None) -> str:
-    if not value:
+def local(value: datetime | None) -> str:
+    if value is None:
         return ""
-    return datetime.fromisoformat(value).astimezone(TZ).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def _page(request: Request, name: str, status_code: int = 200, **ctx: object) -> Response:
@@ -76,14 +85,14 @@ def _page(request: Request, name: str, status_code: int = 200, **ctx: object) ->
 @pages.get("/points")
 async def my_points(request: Request, user: Resident, clients: Clients) -> Response:
     data = await pb.account(clients, user)
-    return _page(request, "mine", account=data["account"], entries=data["entries"], code=None)
+    return _page(request, "mine", account=data.account, entries=data.entries, code=None)
 
 
 @pages.post("/points/code", dependencies=CSRF)
 async def new_code(request: Request, user: Resident, clients: Clients) -> Response:
     code = await pb.issue_code(clients, user)
     data = await pb.account(clients, user)
-    return _page(request, "mine", account=data["account"], entries=data["entries"], code=code)
+    return _page(request, "mine", account=data.account, entries=data.entries, code=code)
 
 
 @pages.get("/supermarket")
@@ -143,7 +152,7 @@ async def rate(
 async def patrols(request: Request, user: Leader, clients: Clients) -> Response:
     if user.role == "group_leader":
         groups = await pb.my_groups(clients, user)
-        recent = await pb.patrols(clients, user, status=None, groups=[g["code"] for g in groups])
+        recent = await pb.patrols(clients, user, status=None, groups=[g.code for g in groups])
         return _page(request, "patrols_leader", groups=groups, patrols=recent, key=pb.new_key())
     pending = await pb.patrols(clients, user, status="pending", groups=None)
     return _page(request, "patrols_officer", patrols=pending)
@@ -157,7 +166,7 @@ async def log_patrol(
 ) -> Response:
     form = await request.form()
     group_code = str(form.get("group_code", ""))
-    groups = {g["code"]: g for g in await pb.my_groups(clients, user)}
+    groups = {g.code: g for g in await pb.my_groups(clients, user)}
     if group_code not in groups:
         raise FieldError("group_code", "choose one of your groups")
     try:
@@ -168,7 +177,7 @@ async def log_patrol(
     body = {
         "group_code": group_code,
         "member_ids": [str(m) for m in form.getlist("member_ids")],
-        "village_code": groups[group_code]["village_code"],
+        "village_code": groups[group_code].village_code,
         "started_at": start.isoformat(),
         "ended_at": end.isoformat(),
         "notes": str(form.get("notes", "")),
@@ -195,7 +204,7 @@ async def add_member(
         "user_id": person.user_id,
         "display_name": person.display_name,
     }
-    await pb.call(clients, "POST", f"/groups/{group_code}/members", user, json=body)
+    await pb.call(clients, "POST", f"/groups/{group_code}/members", user, GroupRead, json=body)
     return RedirectResponse("/patrols", status_code=303)
 
 
@@ -216,9 +225,8 @@ async def counter(
         holder = await pb.code_holder(clients, user, code.strip())
     items = await pb.items(clients, user, pb.require_shop(user))
     today = datetime.now(TZ).date().isoformat()
-    daily = await pb.call(
-        clients, "GET", "/redemptions", user, params={"clerk_id": user.user_id, "day": today}
-    )
+    params = {"clerk_id": user.user_id, "day": today}
+    daily = await pb.call(clients, "GET", "/redemptions", user, DailyList, params=params)
     return _page(
         request, "counter", holder=holder, items=items, daily=daily, key=pb.new_key(), receipt=None
     )
@@ -259,6 +267,7 @@ async def stock(
         "POST",
         f"/items/{item_id}/stock",
         user,
+        ItemRead,
         json={"delta": delta, "actor_id": user.user_id},
         params={"village_code": pb.require_shop(user)},
     )
@@ -267,8 +276,10 @@ async def stock(
 
 @pages.get("/points/figures")
 async def figures(request: Request, user: Chief, clients: Clients) -> Response:
-    data = await pb.call(clients, "GET", "/figures", user)
-    chain = await pb.call(clients, "GET", "/chain/verify", user) if user.role == "admin" else None
+    data = await pb.call(clients, "GET", "/figures", user, FiguresRead)
+    chain = None
+    if user.role == "admin":
+        chain = await pb.call(clients, "GET", "/chain/verify", user, ChainRead)
     return _page(request, "figures", figures=data, chain=chain)
 
 
@@ -278,8 +289,9 @@ async def ledger_admin(
 ) -> Response:
     history = None
     if account:
-        history = await pb.call(clients, "GET", f"/accounts/{account.strip()}/history", user)
-    chain = await pb.call(clients, "GET", "/chain/verify", user)
+        path = f"/accounts/{account.strip()}/history"
+        history = await pb.call(clients, "GET", path, user, HistoryRead)
+    chain = await pb.call(clients, "GET", "/chain/verify", user, ChainRead)
     return _page(request, "admin", history=history, chain=chain, key=pb.new_key())
 
 
@@ -298,7 +310,8 @@ async def admin_adjust(
         "actor_id": user.user_id,
         "idempotency_key": key or pb.new_key(),
     }
-    await pb.call(clients, "POST", f"/accounts/{account_id}/adjustments", user, json=body)
+    path = f"/accounts/{account_id}/adjustments"
+    await pb.call(clients, "POST", path, user, EntryRead, json=body)
     return RedirectResponse(f"/points/admin?account={account_id}", status_code=303)
 
 
@@ -312,5 +325,5 @@ async def admin_reverse(
     key: Annotated[str, Form()] = "",
 ) -> Response:
     body = {"reason": reason, "actor_id": user.user_id, "idempotency_key": key or pb.new_key()}
-    await pb.call(clients, "POST", f"/entries/{entry_id}/reverse", user, json=body)
+    await pb.call(clients, "POST", f"/entries/{entry_id}/reverse", user, EntryRead, json=body)
     return RedirectResponse(f"/points/admin?account={account_id}", status_code=303)

@@ -1,4 +1,5 @@
-"""Request and response models of the points API (XCreate / XUpdate / XRead)."""
+"""The points service's HTTP contract (XCreate / XUpdate / XRead): what its clients (the portal)
+send and read."""
 
 from __future__ import annotations
 
