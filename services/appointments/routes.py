@@ -18,7 +18,7 @@ from services.appointments import (
 )
 from services.appointments.deps import DeskDep, TemporalDep, WakeDep
 from services.appointments.models import Audit
-from services.appointments.schemas import (
+from shared.contracts.appointments import (
     ApplicationCreate,
     ApplicationDecision,
     ApplicationRead,

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from services.appointments import applications, home_visits
 from services.appointments.deps import DeskDep, TemporalDep, WakeDep
-from services.appointments.schemas import ApplicationRead, HomeVisitRead, Withdrawal
+from shared.contracts.appointments import ApplicationRead, HomeVisitRead, Withdrawal
 
 router = APIRouter(prefix="/internal/v1")
 

@@ -9,16 +9,30 @@ only their station's office, applications and visits (admins everything).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.inputs import optional_phone
+from shared.contracts.appointments import (
+    ApplicationRead,
+    BookingRead,
+    ClosureRead,
+    HomeVisitRead,
+    KioskRead,
+    OfficeRead,
+    ServiceRead,
+    SlotRead,
+    VisitStateRead,
+    WindowRead,
+)
 from shared.localtime import local_zone
+from shared.tasks import TaskPage
 
 TZ = local_zone()
+T = TypeVar("T")
 STAFF = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
 
@@ -52,10 +66,11 @@ STATUS_LABELS = {
 REASON_LABELS = {"elderly": "Elderly", "sick": "Sick", "disabled": "Disabled"}
 
 
-def local(value: str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if not value:
         return ""
-    return datetime.fromisoformat(value).astimezone(TZ).strftime(fmt)
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.astimezone(TZ).strftime(fmt)
 
 
 def today() -> str:
@@ -67,17 +82,20 @@ async def call(
     method: str,
     path: str,
     user: User,
+    answer: type[T],
     *,
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
-    """One call to the service; its refusals become the portal's 4xx with the reason."""
+) -> T:
+    """One call to the service, its answer as the shared contract model; its refusals become
+    the portal's 4xx with the reason (services/portal/backend.py)."""
     return await call_service(
         clients.appointments,
         "the appointments service is not available right now",
         method,
         path,
         user,
+        answer=answer,
         json=json,
         params=params,
     )
@@ -102,204 +120,179 @@ def check_scope(user: User, station_code: str | None, assignee_id: str | None = 
 # --- resident ----------------------------------------------------------------------------
 
 
-async def services(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(clients, "GET", "/services", user)
-    return data
+async def services(clients: ServiceClients, user: User) -> list[ServiceRead]:
+    return await call(clients, "GET", "/services", user, list[ServiceRead])
 
 
-async def service(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
+async def service(clients: ServiceClients, user: User, code: str) -> ServiceRead:
     for s in await services(clients, user):
-        if s["code"] == code:
+        if s.code == code:
             return s
     raise HTTPException(404, f"no service {code}")
 
 
-async def offices(clients: ServiceClients, user: User, service_code: str) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(
-        clients, "GET", "/offices", user, params={"service": service_code}
-    )
-    return data
+async def offices(clients: ServiceClients, user: User, service_code: str) -> list[OfficeRead]:
+    params = {"service": service_code}
+    return await call(clients, "GET", "/offices", user, list[OfficeRead], params=params)
 
 
 async def slots(
     clients: ServiceClients, user: User, *, service: str, office: str, date: str, way: str
-) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(
-        clients,
-        "GET",
-        "/slots",
-        user,
-        params={"service": service, "office": office, "date": date, "way": way},
-    )
-    return data
+) -> list[SlotRead]:
+    params = {"service": service, "office": office, "date": date, "way": way}
+    return await call(clients, "GET", "/slots", user, list[SlotRead], params=params)
 
 
-async def book(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
-    data: dict[str, Any] = await call(
-        clients, "POST", "/bookings", user, json={**body, "resident_id": user.user_id}
-    )
-    return data
+async def book(clients: ServiceClients, user: User, body: dict[str, Any]) -> BookingRead:
+    body = {**body, "resident_id": user.user_id}
+    return await call(clients, "POST", "/bookings", user, BookingRead, json=body)
 
 
-async def my_bookings(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(
-        clients, "GET", "/bookings", user, params={"resident_id": user.user_id}
-    )
-    return data
+async def my_bookings(clients: ServiceClients, user: User) -> list[BookingRead]:
+    params = {"resident_id": user.user_id}
+    return await call(clients, "GET", "/bookings", user, list[BookingRead], params=params)
 
 
-async def my_booking(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
-    data: dict[str, Any] = await call(
-        clients, "GET", f"/bookings/{code}", user, params={"resident_id": user.user_id}
-    )
-    return data
+async def my_booking(clients: ServiceClients, user: User, code: str) -> BookingRead:
+    params = {"resident_id": user.user_id}
+    return await call(clients, "GET", f"/bookings/{code}", user, BookingRead, params=params)
 
 
-async def cancel(clients: ServiceClients, user: User, code: str, reason: str) -> dict[str, Any]:
+async def cancel(clients: ServiceClients, user: User, code: str, reason: str) -> BookingRead:
     body = {"actor_id": user.user_id, "resident_id": user.user_id, "reason": reason}
-    data: dict[str, Any] = await call(clients, "POST", f"/bookings/{code}/cancel", user, json=body)
-    return data
+    return await call(clients, "POST", f"/bookings/{code}/cancel", user, BookingRead, json=body)
 
 
-async def reschedule(
-    clients: ServiceClients, user: User, code: str, slot_id: str
-) -> dict[str, Any]:
+async def reschedule(clients: ServiceClients, user: User, code: str, slot_id: str) -> BookingRead:
     body = {"actor_id": user.user_id, "resident_id": user.user_id, "slot_id": slot_id}
-    data: dict[str, Any] = await call(
-        clients, "POST", f"/bookings/{code}/reschedule", user, json=body
-    )
-    return data
+    path = f"/bookings/{code}/reschedule"
+    return await call(clients, "POST", path, user, BookingRead, json=body)
 
 
-async def confirm(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
-    data: dict[str, Any] = await call(
-        clients, "POST", f"/bookings/{code}/confirm", user, json={"resident_id": user.user_id}
-    )
-    return data
+async def confirm(clients: ServiceClients, user: User, code: str) -> BookingRead:
+    body = {"resident_id": user.user_id}
+    return await call(clients, "POST", f"/bookings/{code}/confirm", user, BookingRead, json=body)
 
 
-async def apply(clients: ServiceClients, user: User, body: dict[str, Any]) -> dict[str, Any]:
+async def apply(clients: ServiceClients, user: User, body: dict[str, Any]) -> ApplicationRead:
     payload = {**body, "resident_id": user.user_id, "village_code": user.village_code}
-    data: dict[str, Any] = await call(clients, "POST", "/applications", user, json=payload)
-    return data
+    return await call(clients, "POST", "/applications", user, ApplicationRead, json=payload)
 
 
-async def my_applications(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(
-        clients, "GET", "/applications", user, params={"resident_id": user.user_id}
-    )
-    return data
+async def my_applications(clients: ServiceClients, user: User) -> list[ApplicationRead]:
+    params = {"resident_id": user.user_id}
+    return await call(clients, "GET", "/applications", user, list[ApplicationRead], params=params)
 
 
-async def request_visit(
-    clients: ServiceClients, user: User, body: dict[str, Any]
-) -> dict[str, Any]:
+async def request_visit(clients: ServiceClients, user: User, body: dict[str, Any]) -> HomeVisitRead:
     payload = {**body, "resident_id": user.user_id, "village_code": user.village_code}
     payload["phone"] = optional_phone(str(body.get("phone") or ""))  # ASCII digits only
-    data: dict[str, Any] = await call(clients, "POST", "/home-visits", user, json=payload)
-    return data
+    return await call(clients, "POST", "/home-visits", user, HomeVisitRead, json=payload)
 
 
-async def my_visits(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    data: list[dict[str, Any]] = await call(
-        clients, "GET", "/home-visits", user, params={"resident_id": user.user_id}
-    )
-    return data
+async def my_visits(clients: ServiceClients, user: User) -> list[HomeVisitRead]:
+    params = {"resident_id": user.user_id}
+    return await call(clients, "GET", "/home-visits", user, list[HomeVisitRead], params=params)
 
 
-async def kiosks(clients: ServiceClients, user: User, office: str | None = None) -> list[Any]:
-    data: list[Any] = await call(clients, "GET", "/kiosks", user, params={"office": office})
-    return data
+async def kiosks(clients: ServiceClients, user: User, office: str | None = None) -> list[KioskRead]:
+    return await call(clients, "GET", "/kiosks", user, list[KioskRead], params={"office": office})
 
 
 # --- staff -------------------------------------------------------------------------------
 
 
-async def day(clients: ServiceClients, user: User, office: str, date: str) -> list[Any]:
-    data: list[Any] = await call(
-        clients, "GET", f"/offices/{office}/day", user, params={"date": date}
-    )
-    return data
+async def day(clients: ServiceClients, user: User, office: str, date: str) -> list[BookingRead]:
+    path = f"/offices/{office}/day"
+    return await call(clients, "GET", path, user, list[BookingRead], params={"date": date})
 
 
-async def windows(clients: ServiceClients, user: User, office: str) -> list[Any]:
-    data: list[Any] = await call(clients, "GET", f"/offices/{office}/windows", user)
-    return data
+async def windows(clients: ServiceClients, user: User, office: str) -> list[WindowRead]:
+    return await call(clients, "GET", f"/offices/{office}/windows", user, list[WindowRead])
 
 
-async def staff_booking(clients: ServiceClients, user: User, code: str) -> dict[str, Any]:
-    b: dict[str, Any] = await call(clients, "GET", f"/bookings/{code}", user)
-    staff_office(user, b["office_code"])
+async def tasks(clients: ServiceClients, user: User) -> TaskPage:
+    params = {} if user.role == "admin" else {"assignee": user.user_id}
+    return await call(clients, "GET", "/tasks", user, TaskPage, params=params)
+
+
+async def staff_booking(clients: ServiceClients, user: User, code: str) -> BookingRead:
+    b = await call(clients, "GET", f"/bookings/{code}", user, BookingRead)
+    staff_office(user, b.office_code)
     return b
 
 
-async def check_in(clients: ServiceClients, user: User, code: str, window: str) -> Any:
+async def check_in(clients: ServiceClients, user: User, code: str, window: str) -> BookingRead:
     await staff_booking(clients, user, code)
     body = {"actor_id": user.user_id, "window_code": window}
-    return await call(clients, "POST", f"/bookings/{code}/check-in", user, json=body)
+    return await call(clients, "POST", f"/bookings/{code}/check-in", user, BookingRead, json=body)
 
 
-async def precheck_queue(clients: ServiceClients, user: User) -> list[Any]:
-    office = staff_office(user, None)
-    data: list[Any] = await call(clients, "GET", "/precheck-queue", user, params={"office": office})
-    return data
+async def precheck_queue(clients: ServiceClients, user: User) -> list[BookingRead]:
+    params = {"office": staff_office(user, None)}
+    return await call(clients, "GET", "/precheck-queue", user, list[BookingRead], params=params)
 
 
-async def precheck(clients: ServiceClients, user: User, code: str, missing: list[str]) -> Any:
+async def precheck(
+    clients: ServiceClients, user: User, code: str, missing: list[str]
+) -> BookingRead:
     await staff_booking(clients, user, code)
     body = {"actor_id": user.user_id, "missing": missing}
-    return await call(clients, "POST", f"/bookings/{code}/precheck", user, json=body)
+    return await call(clients, "POST", f"/bookings/{code}/precheck", user, BookingRead, json=body)
 
 
-async def applications(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = await call(
-        clients, "GET", "/applications", user, params={"status": "submitted"}
-    )
+async def applications(clients: ServiceClients, user: User) -> list[ApplicationRead]:
+    params = {"status": "submitted"}
+    rows = await call(clients, "GET", "/applications", user, list[ApplicationRead], params=params)
     if user.role == "admin":
         return rows
-    return [a for a in rows if a["station_code"] == user.station_code]
+    return [a for a in rows if a.station_code == user.station_code]
 
 
-async def application(clients: ServiceClients, user: User, app_id: str) -> dict[str, Any]:
-    a: dict[str, Any] = await call(clients, "GET", f"/applications/{app_id}", user)
-    check_scope(user, a["station_code"], a["assignee_id"])
+async def application(clients: ServiceClients, user: User, app_id: str) -> ApplicationRead:
+    a = await call(clients, "GET", f"/applications/{app_id}", user, ApplicationRead)
+    check_scope(user, a.station_code, a.assignee_id)
     return a
 
 
-async def decide(clients: ServiceClients, user: User, app_id: str, decision: str, note: str) -> Any:
+async def decide(
+    clients: ServiceClients, user: User, app_id: str, decision: str, note: str
+) -> ApplicationRead:
     await application(clients, user, app_id)
     body = {"actor_id": user.user_id, "decision": decision, "note": note}
-    return await call(clients, "POST", f"/applications/{app_id}/decision", user, json=body)
+    path = f"/applications/{app_id}/decision"
+    return await call(clients, "POST", path, user, ApplicationRead, json=body)
 
 
-async def visit(clients: ServiceClients, user: User, visit_id: str) -> dict[str, Any]:
-    v: dict[str, Any] = await call(clients, "GET", f"/home-visits/{visit_id}", user)
-    check_scope(user, v["station_code"], v["officer_id"])
+async def visit(clients: ServiceClients, user: User, visit_id: str) -> HomeVisitRead:
+    v = await call(clients, "GET", f"/home-visits/{visit_id}", user, HomeVisitRead)
+    check_scope(user, v.station_code, v.officer_id)
     return v
 
 
 async def visit_action(
     clients: ServiceClients, user: User, visit_id: str, body: dict[str, Any]
-) -> Any:
+) -> VisitStateRead:
     await visit(clients, user, visit_id)
     payload = {**body, "actor_id": user.user_id}
-    return await call(clients, "POST", f"/home-visits/{visit_id}/actions", user, json=payload)
+    path = f"/home-visits/{visit_id}/actions"
+    return await call(clients, "POST", path, user, VisitStateRead, json=payload)
 
 
 async def set_kiosk(
     clients: ServiceClients, user: User, code: str, in_service: bool, note: str
-) -> Any:
-    kiosk = next((k for k in await kiosks(clients, user) if k["code"] == code), None)
+) -> KioskRead:
+    kiosk = next((k for k in await kiosks(clients, user) if k.code == code), None)
     if kiosk is None:
         raise HTTPException(404, f"no kiosk {code}")
-    staff_office(user, kiosk["office_code"])
+    staff_office(user, kiosk.office_code)
     body = {"actor_id": user.user_id, "in_service": in_service, "note": note}
-    return await call(clients, "POST", f"/kiosks/{code}", user, json=body)
+    return await call(clients, "POST", f"/kiosks/{code}", user, KioskRead, json=body)
 
 
-async def closures(clients: ServiceClients, user: User, office: str | None) -> list[Any]:
-    data: list[Any] = await call(clients, "GET", "/closures", user, params={"office": office})
-    return data
+async def closures(clients: ServiceClients, user: User, office: str | None) -> list[ClosureRead]:
+    params = {"office": office}
+    return await call(clients, "GET", "/closures", user, list[ClosureRead], params=params)
 
 
 async def set_capacity(
@@ -307,17 +300,17 @@ async def set_capacity(
 ) -> None:
     office_code = staff_office(user, office)
     body = {"actor_id": user.user_id, "office_code": office_code, "way": way, "seats": seats}
-    await call(clients, "POST", "/capacity", user, json=body)
+    await call(clients, "POST", "/capacity", user, type(None), json=body)
 
 
 async def add_closure(
     clients: ServiceClients, user: User, office: str, day_: str, reason: str
-) -> Any:
+) -> ClosureRead:
     office_code = "*" if office == "*" and user.role == "admin" else staff_office(user, office)
     body = {"actor_id": user.user_id, "office_code": office_code, "day": day_, "reason": reason}
-    return await call(clients, "POST", "/closures", user, json=body)
+    return await call(clients, "POST", "/closures", user, ClosureRead, json=body)
 
 
 async def figures(clients: ServiceClients, user: User) -> dict[str, Any]:
-    data: dict[str, Any] = await call(clients, "GET", "/figures", user)
-    return data
+    """The desk's figures: a free-form table of numbers (the service publishes no model)."""
+    return await call(clients, "GET", "/figures", user, dict[str, Any])

@@ -18,8 +18,8 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
+from services.portal.backend import Problems, problems_of
 from services.portal.deps import (
-    FieldError,
     ServiceClients,
     User,
     actor_headers,
@@ -74,13 +74,15 @@ def _json(resp: httpx.Response, what: str) -> Any:
     return resp.json()
 
 
-def _items(data: Any) -> list[Any]:
-    if isinstance(data, dict):
-        for key in ("items", "rows", "cases", "villages", "officers"):
-            if isinstance(data.get(key), list):
-                return list(data[key])
-        return []
-    return list(data) if isinstance(data, list) else []
+def _rows(data: Any, what: str) -> list[dict[str, Any]]:
+    """The rows of a list answer (cases, villages, officers: a JSON list; the stuck board: its
+    `items`), as services/disputes/schemas.py declares them; anything else is a service out of
+    step with its contract, shown as unavailable."""
+    rows = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        log.error("disputes area: %s answered out of contract: %.200r", what, data)
+        raise HTTPException(status_code=503, detail=f"{what} is not available right now")
+    return rows
 
 
 # --- scope ------------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def merge_view(case: CaseDetail, live: CaseView) -> CaseDetail:
 
 async def list_cases(clients: ServiceClients, user: User, **params: Any) -> list[dict[str, Any]]:
     resp = await _get(clients.disputes, "/internal/v1/cases", user, **params)
-    return [dict(x) for x in _items(_json(resp, "the disputes service")) if isinstance(x, dict)]
+    return _rows(_json(resp, "the disputes service"), "the disputes service")
 
 
 async def start_case(clients: ServiceClients, user: User, intake: DisputeIntake) -> str:
@@ -253,10 +255,12 @@ async def act(
 
 
 def _raise_field_error(resp: httpx.Response) -> None:
-    detail = resp.json().get("detail")
-    first = detail[0] if isinstance(detail, list) and detail else {}
-    loc = [str(p) for p in first.get("loc", []) if p not in ("body", "query", "payload")]
-    raise FieldError(".".join(loc) or "body", str(first.get("msg", "invalid")))
+    """The service's 422 as the portal's one parser reads it (services/portal/backend.py)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    raise Problems(problems_of(body))
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -323,14 +327,10 @@ async def villages(
         resp = await _get(
             clients.disputes, "/internal/v1/directory/villages", user, station=station
         )
-        rows = _items(_json(resp, "the directory"))
+        rows = _rows(_json(resp, "the directory"), "the directory")
     except (HTTPException, httpx.HTTPError, ValueError):
         return []
-    return [
-        r
-        for r in rows
-        if isinstance(r, dict) and (not station or r.get("station_code") in (None, station))
-    ]
+    return [r for r in rows if not station or r.get("station_code") in (None, station)]
 
 
 async def officers(
@@ -340,10 +340,9 @@ async def officers(
         resp = await _get(
             clients.disputes, "/internal/v1/directory/officers", user, station=station
         )
-        rows = _items(_json(resp, "the directory"))
+        return _rows(_json(resp, "the directory"), "the directory")
     except (HTTPException, httpx.HTTPError, ValueError):
         return []
-    return [r for r in rows if isinstance(r, dict)]
 
 
 def supervised_station(user: User) -> str | None:
@@ -355,7 +354,7 @@ async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
     resp = await _get(
         clients.disputes, "/internal/v1/stuck", user, station=supervised_station(user)
     )
-    return [dict(r) for r in _items(_json(resp, "the stuck board")) if isinstance(r, dict)]
+    return _rows(_json(resp, "the stuck board"), "the stuck board")
 
 
 async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:

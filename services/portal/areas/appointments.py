@@ -21,6 +21,7 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.contracts.appointments import BookingRead, SlotRead
 
 pages = APIRouter()
 CSRF = [Depends(verify_csrf)]
@@ -103,7 +104,7 @@ async def book(
         "hold": not one_visit,
     }
     b = await ab.book(clients, user, body)
-    return _back(f"/appointments/bookings/{b['code']}")
+    return _back(f"/appointments/bookings/{b.code}")
 
 
 @pages.get("/appointments/mine")
@@ -122,17 +123,17 @@ async def booking_page(
     request: Request, user: Resident, clients: Clients, code: str, date: str = ""
 ) -> Response:
     b = await ab.my_booking(clients, user, code)
-    svc = await ab.service(clients, user, b["service_code"])
-    moves: list[dict[str, Any]] = []
+    svc = await ab.service(clients, user, b.service_code)
+    moves: list[SlotRead] = []
     error = None
     if date:
-        way = b["slot_id"].rsplit(".", 1)[1]
+        way = b.slot_id.rsplit(".", 1)[1]
         try:
             moves = await ab.slots(
                 clients,
                 user,
-                service=b["service_code"],
-                office=b["office_code"],
+                service=b.service_code,
+                office=b.office_code,
                 date=date,
                 way=way,
             )
@@ -179,6 +180,7 @@ async def documents(
         "POST",
         f"/bookings/{code}/documents",
         user,
+        BookingRead,
         json={"resident_id": user.user_id, "documents": documents},
     )
     return _back(f"/appointments/bookings/{code}")
@@ -188,8 +190,8 @@ async def documents(
 async def apply_form(
     request: Request, user: Resident, clients: Clients, service: str = ""
 ) -> Response:
-    options = [s for s in await ab.services(clients, user) if "online" in s["ways"]]
-    chosen = next((s for s in options if s["code"] == service), options[0] if options else None)
+    options = [s for s in await ab.services(clients, user) if "online" in s.ways]
+    chosen = next((s for s in options if s.code == service), options[0] if options else None)
     return _page(request, "apply", options=options, svc=chosen)
 
 
@@ -206,15 +208,15 @@ async def apply(
     try:
         await ab.apply(clients, user, body)
     except FieldError as exc:
-        options = [s for s in await ab.services(clients, user) if "online" in s["ways"]]
-        svc = next((s for s in options if s["code"] == service_code), None)
+        options = [s for s in await ab.services(clients, user) if "online" in s.ways]
+        svc = next((s for s in options if s.code == service_code), None)
         return _page(request, "apply", 422, options=options, svc=svc, error=exc.reason)
     return _back("/appointments/mine")
 
 
 @pages.get("/appointments/home-visit")
 async def visit_form(request: Request, user: Resident, clients: Clients) -> Response:
-    options = [s for s in await ab.services(clients, user) if "door_to_door" in s["ways"]]
+    options = [s for s in await ab.services(clients, user) if "door_to_door" in s.ways]
     return _page(request, "home_visit", options=options)
 
 
@@ -232,7 +234,7 @@ async def visit_request(
     try:
         await ab.request_visit(clients, user, body)
     except FieldError as exc:
-        options = [s for s in await ab.services(clients, user) if "door_to_door" in s["ways"]]
+        options = [s for s in await ab.services(clients, user) if "door_to_door" in s.ways]
         return _page(request, "home_visit", 422, options=options, error=exc.reason)
     return _back("/appointments/mine")
 
@@ -251,8 +253,7 @@ async def staff_day(
 ) -> Response:
     code = ab.staff_office(user, office) or "HYZ"
     day = date or ab.today()
-    params = {} if user.role == "admin" else {"assignee": user.user_id}
-    tasks = await ab.call(clients, "GET", "/tasks", user, params=params)
+    tasks = await ab.tasks(clients, user)
     return _page(
         request,
         "staff",
@@ -260,7 +261,7 @@ async def staff_day(
         date=day,
         bookings=await ab.day(clients, user, code, day),
         windows=await ab.windows(clients, user, code),
-        tasks=tasks["items"],
+        tasks=tasks.items,
     )
 
 
@@ -269,12 +270,12 @@ async def check_in(
     user: Staff, clients: Clients, code: Annotated[str, Form()], window: Annotated[str, Form()]
 ) -> Response:
     b = await ab.check_in(clients, user, code, window)
-    return _back(f"/appointments/staff?office={b['office_code']}")
+    return _back(f"/appointments/staff?office={b.office_code}")
 
 
 @pages.get("/appointments/staff/precheck")
 async def precheck_queue(request: Request, user: Staff, clients: Clients) -> Response:
-    checklists = {s["code"]: s["checklist"] for s in await ab.services(clients, user)}
+    checklists = {s.code: s.checklist for s in await ab.services(clients, user)}
     queue = await ab.precheck_queue(clients, user)
     return _page(request, "precheck", queue=queue, checklists=checklists)
 
@@ -298,7 +299,7 @@ async def applications(request: Request, user: Staff, clients: Clients) -> Respo
 @pages.get("/appointments/staff/applications/{app_id}")
 async def application(request: Request, user: Staff, clients: Clients, app_id: str) -> Response:
     a = await ab.application(clients, user, app_id)
-    svc = await ab.service(clients, user, a["service_code"])
+    svc = await ab.service(clients, user, a.service_code)
     return _page(request, "application", a=a, svc=svc)
 
 

@@ -6,6 +6,7 @@ The resident id always comes from the token, never from the body. Pages are in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date as Day
 from typing import Annotated, Any, Literal
 
@@ -55,9 +56,18 @@ class HomeVisitRequest(BaseModel):
     phone: str = Field(default="", max_length=32)
 
 
+def _plain(answer: BaseModel) -> dict[str, Any]:
+    """The service's answer as published here: its fields, times in the local zone."""
+    return answer.model_dump(mode="json")
+
+
+def _plain_all(answers: Sequence[BaseModel]) -> list[dict[str, Any]]:
+    return [_plain(a) for a in answers]
+
+
 @api.get("/services", summary="The six-ways services: what to bring, promised time, ways")
 async def list_services(user: CurrentUser, clients: Clients) -> list[dict[str, Any]]:
-    return await ab.services(clients, user)
+    return _plain_all(await ab.services(clients, user))
 
 
 @api.get("/offices", summary="Offices offering a service")
@@ -65,7 +75,7 @@ async def list_offices(
     user: CurrentUser, clients: Clients, service: str = Query(min_length=1)
 ) -> list[dict[str, Any]]:
     """422 names `service` when the desk has no such service (GET /api/v1/services)."""
-    return await ab.offices(clients, user, service)
+    return _plain_all(await ab.offices(clients, user, service))
 
 
 @api.get("/slots", summary="Free slots of an office on a day (Asia/Shanghai)")
@@ -79,38 +89,40 @@ async def free_slots(
 ) -> list[dict[str, Any]]:
     """422 names `service` or `office` when there is no such service or office."""
     day = date.isoformat()
-    return await ab.slots(clients, user, service=service, office=office, date=day, way=way)
+    return _plain_all(
+        await ab.slots(clients, user, service=service, office=office, date=day, way=way)
+    )
 
 
 @api.post("/bookings", status_code=201, summary="Book a slot (one active booking per service)")
 async def create_booking(user: Resident, clients: Clients, body: BookingRequest) -> dict[str, Any]:
     """422 names the field when `service_code` is no service of the desk or `slot_id` no free
     slot of it (both from the lists above); 409 when you already hold a booking for it."""
-    return await ab.book(clients, user, body.model_dump())
+    return _plain(await ab.book(clients, user, body.model_dump()))
 
 
 @api.get("/bookings/mine", summary="My bookings, newest first")
 async def my_bookings(user: Resident, clients: Clients) -> list[dict[str, Any]]:
-    return await ab.my_bookings(clients, user)
+    return _plain_all(await ab.my_bookings(clients, user))
 
 
 @api.post("/bookings/{code}/confirm", summary="Confirm a held booking")
 async def confirm_booking(user: Resident, clients: Clients, code: str) -> dict[str, Any]:
-    return await ab.confirm(clients, user, code)
+    return _plain(await ab.confirm(clients, user, code))
 
 
 @api.post("/bookings/{code}/cancel", summary="Cancel (until the cut-off before the start)")
 async def cancel_booking(
     user: Resident, clients: Clients, code: str, body: CancelRequest | None = None
 ) -> dict[str, Any]:
-    return await ab.cancel(clients, user, code, body.reason if body else "")
+    return _plain(await ab.cancel(clients, user, code, body.reason if body else ""))
 
 
 @api.post("/bookings/{code}/reschedule", summary="Move to another slot (until the cut-off)")
 async def reschedule_booking(
     user: Resident, clients: Clients, code: str, body: RescheduleRequest
 ) -> dict[str, Any]:
-    return await ab.reschedule(clients, user, code, body.slot_id)
+    return _plain(await ab.reschedule(clients, user, code, body.slot_id))
 
 
 @api.post("/applications", status_code=201, summary="Submit an online application")
@@ -119,12 +131,12 @@ async def submit_application(
 ) -> dict[str, Any]:
     """422 names the field when `service_code` is no service offered online, or `documents`
     misses an item of its checklist."""
-    return await ab.apply(clients, user, body.model_dump())
+    return _plain(await ab.apply(clients, user, body.model_dump()))
 
 
 @api.get("/applications/mine", summary="My online applications and their status")
 async def my_applications(user: Resident, clients: Clients) -> list[dict[str, Any]]:
-    return await ab.my_applications(clients, user)
+    return _plain_all(await ab.my_applications(clients, user))
 
 
 @api.post("/home-visits", status_code=201, summary="Request a door-to-door visit")
@@ -132,12 +144,12 @@ async def request_home_visit(
     user: Resident, clients: Clients, body: HomeVisitRequest
 ) -> dict[str, Any]:
     """422 names `service_code` when the service is not offered door-to-door."""
-    return await ab.request_visit(clients, user, body.model_dump())
+    return _plain(await ab.request_visit(clients, user, body.model_dump()))
 
 
 @api.get("/home-visits/mine", summary="My door-to-door requests")
 async def my_home_visits(user: Resident, clients: Clients) -> list[dict[str, Any]]:
-    return await ab.my_visits(clients, user)
+    return _plain_all(await ab.my_visits(clients, user))
 
 
 @api.get("/appointments/figures", summary="Served per way per month, wait, compliance")

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 
 from services.portal.areas import _appointments_backend as ab
 from services.portal.deps import Clients, ServiceClients, User, require_roles, verify_csrf
+from shared.contracts.appointments import ApplicationRead, HomeVisitRead
 
 pages = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["appointments"])
@@ -35,10 +36,13 @@ async def _withdraw(
     clients: ServiceClients, user: User, kind: str, ref: str, reason: str
 ) -> dict[str, Any]:
     body = {"resident_id": user.user_id, "reason": reason}
-    data: dict[str, Any] = await ab.call(
-        clients, "POST", f"/{kind}/{ref}/withdraw", user, json=body
-    )
-    return data
+    path = f"/{kind}/{ref}/withdraw"
+    withdrawn: BaseModel
+    if kind == "applications":
+        withdrawn = await ab.call(clients, "POST", path, user, ApplicationRead, json=body)
+    else:
+        withdrawn = await ab.call(clients, "POST", path, user, HomeVisitRead, json=body)
+    return withdrawn.model_dump(mode="json")
 
 
 @pages.post("/appointments/applications/{app_id}/withdraw", dependencies=[Depends(verify_csrf)])

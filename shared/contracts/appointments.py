@@ -1,4 +1,5 @@
-"""Request and response models of the appointments API (XCreate / XUpdate / XRead).
+"""The appointments service's HTTP contract (XCreate / XUpdate / XRead): what its clients (the
+portal) send and read.
 
 Times go out in the local zone (FQ_TIMEZONE, with offset), which is what residents and staff read.
 """
