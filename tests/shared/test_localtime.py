@@ -13,10 +13,11 @@ from shared.localtime import local_zone
 from tests.conftest import REPO
 
 PROBE = """
-from services.appointments import calendar, schemas
+from services.appointments import calendar
 from services.notifications import render
 from services.points.rules import Rules
 from services.portal.areas import _appointments_backend, _disputes_labels, notifications, points
+from shared.contracts import appointments as schemas
 zones = {calendar.TZ, schemas.TZ, render.LOCAL_TZ, Rules().tz, _appointments_backend.TZ,
          _disputes_labels.LOCAL, notifications.TZ, points.TZ}
 print(sorted(str(z) for z in zones))

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from services.portal.areas import _disputes_backend as backend
+from services.portal.backend import problems_of
 from services.portal.deps import Clients, User, actor_headers, render, require_roles, verify_csrf
 
 pages = APIRouter()
@@ -77,10 +78,7 @@ async def roll_out(
         errors = [{"field": "body", "reason": "the disputes service is not available right now"}]
         return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=503)
     if resp.status_code == 422:
-        errors = [
-            {"field": str(d.get("loc", ["", "body"])[-1]), "reason": str(d.get("msg", ""))}
-            for d in resp.json().get("detail", [])
-        ]
+        errors = [{"field": p.field, "reason": p.reason} for p in problems_of(resp.json())]
         return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
     result = backend._json(resp, "the disputes service")
     await backend.record(
