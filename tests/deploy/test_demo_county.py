@@ -247,9 +247,10 @@ def assert_pages_speak_their_language(base: str, *, per_role: int) -> None:
     assert not problems, dict(list(problems.items())[:10])
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(600)
 def test_small_county_gives_every_demo_role_work_in_its_language(tmp_path: Path) -> None:
-    with county(tmp_path, 0.02, within=180) as (base, done, seed_again):
+    # the budget is for a machine shared with others; alone it is seeded within a minute
+    with county(tmp_path, 0.02, within=480) as (base, done, seed_again):
         kinds = assert_every_role_has_work(base, done)
         assert_pages_speak_their_language(base, per_role=12)
         seed_again()
