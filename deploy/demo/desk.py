@@ -40,13 +40,18 @@ def fill_share(days_ahead: int) -> float:
 
 
 def offices(scale: float) -> list[str]:
-    """The demo station, every county's service hall, and a share of the other stations."""
+    """The demo station, its county's service hall, and a share of the other stations (at
+    scale 2 and more, every county's hall): a hall's fortnight is some 560 bookings, each
+    one a request, a transaction, an event and its messages, so all five halls would be
+    three quarters of a seeding's time."""
     o = org()
-    demo_station = o.village_named("蒋河村").station_code
+    demo_village = o.village_named("蒋河村")
+    demo_station = demo_village.station_code
     others = [s.code for s in o.stations if s.code != demo_station]
     rng = random.Random(7)
-    sample = rng.sample(others, min(len(others), round(8 * scale)))
-    halls = [f"H{cc}" for cc in o.counties] if scale >= 0.2 else ["HYZ"]
+    sample = rng.sample(others, min(len(others), round(5 * scale)))
+    own_hall = f"H{demo_village.county_code}"
+    halls = [f"H{cc}" for cc in o.counties] if scale >= 2 else [own_hall]
     return [demo_station, *halls, *sample]
 
 
@@ -61,25 +66,34 @@ async def _book_day(
             slots = await stack.call(
                 stack.appointments, "GET", "/internal/v1/slots", params=params, ok=(422, 404)
             )
-        for slot in slots or []:
-            for seat in range(int(slot["free"])):
-                if rng.random() >= fill_share(ahead):
-                    continue
-                body = {
-                    "resident_id": f"res-{demo_id(slot['slot_id'], seat)}",
-                    "service_code": service,
-                    "slot_id": slot["slot_id"],
-                    "documents": [],
-                }
-                async with gate:
-                    try:
-                        await stack.call(
-                            stack.appointments, "POST", "/internal/v1/bookings", json=body
-                        )
-                    except SeedError as exc:
-                        out.failures.append(str(exc))
-                    else:
-                        out.bookings += 1
+        seats = [
+            (slot["slot_id"], seat)
+            for slot in slots or []
+            for seat in range(int(slot["free"]))
+            if rng.random() < fill_share(ahead)
+        ]
+        await asyncio.gather(*(_book(stack, service, s, n, gate, out) for s, n in seats))
+
+
+async def _book(
+    stack: Stack, service: str, slot_id: str, seat: int, gate: asyncio.Semaphore, out: DeskOutcome
+) -> None:
+    body = {
+        "resident_id": f"res-{demo_id(slot_id, seat)}",
+        "service_code": service,
+        "slot_id": slot_id,
+        "documents": [],
+    }
+    async with gate:
+        try:
+            # 409: booked on an earlier run that was interrupted (or the seat went meanwhile)
+            await stack.call(
+                stack.appointments, "POST", "/internal/v1/bookings", json=body, ok=(409,)
+            )
+        except SeedError as exc:
+            out.failures.append(str(exc))
+        else:
+            out.bookings += 1
 
 
 def _resident_village(n: int, villages: list[Village]) -> Village:
@@ -111,14 +125,35 @@ async def seed_desk(
         )
         progress(1)
 
-    await asyncio.gather(*(office_job(c) for c in offices(scale)))
+    async def bookings() -> None:
+        await asyncio.gather(*(office_job(c) for c in offices(scale)))
+
+    async def applications() -> None:
+        await _applications(stack, scale, gate, out)
+        progress(1)
+
+    async def visits() -> None:
+        await _home_visits(stack, scale, gate, out)
+        progress(1)
+
+    await asyncio.gather(bookings(), applications(), visits())
+    return out
+
+
+async def _applications(
+    stack: Stack, scale: float, gate: asyncio.Semaphore, out: DeskOutcome
+) -> None:
+    """Online applications: the demo station's wait for its officers, some elsewhere decided."""
+    o = org()
+    demo_village = o.village_named("蒋河村")
     villages = [demo_village] * 4 + [
         v for v in o.villages if v.station_code == demo_village.station_code
     ]
     villages += random.Random(3).sample(o.villages, max(1, round(60 * scale)))
     rng = random.Random(11)
-    for n, village in enumerate(villages):
-        service = rng.choice(sorted(ONLINE))
+    plans = [(n, v, rng.choice(sorted(ONLINE)), rng.random() < 0.4) for n, v in enumerate(villages)]
+
+    async def one(n: int, village: Village, service: str, decide: bool) -> None:
         body: dict[str, Any] = {
             "resident_id": f"res-online-{n:05d}",
             "village_code": village.code,
@@ -126,36 +161,57 @@ async def seed_desk(
             "documents": ONLINE[service],
             "details": "网上申请，材料已上传",
         }
-        app = await stack.call(stack.appointments, "POST", "/internal/v1/applications", json=body)
-        out.applications += 1
-        if village.code != demo_village.code and rng.random() < 0.4 and app["assignee_id"]:
-            decision = {"actor_id": app["assignee_id"], "decision": "approved", "note": "材料齐全"}
-            await stack.call(
-                stack.appointments,
-                "POST",
-                f"/internal/v1/applications/{app['id']}/decision",
-                json=decision,
+        async with gate:
+            app = await stack.call(
+                stack.appointments, "POST", "/internal/v1/applications", json=body
             )
+        out.applications += 1
+        if village.code != demo_village.code and decide and app["assignee_id"]:
+            decision = {"actor_id": app["assignee_id"], "decision": "approved", "note": "材料齐全"}
+            async with gate:
+                await stack.call(
+                    stack.appointments,
+                    "POST",
+                    f"/internal/v1/applications/{app['id']}/decision",
+                    json=decision,
+                )
             out.decided += 1
-    progress(1)
+
+    await asyncio.gather(*(one(*p) for p in plans))
+
+
+async def _home_visits(
+    stack: Stack, scale: float, gate: asyncio.Semaphore, out: DeskOutcome
+) -> None:
+    o = org()
+    demo_village = o.village_named("蒋河村")
+    rng = random.Random(12)
     homes = [demo_village] * 2 + rng.sample(o.villages, max(1, round(12 * scale)))
-    for n, village in enumerate(homes):
+
+    async def one(n: int, village: Village, service: str, phone: str) -> None:
         body = {
             "resident_id": f"res-home-{n:05d}",
             "village_code": village.code,
-            "service_code": rng.choice(BOOK_SERVICES),
+            "service_code": service,
             "reason": HOME_REASONS[n % 3],
             "address": f"{village.township}{village.name}{1 + n % 9}组",
-            "phone": f"139{rng.randrange(10**8):08d}",
+            "phone": phone,
         }
-        try:
-            await stack.call(stack.appointments, "POST", "/internal/v1/home-visits", json=body)
-        except SeedError as exc:
-            out.failures.append(str(exc))
-        else:
-            out.home_visits += 1
-    progress(1)
-    return out
+        async with gate:
+            try:
+                await stack.call(
+                    stack.appointments, "POST", "/internal/v1/home-visits", json=body, ok=(409,)
+                )
+            except SeedError as exc:
+                out.failures.append(str(exc))
+            else:
+                out.home_visits += 1
+
+    plans = [
+        (n, v, rng.choice(BOOK_SERVICES), f"139{rng.randrange(10**8):08d}")
+        for n, v in enumerate(homes)
+    ]
+    await asyncio.gather(*(one(*p) for p in plans))
 
 
 async def _demo_resident(

@@ -4,10 +4,12 @@ officer, the newest waiting), crime tips (most rated), and redemptions at the vi
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from deploy.demo.stack import SeedError, Stack, demo_id
 from shared.demo import VolunteerGroup, demo_accounts, org
@@ -29,6 +31,7 @@ class PointsOutcome:
     tips: int = 0
     rated: int = 0
     redemptions: int = 0
+    stock_alerts: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -105,9 +108,7 @@ async def _redemptions(stack: Stack, out: PointsOutcome) -> None:
     """Volunteers of the demo group spend points at 蒋河村's shop; the newest are held."""
     demo_village = org().village_named("蒋河村")
     clerk = next(a for a in demo_accounts() if a.role == "clerk").user_id
-    items = await stack.call(
-        stack.points, "GET", "/internal/v1/items", params={"village_code": demo_village.code}
-    )
+    items = await _items(stack, demo_village.code)
     cheap = sorted(items, key=lambda i: i["price"])[:3]
     buyers = ["res-demo-0001", *[f"vol-G01-{n:02d}" for n in range(1, 7)]]
     for n, buyer in enumerate(buyers):
@@ -130,6 +131,25 @@ async def _redemptions(stack: Stack, out: PointsOutcome) -> None:
             out.failures.append(str(exc))
         else:
             out.redemptions += 1
+    # the shop's cheapest goods go fastest: the admin sets its low-stock mark where the stock
+    # now is, so the group leader and the clerk are told to restock (once per shortage)
+    fastest = cheap[0]
+    item = next(i for i in await _items(stack, demo_village.code) if i["id"] == fastest["id"])
+    await stack.call(
+        stack.points,
+        "PATCH",
+        f"/internal/v1/admin/items/{item['id']}",
+        actor=next(a for a in demo_accounts() if a.role == "admin").user_id,
+        json={"low_at": max(int(item["stock"]), 1)},
+    )
+    out.stock_alerts += 1
+
+
+async def _items(stack: Stack, village_code: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = await stack.call(
+        stack.points, "GET", "/internal/v1/items", params={"village_code": village_code}
+    )
+    return items
 
 
 async def seed_points(
@@ -141,14 +161,25 @@ async def seed_points(
 ) -> PointsOutcome:
     now = now or datetime.now(UTC)
     out = PointsOutcome()
-    for g in groups(scale):
-        try:
-            await _patrols(stack, g, now, out)
-        except SeedError as exc:
-            out.failures.append(str(exc))
-    progress(1)
-    await _tips(stack, scale, out)
-    progress(1)
-    await _redemptions(stack, out)
-    progress(1)
+    gate = asyncio.Semaphore(6)
+
+    async def patrols(g: VolunteerGroup) -> None:
+        async with gate:
+            try:
+                await _patrols(stack, g, now, out)
+            except SeedError as exc:
+                out.failures.append(str(exc))
+
+    async def tips() -> None:
+        await _tips(stack, scale, out)
+        progress(1)
+
+    async def patrols_then_redemptions() -> None:
+        # redemptions spend what the demo group's patrols earned
+        await asyncio.gather(*(patrols(g) for g in groups(scale)))
+        progress(1)
+        await _redemptions(stack, out)
+        progress(1)
+
+    await asyncio.gather(patrols_then_redemptions(), tips())
     return out

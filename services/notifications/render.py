@@ -15,6 +15,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications.routing import RESIDENT_AUDIENCES
+from services.notifications.wording import word_note
 from shared.i18n import LOCALES, normalise
 from shared.localtime import local_zone
 from shared.messaging.events import Event
@@ -130,6 +131,9 @@ class Renderer:
         ctx["service_label"] = SERVICE_LABELS[locale].get(service, service)
         status = str(context.get("status", ""))
         ctx["status_label"] = STATUS_LABELS[locale].get(status, status)
+        for key in ("summary", "reason"):
+            if isinstance(context.get(key), str):
+                ctx[key] = word_note(context[key], locale, _local_time)
         name = f"{locale}/{routing_key}.txt"
         body = self._part(name, channel, ctx)
         if channel == "sms" and len(body) > SMS_MAX:

@@ -16,6 +16,7 @@ Audience = Literal[
     "station_chief",
     "station_group",
     "group_leader",
+    "clerk",
     "resident",
     "officer",
     "account",

@@ -95,14 +95,14 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
     if who == "applicant":  # someone registering: no recipient row yet, only the event's phone
         registration = get(event, "registration_id", None)
         return [f"applicant:{registration}"] if registration else []
-    if who == "group_leader":
+    if who in ("group_leader", "clerk"):  # of the event's village (its group, its shop)
         village = get(event, "village_code", None)
         rows = await session.scalars(
             select(Recipient.user_id).where(
-                Recipient.role == "group_leader", Recipient.village_code == village
+                Recipient.role == who, Recipient.village_code == village
             )
         )
-        return list(rows)
+        return sorted(rows)
     station = await _station_of(session, event)
     if who == "station_group":
         return [f"station:{station}"] if station else []

@@ -95,8 +95,10 @@ def _value(cat: Catalogue, value: str) -> str:
 
 def translate_reason(text: str, directory: str | Path, locale: str) -> str:
     """`text` in `locale` when it is a known reason (or a catalogue msgid), else unchanged."""
-    if locale == "en" or not text:
+    if not text:
         return text
+    if locale == "en":
+        return _english(text.strip(), directory) or text
     cat = catalogue(str(directory), locale)
     stripped = text.strip()
     if stripped in cat.exact:
@@ -110,6 +112,21 @@ def translate_reason(text: str, directory: str | Path, locale: str) -> str:
         if found is not None:
             return _fill(cat.exact[t.msgid], t.keys, [_value(cat, v) for v in found.groups()])
     return text
+
+
+def _english(text: str, directory: str | Path) -> str | None:
+    """A reason already in English, with the codes it carries (`follow_up`) shown by their
+    labels; None when it is no known reason."""
+    cat = catalogue(str(directory), "zh_CN")
+    if text in code_labels():
+        return code_labels()[text]
+    for t in cat.templates:
+        found = t.pattern.fullmatch(text)
+        if found is not None:
+            # snake_case codes only: "already red" reads well as it is
+            values = [code_labels().get(v, v) if "_" in v else v for v in found.groups()]
+            return _fill(t.msgid, t.keys, values)
+    return None
 
 
 def _fill(msgstr: str, keys: tuple[str, ...], values: list[str]) -> str:

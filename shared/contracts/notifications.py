@@ -28,6 +28,9 @@ class InboxItemRead(BaseModel):
     kind: str
     subject: str
     body: str
+    language: str = Field(
+        default="zh-CN", description="the language the message was written in (BCP 47)"
+    )
     reference: str
     urgent: bool
     occurred_at: UTCDateTime

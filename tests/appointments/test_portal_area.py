@@ -97,6 +97,7 @@ async def test_online_application_and_door_to_door_request(harness: PortalHarnes
         json={"service_code": "no_record", "documents": ["居民身份证", "用途说明"]},
     )
     assert r.status_code == 201 and r.json()["assignee_id"] == "off-0001"
+    application = r.json()["id"]
     r = await me.post(
         "/api/v1/home-visits",
         json={"service_code": "hukou", "reason": "elderly", "address": "三组"},
@@ -106,7 +107,9 @@ async def test_online_application_and_door_to_door_request(harness: PortalHarnes
     officer = await harness.login("officer")
     page = await officer.get("/appointments/staff")
     assert page.status_code == 200
-    assert "online application no_record" in page.text
+    # the officer's task, in the page's words: what it is and which application
+    assert f"网上申请 · {application}</a>" in page.text
+    assert "online application" not in page.text
     app_id = r.json()["id"]
     assert f"/appointments/staff/home-visits/{app_id}" not in page.text  # not assigned yet
 

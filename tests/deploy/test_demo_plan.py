@@ -61,4 +61,7 @@ def test_bookings_fill_most_of_tomorrow_and_little_of_the_week_after_next() -> N
     assert fill_share(1) > 0.5 > fill_share(7) > fill_share(14) > 0
     o = org()
     assert offices(1.0)[0] == o.village_named("蒋河村").station_code
-    assert len(offices(1.0)) == 1 + 5 + 8 and len(offices(0.05)) == 2
+    # the demo station, its county's hall, five other stations; every hall from scale 2
+    assert offices(1.0)[:2] == [o.village_named("蒋河村").station_code, "HYZ"]
+    assert len(offices(1.0)) == 1 + 1 + 5 and len(offices(0.05)) == 2
+    assert len(offices(2.0)) == 1 + 5 + 10

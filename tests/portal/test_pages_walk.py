@@ -61,6 +61,7 @@ def raw_codes() -> frozenset[str]:
         _appointments_backend.WAY_LABELS,
         _appointments_backend.STATUS_LABELS,
         _appointments_backend.REASON_LABELS,
+        _appointments_backend.SERVICE_LABELS,
         _points_backend.RATING_LABELS,
         _points_backend.REASON_LABELS,
         _points_backend.KIND_LABELS,
@@ -80,6 +81,8 @@ def data_words() -> str:
     names += [v.township for v in o.villages] + [s.name for s in o.stations]
     names += [r.name for r in o.rooms] + [g.name for g in o.groups]
     names += [x.name for x in o.officers] + [a.display_name for a in demo_accounts()]
+    names += [f"{county}公安政务服务大厅" for county in o.counties.values()]  # service halls
+    names += ["队员"]  # volunteers the seed knows by their code only: 队员G01-01
     names += ["中文", "中文（简体）"]  # the language's own name, on the language switches
     return "\n".join(names)
 
@@ -123,7 +126,8 @@ def language_problems(html: str, language: str) -> list[str]:
             problems.append(f"raw value {text!r}")
             continue
         if language == "zh_CN":
-            words = [w for w in WORD.findall(text) if w not in ENGLISH_OK]
+            # all capitals: a code (booking JLQAJWWGEQ, office HYZ) or an acronym, not a word
+            words = [w for w in WORD.findall(text) if w not in ENGLISH_OK and not w.isupper()]
             if words and not SNAKE.search(text):
                 problems.append(f"English {words} in {text[:80]!r}")
         elif chrome:
@@ -192,8 +196,13 @@ def test_language_problems_are_found_where_they_are() -> None:
         "English ['Open', 'cases'] in 'Open cases'"
     ]
     # codes, case numbers, e-mail addresses and the language switch are not words to translate
-    fine = '<p>FQ2026-000003 off-0001 a@b.cn SMS</p><button lang="en">English</button>'
+    fine = '<p>FQ2026-000003 off-0001 a@b.cn SMS JLQAJWWGEQ</p><button lang="en">English</button>'
     assert language_problems(zh + fine, "zh_CN") == []
     en = '<html lang="en"><body><h1>Figures</h1><table><tr><th scope="row">头营镇</th></tr>'
     assert language_problems(en + "<h2>蒋河村警务室</h2>", "en") == []
     assert language_problems(en + "<label>姓名</label>", "en") == ["Chinese ['姓名'] in '姓名'"]
+    # a message written in Chinese before the reader switched to English says so itself
+    assert language_problems(en + '<h2><span lang="zh-CN">案件已上报</span></h2>', "en") == []
+    assert language_problems(zh + "<td>申请 no_record</td>", "zh_CN") == [
+        "raw value 'no_record' in '申请 no_record'"
+    ]

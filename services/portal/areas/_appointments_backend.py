@@ -36,6 +36,29 @@ T = TypeVar("T")
 STAFF = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
 
+# The catalogue's services and documents, for pages that have only a code or a checklist
+# item (the catalogue names them in Chinese; the .po files carry the Chinese back).
+SERVICE_LABELS = {
+    "hukou": "Household registration incl. hukou transfer",
+    "id_card": "ID card",
+    "exit_entry": "Exit-entry documents",
+    "vehicle": "Vehicles and drivers",
+    "permit": "Public-order permits",
+    "no_record": "No-criminal-record certificate",
+}
+DOCUMENT_LABELS = {
+    "居民户口簿": "Household register",
+    "居民身份证": "Resident ID card",
+    "准予迁入证明": "Permit to move in",
+    "数码照片回执": "Digital photo receipt",
+    "出入境证件申请表": "Exit-entry application form",
+    "机动车驾驶证": "Driving licence",
+    "机动车行驶证": "Vehicle registration certificate",
+    "营业执照": "Business licence",
+    "场所平面图": "Floor plan of the premises",
+    "消防安全检查合格证明": "Fire safety inspection certificate",
+    "用途说明": "Statement of purpose",
+}
 WAY_LABELS = {
     "online": "Online",
     "appointment": "By appointment",

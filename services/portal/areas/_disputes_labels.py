@@ -178,4 +178,11 @@ def case_no(title: str) -> str:
     return found.group(0) if found else title
 
 
-ALL: dict[str, Any] = {**TABLES, "time": local_time, "case_no": case_no}
+# the tasks of a dispute, whose title carries the case number (the others' carry a code)
+DISPUTE_KINDS = frozenset(k for k in KINDS if k not in ("application", "home_visit"))
+ALL: dict[str, Any] = {
+    **TABLES,
+    "time": local_time,
+    "case_no": case_no,
+    "dispute_kinds": DISPUTE_KINDS,
+}

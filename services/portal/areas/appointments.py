@@ -37,7 +37,13 @@ NAV: list[tuple[str, str, set[str]]] = [
 Resident = Annotated[User, Depends(require_roles("resident", "group_leader"))]
 Staff = Annotated[User, Depends(require_roles(*ab.STAFF))]
 Supervisor = Annotated[User, Depends(require_roles(*ab.SUPERVISORS))]
-LABELS = {"ways": ab.WAY_LABELS, "statuses": ab.STATUS_LABELS, "reasons": ab.REASON_LABELS}
+LABELS = {
+    "ways": ab.WAY_LABELS,
+    "statuses": ab.STATUS_LABELS,
+    "reasons": ab.REASON_LABELS,
+    "service_names": ab.SERVICE_LABELS,
+    "documents": ab.DOCUMENT_LABELS,
+}
 
 
 def _page(request: Request, name: str, status_code: int = 200, **ctx: Any) -> Response:
