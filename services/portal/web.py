@@ -66,6 +66,7 @@ ROLE_LABELS = {
     "group_leader": "Volunteer-group leader",
     "clerk": "Supermarket clerk",
     "admin": "Administrator",
+    "partner": "Partner organisation",
 }
 
 
@@ -80,6 +81,7 @@ class User:
     police_room_code: str | None = None
     language: str = "zh_CN"
     email: str | None = None
+    partner_code: str | None = None  # a partner account's organisation (the disputes directory)
 
     @classmethod
     def from_row(cls, row: Any) -> User:
@@ -93,6 +95,7 @@ class User:
             police_room_code=row.police_room_code,
             language=row.language,
             email=row.email,
+            partner_code=row.partner_code,
         )
 
 

@@ -33,9 +33,9 @@ def upgrade() -> None:
     with op.batch_alter_table('partner_orgs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_partner_orgs_station_code'), ['station_code'], unique=False)
 
-    with op.batch_alter_table('tasks', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('partner_code', sa.String(length=32), nullable=True))
-        batch_op.create_index(batch_op.f('ix_tasks_partner_code'), ['partner_code'], unique=False)
+    # a plain ADD COLUMN (no batch copy of a large table)
+    op.add_column('tasks', sa.Column('partner_code', sa.String(length=32), nullable=True))
+    op.create_index(op.f('ix_tasks_partner_code'), 'tasks', ['partner_code'], unique=False)
 
     # ### end Alembic commands ###
 
