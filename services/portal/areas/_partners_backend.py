@@ -16,10 +16,16 @@ from fastapi import HTTPException
 
 from services.portal.deps import FieldError, ServiceClients, User, actor_headers, backend_path
 from shared.linkage import LinkagePage, PartnerCaseRead, PartnerOrgRead
-from workflows.disputes.client import ActionRefused
-from workflows.disputes.types import Actor
 
 log = logging.getLogger("fengqiao.portal.partners")
+
+
+class Refused(Exception):
+    """The answer was refused (already answered, or by the case's workflow); `reason` says why."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _unavailable(exc: Exception) -> HTTPException:
@@ -85,13 +91,14 @@ async def organisations(
     return [PartnerOrgRead.model_validate(x) for x in data if isinstance(x, dict)]
 
 
-def partner_actor(user: User) -> Actor:
-    return Actor(
-        user_id=user.user_id,
-        role="partner",
-        partner_code=_code(user),
-        display_name=user.display_name,
-    )
+def partner_actor(user: User) -> dict[str, str]:
+    """The actor the disputes service records: the person, as a member of their organisation."""
+    return {
+        "user_id": user.user_id,
+        "role": "partner",
+        "partner_code": _code(user),
+        "display_name": user.display_name,
+    }
 
 
 async def reply(
@@ -104,7 +111,7 @@ async def reply(
     idempotency_key: str | None,
 ) -> PartnerCaseRead:
     """Answer one of the organisation's open requests on the case. 404 when the request is not
-    one of them; ActionRefused (409) with the workflow's reason; FieldError (422)."""
+    one of them; Refused (409) with the workflow's reason; FieldError (422)."""
     case = await linked_case(clients, user, case_id)
     asked = next((r for r in case.requests if r.request_id == request_id), None)
     if asked is None:
@@ -112,9 +119,9 @@ async def reply(
     if not asked.open:
         if asked.answered_by == user.user_id and asked.answer == answer:
             return case  # a retry of the answer already recorded
-        raise ActionRefused("this request was already answered or closed")
+        raise Refused("this request was already answered or closed")
     body = {
-        "actor": partner_actor(user).model_dump(mode="json"),
+        "actor": partner_actor(user),
         "idempotency_key": f"{user.user_id}:{idempotency_key or uuid.uuid4().hex}",
         "payload": {"request_id": request_id, "answer": answer},
     }
@@ -129,7 +136,7 @@ async def reply(
     if resp.status_code in (403, 404):
         raise HTTPException(status_code=resp.status_code, detail=_detail(resp))
     if resp.status_code == 409:
-        raise ActionRefused(_detail(resp))
+        raise Refused(_detail(resp))
     if resp.status_code == 422:
         raise FieldError("answer", _field_reason(resp))
     if resp.status_code == 503:

@@ -18,7 +18,6 @@ from services.portal.areas import _partners_backend as backend
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.deps import Clients, FieldError, User, render, require_roles, verify_csrf
 from shared.linkage import LinkagePage, PartnerCaseRead
-from workflows.disputes.client import ActionRefused
 
 pages = APIRouter()
 api = APIRouter(prefix="/api/v1")
@@ -118,7 +117,7 @@ async def reply_page(
             answer=answer.strip(),
             idempotency_key=idem or None,
         )
-    except ActionRefused as exc:
+    except backend.Refused as exc:
         case = await backend.linked_case(clients, user, case_id)
         return _case_page(request, case, refused=exc.reason, values=values, status_code=409)
     except FieldError as exc:
@@ -185,5 +184,5 @@ async def reply(
             answer=body.answer,
             idempotency_key=idempotency_key,
         )
-    except ActionRefused as exc:
+    except backend.Refused as exc:
         return JSONResponse({"detail": exc.reason}, status_code=409)

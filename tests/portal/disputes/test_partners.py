@@ -6,17 +6,39 @@ asked, sees nothing of the case."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+from temporalio.testing import WorkflowEnvironment
 
 from shared.demo import demo_accounts
-from tests.portal.conftest import ACCOUNTS
-from tests.portal.disputes.conftest import STATION, VILLAGE, Stack
+from tests.helpers import poll
+from tests.portal.conftest import ACCOUNTS, PortalFactory
+from tests.portal.disputes.conftest import STATION, VILLAGE, Stack, running_stack
 from tests.portal.disputes.test_pages import new_case
+from workflows.disputes.types import LifecycleConfig
 
 PARTNERS = {a.username: a for a in demo_accounts() if a.role == "partner"}
 JUDICIAL, COMMITTEE = PARTNERS["judicial"], PARTNERS["village"]
 
 
-async def linked_case(stack: Stack) -> tuple[str, str]:
+@pytest.fixture
+async def short_linkage(
+    portal_factory: PortalFactory,
+    temporal_env: WorkflowEnvironment,
+    task_queue: str,
+    exchange: str,
+    sqlite_url: Callable[[str], str],
+) -> AsyncIterator[Stack]:
+    """A partner's answer is due two seconds after the request (the lifecycle's default)."""
+    config = LifecycleConfig(linkage_default_hours=2 / 3600)
+    async with running_stack(
+        portal_factory, temporal_env, task_queue, exchange, sqlite_url("disputes"), config
+    ) as s:
+        yield s
+
+
+async def linked_case(stack: Stack, deadline_hours: int | None = 24) -> tuple[str, str]:
     """A case in follow-up with a request to the judicial office; (case id, request id)."""
     case_id = await new_case(stack)
     officer = await stack.api("officer")
@@ -28,7 +50,7 @@ async def linked_case(stack: Stack) -> tuple[str, str]:
             "partner": "judicial_office",
             "partner_code": JUDICIAL.partner,
             "request": "请司法所参与调解",
-            "deadline_hours": 24,
+            **({"deadline_hours": deadline_hours} if deadline_hours else {}),
         },
     )
     assert r.status_code == 200, r.text
@@ -120,15 +142,29 @@ async def test_a_partner_answers_its_request_through_the_api(stack: Stack) -> No
     ), timeline
 
 
-async def test_the_partner_pages_list_and_answer_with_csrf(stack: Stack) -> None:
-    case_id, request_id = await linked_case(stack)
+async def test_an_overdue_request_escalates_and_the_partner_pages_answer_it(
+    short_linkage: Stack,
+) -> None:
+    stack = short_linkage
+    case_id, request_id = await linked_case(stack, deadline_hours=None)
+    # overdue: escalated to the station chief as before, and marked in the partner's list
+    view = await stack.wait_for(case_id, lambda v: v.partner_requests[0].escalated)
+    assert view.partner_requests[0].answer is None
+    assert "escalated" in await stack.timeline_kinds(case_id)
+    office = await stack.api(JUDICIAL.username, JUDICIAL.password)
+    page = await poll(
+        lambda: office.get("/api/v1/partner/requests"),
+        lambda r: r.json()["items"] and r.json()["items"][0]["overdue"],
+    )
+    assert page.json()["items"][0]["request_id"] == request_id
+
     browser = await stack.portal.login(JUDICIAL.username, JUDICIAL.password)
     home = await browser.get("/")
     assert 'href="/partner"' in home.text and "协调联动请求" in home.text
     page = await browser.get("/partner")
     assert page.status_code == 200
     assert f'href="/partner/cases/{case_id}"' in page.text and "请司法所参与调解" in page.text
-    assert "答复期限" in page.text
+    assert "答复期限" in page.text and "fq-overdue" in page.text
     case = await browser.get(f"/partner/cases/{case_id}")
     assert "139****5678" in case.text and "640402198001011234" not in case.text
     assert "640***" not in case.text  # no ID number at all, not even masked
