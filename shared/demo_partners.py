@@ -56,3 +56,12 @@ def partner_orgs() -> list[PartnerOrg]:
         for v in o.villages
     ]
     return out
+
+
+def partner_code_for(kind: str, village: str) -> str | None:
+    """The code of the organisation of `kind` serving `village` (None for "other")."""
+    v = org().by_village[village]
+    prefix = {kind: prefix for prefix, kind, _ in TOWNSHIP_PARTNERS}.get(kind)
+    if prefix is not None:
+        return f"{prefix}-{v.station_code}"
+    return f"VC-{v.code}" if kind == "village_committee" else None
