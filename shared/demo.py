@@ -259,6 +259,7 @@ class DemoAccount:
     station: str | None
     police_room: str | None
     village: str | None
+    partner: str | None = None  # a partner account's organisation (PartnerOrg.code)
 
 
 def demo_accounts() -> list[DemoAccount]:
@@ -325,6 +326,30 @@ def demo_accounts() -> list[DemoAccount]:
         ),
         DemoAccount(
             "admin", "admin", "Fq-admin-2026", "admin-0001", "管理员", None, None, None, None
+        ),
+        DemoAccount(
+            "partner",
+            "judicial",
+            "Fq-judicial-2026",
+            "ptn-jo-0001",
+            "调解员 马玉兰",
+            "13400000001",
+            None,
+            None,
+            None,
+            f"JO-{jh.station_code}",
+        ),
+        DemoAccount(
+            "partner",
+            "village",
+            "Fq-village-2026",
+            "ptn-vc-0001",
+            "村委会主任 杨海",
+            "13400000002",
+            None,
+            None,
+            jh.code,
+            f"VC-{jh.code}",
         ),
     ]
 

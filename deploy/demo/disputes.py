@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from deploy.demo.stack import SeedError, Stack, demo_id
 from shared.demo import Village, demo_accounts, org
+from shared.demo_partners import partner_code_for
 from workflows.disputes import client as wf
 from workflows.disputes.types import ACTIONS, Actor, CaseView, Category
 
@@ -29,6 +30,7 @@ STORIES: dict[str, list[str]] = {
     "other": ["牛羊啃食庄稼赔偿纠纷", "修路占地补偿争议", "红白喜事噪音扰民"],
 }
 PARTNERS = ["village_committee", "judicial_office", "womens_federation", "township_government"]
+DEMO_PARTNERS = {"demo-9": "judicial_office", "demo-16": "village_committee"}
 SURNAMES = list("马王李张杨刘何田海苏冯韩白赵周吴孙郭胡黄")
 GIVEN = ["建国", "志强", "秀英", "玉兰", "永福", "海燕", "学军", "春梅", "立新", "文华"]
 # Where a planned case ends up: (target, share of the open or closed cases).
@@ -94,6 +96,7 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
         ("closed", "yellow"),
         ("closed", "red"),
         ("relapsed", "green"),
+        ("linkage", "green"),
     ]
     for n, (target, colour) in enumerate(demo_targets):
         plans.append(
@@ -258,9 +261,16 @@ class Driver:
                 helper_ids=[f"vol-G{1 + rng.randrange(46):02d}-0{1 + rng.randrange(6)}"],
             )
             if p.target == "linkage":
-                partner = rng.choice(PARTNERS)
+                # the demo station's two asks go to the demo partner accounts' organisations
+                partner = DEMO_PARTNERS.get(p.key) or rng.choice(PARTNERS)
                 await self.act(
-                    case_id, "link", "link-partner", me, partner=partner, request="请协助调解"
+                    case_id,
+                    "link",
+                    "link-partner",
+                    me,
+                    partner=partner,
+                    request="请协助调解",
+                    partner_code=partner_code_for(partner, p.village.code),
                 )
             return
         await self.act(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from services.disputes import rollout, routes, routes_supervision, rules_admin
+from services.disputes import rollout, routes, routes_partners, routes_supervision, rules_admin
 from services.disputes.models import outbox
 from shared.config import DisputesSettings
 from shared.runtime import ServiceRuntime, create_service_app
@@ -27,6 +27,7 @@ def create_app(
     TemporalLink(settings.temporal_address, settings.temporal_namespace, temporal).attach(app)
     internal = [Depends(internal_guard(settings.internal_token))]
     app.include_router(routes.router, prefix="/internal/v1", dependencies=internal)
+    app.include_router(routes_partners.router, prefix="/internal/v1", dependencies=internal)
     app.include_router(rules_admin.router(settings))
     app.include_router(rollout.make_router(settings.internal_token, settings.lifecycle_file))
     routes_supervision.install(app, settings)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes import board, live, reconcile, repair, service
+from services.disputes import board, live, partners, reconcile, repair, service
 from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
 from shared.db import transaction
@@ -150,6 +150,10 @@ def router(settings: DisputesSettings) -> APIRouter:
             raise field_error(PAYLOAD_FIELD, exc.reason) from None
         if action == "reassign":
             await check_reassign_target(runtime, temporal, case_id, str(req.payload["officer_id"]))
+        async with runtime.factory() as session:  # closed before the workflow writes
+            await partners.check_member(session, body.actor)
+            if action == "link-partner":
+                await partners.check_link(session, case_id, req.payload)
         try:
             return await live.perform(temporal, case_id, req)
         except live.CaseMissing:

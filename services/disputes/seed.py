@@ -15,11 +15,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tqdm import tqdm
 
 from services.disputes.directory import publish_directory
-from services.disputes.models import Officer, PoliceRoom, RoomOfficer, Station, Village
+from services.disputes.models import (
+    Officer,
+    PartnerOrg,
+    PoliceRoom,
+    RoomOfficer,
+    Station,
+    Village,
+)
 from shared import migrate
 from shared.config import DisputesSettings
 from shared.db import make_engine, make_session_factory, transaction
 from shared.demo import org
+from shared.demo_partners import partner_orgs
 
 
 def directory_rows() -> list[tuple[Table, list[dict[str, Any]]]]:
@@ -83,6 +91,21 @@ def directory_rows() -> list[tuple[Table, list[dict[str, Any]]]]:
                 dict(room_code=r.code, officer_id=oid, position=i)
                 for r in o.rooms
                 for i, oid in enumerate(r.officer_ids)
+            ],
+        ),
+        (
+            PartnerOrg.__table__,  # type: ignore[list-item]
+            [
+                dict(
+                    code=p.code,
+                    kind=p.kind,
+                    name=p.name,
+                    township=p.township,
+                    station_code=p.station_code,
+                    village_codes=list(p.village_codes),
+                    active=True,
+                )
+                for p in partner_orgs()
             ],
         ),
     ]

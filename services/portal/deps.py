@@ -28,7 +28,7 @@ from services.portal.web import (
 from shared.auth import ACTOR_HEADER
 from shared.runtime import RuntimeDep, SessionDep
 
-ROLES = ("resident", "officer", "station_chief", "group_leader", "clerk", "admin")
+ROLES = ("resident", "officer", "station_chief", "group_leader", "clerk", "admin", "partner")
 STAFF = frozenset({"officer", "station_chief", "admin"})
 
 

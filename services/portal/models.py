@@ -34,6 +34,8 @@ class UserRow(Base):
     village_code: Mapped[str | None] = mapped_column(String(32))
     station_code: Mapped[str | None] = mapped_column(String(32))
     police_room_code: Mapped[str | None] = mapped_column(String(32))
+    # a partner account's organisation (a code of the disputes service's partner directory)
+    partner_code: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(

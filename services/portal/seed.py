@@ -34,6 +34,7 @@ def demo_specs() -> list[AccountSpec]:
             village_code=a.village,
             station_code=a.station,
             police_room_code=a.police_room,
+            partner_code=a.partner,
         )
         for a in demo_accounts()
     ]

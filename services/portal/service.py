@@ -32,7 +32,7 @@ from shared.messaging.outbox import add_event
 
 log = logging.getLogger("fengqiao.portal.accounts")
 
-ROLES = ("resident", "officer", "station_chief", "group_leader", "clerk", "admin")
+ROLES = ("resident", "officer", "station_chief", "group_leader", "clerk", "admin", "partner")
 # Sessions and tokens live in credentials.py; these names stay importable from here.
 __all__ = [
     "create_web_session",
@@ -164,6 +164,7 @@ class AccountSpec:
     village_code: str | None = None
     station_code: str | None = None
     police_room_code: str | None = None
+    partner_code: str | None = None
 
 
 _SYNCED = ("username", "role", "display_name", "phone", "village_code", "station_code")
@@ -177,7 +178,7 @@ async def ensure_account(session: AsyncSession, spec: AccountSpec) -> bool:
         row = UserRow(user_id=spec.user_id, language="zh_CN", active=True, password_hash=None)
         session.add(row)
         changed = True
-    for name in (*_SYNCED, "police_room_code"):
+    for name in (*_SYNCED, "police_room_code", "partner_code"):
         if getattr(row, name, None) != getattr(spec, name):
             setattr(row, name, getattr(spec, name))
             changed = True

@@ -64,6 +64,7 @@ ROLE_LABELS = {
     "group_leader": "Volunteer-group leader",
     "clerk": "Supermarket clerk",
     "admin": "Administrator",
+    "partner": "Partner organisation",
 }
 
 
@@ -78,6 +79,7 @@ class User:
     police_room_code: str | None = None
     language: str = "zh_CN"
     email: str | None = None
+    partner_code: str | None = None  # a partner account's organisation (the disputes directory)
 
     @classmethod
     def from_row(cls, row: Any) -> User:
@@ -91,6 +93,7 @@ class User:
             police_room_code=row.police_room_code,
             language=row.language,
             email=row.email,
+            partner_code=row.partner_code,
         )
 
 

@@ -36,7 +36,7 @@ def test_plan_covers_every_township_stage_and_colour_and_is_the_same_each_time()
 def test_small_scale_keeps_the_demo_accounts_station_whole() -> None:
     small = plan(0.0)
     demo = [p for p in small if p.village.name == "蒋河村" and p.key.startswith("demo-")]
-    assert len(demo) == 16 and len(small) == 18
+    assert len(demo) == 17 and len(small) == 19
     assert {"late", "closure_approval", "assignment", "closed"} <= {p.target for p in demo}
     assert sum(p.resident_party is not None for p in demo) == 3
 

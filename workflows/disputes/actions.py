@@ -37,6 +37,10 @@ from workflows.disputes.types import (
 )
 
 RED_CLOSURE_PATCH = "red-closure-needs-chief-if-ever-red"
+# Since PARTNER_PATCH: a request names its partner organisation (which answers in its own task
+# list) and an answer records who gave it. Only requests naming an organisation and answers
+# ask for it, so histories recorded before take the old path unchanged.
+PARTNER_PATCH = "partner-identity"
 
 
 async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
@@ -84,39 +88,9 @@ async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
             s, payload.colour, s.rules_fired, reason=payload.reason, by=actor, previous=s.colour
         )
     elif isinstance(payload, LinkPartnerInput):
-        hours = payload.deadline_hours or s.config.linkage_default_hours
-        task = new_task(s, "linkage", s.assignee_id, now() + timedelta(hours=hours))
-        assert task.due_at is not None
-        s.partner_requests.append(
-            PartnerRequest(
-                request_id=task.task_id,
-                partner=payload.partner,
-                request=payload.request,
-                deadline=task.due_at,
-            )
-        )
-        await apply(
-            s,
-            "partner_requested",
-            actor=actor,
-            note=payload.request,
-            event="dispute.partner_requested",
-            fields={"partner": payload.partner, "deadline": task.due_at.isoformat()},
-            open_tasks=[task],
-        )
+        await link_partner(s, payload, actor)
     elif isinstance(payload, PartnerReplyInput):
-        req_ = next(p for p in s.partner_requests if p.request_id == payload.request_id)
-        req_.answer = payload.answer
-        s.tasks = [t for t in s.tasks if t.task_id != payload.request_id]
-        await apply(
-            s,
-            "partner_replied",
-            actor=actor,
-            note=payload.answer,
-            event="dispute.partner_replied",
-            fields={"partner": req_.partner, "request_id": req_.request_id},
-            close_tasks=[payload.request_id],
-        )
+        await partner_reply(s, payload, req)
     elif isinstance(payload, ProposeClosureInput):
         s.settlement = f"{payload.settlement_kind}: {payload.summary}"
         closed = drop_tasks(s, "follow_up")
@@ -181,6 +155,59 @@ async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
             close_tasks=closed,
             audit="cancel",
         )
+
+
+async def link_partner(s: CaseState, payload: LinkPartnerInput, actor: str) -> None:
+    hours = payload.deadline_hours or s.config.linkage_default_hours
+    task = new_task(s, "linkage", s.assignee_id, now() + timedelta(hours=hours))
+    assert task.due_at is not None
+    asked = PartnerRequest(
+        request_id=task.task_id,
+        partner=payload.partner,
+        request=payload.request,
+        deadline=task.due_at,
+    )
+    extra: dict[str, object] = {}
+    if payload.partner_code and workflow.patched(PARTNER_PATCH):
+        asked.partner_code = task.partner_code = payload.partner_code
+        extra = {"partner_code": payload.partner_code, "request_id": task.task_id}
+    s.partner_requests.append(asked)
+    await apply(
+        s,
+        "partner_requested",
+        actor=actor,
+        note=payload.request,
+        event="dispute.partner_requested",
+        fields={"partner": payload.partner, "deadline": task.due_at.isoformat()},
+        open_tasks=[task],
+        timeline_data=extra,
+    )
+
+
+async def partner_reply(s: CaseState, payload: PartnerReplyInput, req: ActionRequest) -> None:
+    asked = next(p for p in s.partner_requests if p.request_id == payload.request_id)
+    asked.answer = payload.answer
+    s.tasks = [t for t in s.tasks if t.task_id != payload.request_id]
+    extra: dict[str, object] = {}
+    if (asked.partner_code or req.actor.role == "partner") and workflow.patched(PARTNER_PATCH):
+        asked.answered_by = req.actor.user_id
+        asked.answered_by_name = req.actor.display_name
+        asked.answered_at = now()
+        extra = {
+            "partner_code": asked.partner_code,
+            "by_role": req.actor.role,
+            "by_name": req.actor.display_name,
+        }
+    await apply(
+        s,
+        "partner_replied",
+        actor=req.actor.user_id,
+        note=payload.answer,
+        event="dispute.partner_replied",
+        fields={"partner": asked.partner, "request_id": asked.request_id},
+        close_tasks=[payload.request_id],
+        timeline_data=extra,
+    )
 
 
 async def return_visit(s: CaseState, payload: ReturnVisitInput, actor: str) -> None:

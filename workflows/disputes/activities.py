@@ -278,7 +278,7 @@ class DisputeActivities:
                     "colour": t.colour,
                     "assignee_id": t.assignee_id,
                     "note": t.note,
-                    "data": dict(t.event_fields),
+                    "data": {**t.event_fields, **t.timeline_data},
                 },
                 ["case_id", "seq"],
             )
@@ -349,6 +349,7 @@ class DisputeActivities:
                         "opened_at": t.at,
                         "due_at": spec.due_at,
                         "closed_at": None,
+                        "partner_code": spec.partner_code,
                     },
                     ["task_id"],
                 )

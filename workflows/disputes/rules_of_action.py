@@ -105,7 +105,9 @@ def check_state(state: CaseState, req: ActionRequest, payload: BaseModel) -> Non
     if state.stage not in STAGES[req.action]:
         raise Refused(f"{req.action} is not allowed in stage {state.stage}")
     actor = req.actor
-    if req.action in ASSIGNEE_ONLY and (
+    if actor.role == "partner":
+        check_partner(state, req, payload)
+    elif req.action in ASSIGNEE_ONLY and (
         actor.role != "officer" or actor.user_id != state.assignee_id
     ):
         raise Refused(f"only the assigned officer may {req.action} this case")
@@ -123,6 +125,16 @@ def check_state(state: CaseState, req: ActionRequest, payload: BaseModel) -> Non
             raise Refused(f"no open partner request {payload.request_id}")
     if isinstance(payload, ReassignInput) and payload.officer_id == state.assignee_id:
         raise Refused(f"the case is already assigned to {payload.officer_id}")
+
+
+def check_partner(state: CaseState, req: ActionRequest, payload: BaseModel) -> None:
+    """A partner organisation's member answers the requests sent to their organisation, and
+    does nothing else. (No recorded history has a partner actor: replays never come here.)"""
+    if req.action != "partner-reply" or not isinstance(payload, PartnerReplyInput):
+        raise Refused(f"a partner organisation may not {req.action} a case")
+    asked = next((p for p in state.partner_requests if p.request_id == payload.request_id), None)
+    if asked is None or not req.actor.partner_code or asked.partner_code != req.actor.partner_code:
+        raise Refused(f"request {payload.request_id} was not sent to your organisation")
 
 
 def allowed_actions(state: CaseState) -> list[str]:

@@ -134,6 +134,7 @@ async def apply(
     reassign_to: str | None = None,
     due_changes: dict[str, datetime] | None = None,
     audit: str | None = None,
+    timeline_data: dict[str, object] | None = None,
 ) -> None:
     s.seq += 1
     deadline = stage_deadline(s)
@@ -163,6 +164,7 @@ async def apply(
         reassign_tasks_to=reassign_to,
         due_changes=due_changes or {},
         audit_action=audit,
+        timeline_data=timeline_data or {},
     )
     await call(DisputeActivities.apply, t)
     workflow.upsert_search_attributes(

@@ -71,6 +71,20 @@ class RoomOfficer(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class PartnerOrg(Base):
+    """A partner organisation of the linkage (协调联动): a village committee, the township's
+    judicial office, women's federation or government, and the villages it serves."""
+
+    __tablename__ = "partner_orgs"
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    township: Mapped[str] = mapped_column(String(64))
+    station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), index=True)
+    village_codes: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class Case(Base):
     __tablename__ = "cases"
     case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -132,6 +146,8 @@ class Task(Base):
     opened_at: Mapped[datetime] = mapped_column(TS)
     due_at: Mapped[datetime | None] = mapped_column(TS)
     closed_at: Mapped[datetime | None] = mapped_column(TS)
+    # a linkage request's partner organisation: the task is in that organisation's list too
+    partner_code: Mapped[str | None] = mapped_column(String(32), index=True)
     __table_args__ = (
         Index("ix_tasks_open_assignee", "assignee_id", "closed_at", "due_at"),
         Index("ix_tasks_open_station", "station_code", "closed_at", "due_at"),

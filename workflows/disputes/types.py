@@ -22,7 +22,7 @@ PartnerKind = Literal[
     "village_committee", "judicial_office", "womens_federation", "township_government", "other"
 ]
 SettlementKind = Literal["mediation_agreement", "referral", "withdrawn"]
-ActorRole = Literal["officer", "station_chief", "supervisor", "admin", "system"]
+ActorRole = Literal["officer", "station_chief", "supervisor", "admin", "system", "partner"]
 
 COLOUR_RANK: dict[str, int] = {"green": 0, "yellow": 1, "red": 2}
 
@@ -89,6 +89,9 @@ class Actor(_Model):
     user_id: str = Field(min_length=1)
     role: ActorRole
     station_code: str | None = None
+    # a partner organisation's member: which organisation, and the person's name (timeline)
+    partner_code: str | None = None
+    display_name: str | None = None
 
 
 # --- action payloads (one per URL action name) ---------------------------------------------
@@ -124,6 +127,12 @@ class LinkPartnerInput(_Model):
     partner: PartnerKind
     request: str = Field(max_length=2000)
     deadline_hours: int | None = Field(default=None, ge=1, le=24 * 90)
+    partner_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="the partner organisation asked (its code in the directory); it answers "
+        "in its own task list. Its kind must be `partner`; it must serve the case's village.",
+    )
 
     _request = field_validator("request")(_not_blank)
 
@@ -222,6 +231,10 @@ class PartnerRequest(_Model):
     deadline: datetime
     answer: str | None = None
     escalated: bool = False
+    partner_code: str | None = None  # the organisation asked (None: typed in by the officer)
+    answered_by: str | None = None  # who recorded the answer (user id)
+    answered_by_name: str | None = None
+    answered_at: datetime | None = None
 
 
 class CaseView(_Model):
@@ -360,6 +373,7 @@ class TaskSpec(_Model):
     title: str
     assignee_id: str | None
     due_at: datetime | None
+    partner_code: str | None = None  # a linkage request's organisation (its task list)
 
 
 class Transition(_Model):
@@ -390,3 +404,4 @@ class Transition(_Model):
     reassign_tasks_to: str | None = None
     due_changes: dict[str, datetime] = {}
     audit_action: str | None = None
+    timeline_data: dict[str, object] = {}  # recorded in the timeline only, not in the event

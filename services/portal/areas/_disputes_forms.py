@@ -135,6 +135,11 @@ def payload_from_form(action: str, values: dict[str, str]) -> dict[str, Any]:
         if values.get("rescreen") == "on":
             payload["risk"] = _risk(values, "risk_")
     elif action == "link-partner":
+        # "kind@code": an organisation of the directory (it answers itself); "kind": typed in
+        kind, _, code = payload["partner"].partition("@")
+        payload["partner"] = kind
+        if code:
+            payload["partner_code"] = code
         hours = _int(values, "deadline_hours")
         if hours is not None:
             payload["deadline_hours"] = hours

@@ -57,6 +57,7 @@ class TimelineOut(_In):
     stage: str = ""
     colour: str = ""
     note: str = ""
+    data: dict[str, Any] = {}
 
 
 class PartnerRequestOut(_In):
@@ -66,6 +67,10 @@ class PartnerRequestOut(_In):
     deadline: datetime | None = None
     answer: str | None = None
     escalated: bool = False
+    partner_code: str | None = None
+    answered_by: str | None = None
+    answered_by_name: str | None = None
+    answered_at: datetime | None = None
 
 
 class CaseDetail(_In):

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_forms as forms
+from services.portal.areas import _partners_backend as partners_backend
 from services.portal.areas._disputes_intake import check_intake, count_report
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.areas._disputes_models import CaseDetail
@@ -81,7 +82,12 @@ async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[
     officers: list[dict[str, Any]] = []
     if user.role in backend.SUPERVISORS and "reassign" in case.allowed_actions:
         officers = await backend.officers(clients, user, case.station_code)
+    orgs = await partners_backend.organisations(
+        clients, user, village=case.village_code, station=case.station_code
+    )
     return {
+        "partner_orgs": orgs,
+        "org_names": {o.code: o.name for o in orgs},
         "case": case.masked(),
         "L": LABELS,
         "officers": [o for o in officers if o.get("user_id") != case.assignee_id],

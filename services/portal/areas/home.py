@@ -45,6 +45,9 @@ ENTRIES: dict[str, list[tuple[str, str, str]]] = {
         ("/redeem", "Redeem points", "Exchange points for goods at the counter"),
         ("/inbox", "Inbox", "Messages about your cases and bookings"),
     ],
+    "partner": [
+        ("/partner", "Linkage requests", "What the police asked your organisation, by deadline"),
+    ],
     "admin": [
         ("/admin", "Administration", "Villages, officers, services and rules"),
         ("/supervision/stuck", "Stuck board", "Overdue and stuck workflows"),

@@ -14,9 +14,9 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.disputes.conftest import CHIEF, Harness, intake, officer
+from tests.workflows.disputes.conftest import CHIEF, VILLAGE, Harness, intake, officer
 from workflows.disputes.activities import DisputeActivities
-from workflows.disputes.types import CaseView, Transition
+from workflows.disputes.types import Actor, CaseView, Transition
 
 SECONDS = 1 / 86400  # of a day
 FAST_FOLLOW_UP = {
@@ -273,4 +273,40 @@ async def field_reported_case_keeps_its_earlier_schedule(h: Harness) -> None:
     await until_timeline(h, case_id, "follow_up_due")
     await h.act(case_id, "follow-up", me, done="回访", outcome="settled")
     await h.act(case_id, "propose-closure", me, settlement_kind="withdrawn", summary="撤回")
+    await h.act(case_id, "return-visit", me, holds=True)
+
+
+@path({"linkage_default_hours": 5 / 3600})
+async def partner_organisation_answers_as_itself(h: Harness) -> None:
+    """Since `partner-identity`: a request names its organisation; one request is answered by
+    the organisation's member (recorded as them), the other, overdue, by the officer."""
+    case_id, me_id = await accepted(h)
+    me = officer(me_id)
+    code = f"JO-{VILLAGE.station_code}"
+    await h.act(
+        case_id,
+        "link-partner",
+        me,
+        partner="judicial_office",
+        request="请司法所调解",
+        partner_code=code,
+        deadline_hours=48,
+    )
+    v = await h.act(
+        case_id,
+        "link-partner",
+        me,
+        partner="village_committee",
+        request="请村委会协助",
+        partner_code=f"VC-{VILLAGE.code}",
+    )
+    office, committee = v.partner_requests
+    member = Actor(user_id="ptn-jo-0001", role="partner", partner_code=code, display_name="马玉兰")
+    v = await h.act(case_id, "partner-reply", member, request_id=office.request_id, answer="同意")
+    assert v.partner_requests[0].answered_by == "ptn-jo-0001"
+    await h.wait_for(case_id, lambda v: v.partner_requests[1].escalated, timeout=WAIT)
+    await h.act(case_id, "partner-reply", me, request_id=committee.request_id, answer="电话答复")
+    await h.act(
+        case_id, "propose-closure", me, settlement_kind="mediation_agreement", summary="协议"
+    )
     await h.act(case_id, "return-visit", me, holds=True)
