@@ -23,7 +23,7 @@ PartnerKind = Literal[
     "village_committee", "judicial_office", "womens_federation", "township_government", "other"
 ]
 SettlementKind = Literal["mediation_agreement", "referral", "withdrawn"]
-ActorRole = Literal["officer", "station_chief", "supervisor", "admin", "system"]
+ActorRole = Literal["officer", "station_chief", "supervisor", "admin", "system", "partner"]
 
 
 class _Request(BaseModel):
@@ -88,6 +88,9 @@ class Actor(_Request):
     user_id: str = Field(min_length=1)
     role: ActorRole
     station_code: str | None = None
+    # a partner organisation's member: which organisation, and the person's name (timeline)
+    partner_code: str | None = None
+    display_name: str | None = None
 
 
 # --- action payloads (one per URL action name) ---------------------------------------------
@@ -123,6 +126,12 @@ class LinkPartnerInput(_Request):
     partner: PartnerKind
     request: str = Field(max_length=2000)
     deadline_hours: int | None = Field(default=None, ge=1, le=24 * 90)
+    partner_code: str | None = Field(
+        default=None,
+        max_length=32,
+        description="the partner organisation asked (its code in the directory); it answers "
+        "in its own task list. its kind must match `partner`, and it must serve the case's village.",
+    )
 
     _request = field_validator("request")(_not_blank)
 
@@ -216,6 +225,10 @@ class PartnerRequest(_Answer):
     deadline: datetime
     answer: str | None = None
     escalated: bool = False
+    partner_code: str | None = None  # the organisation asked (None: typed in by the officer)
+    answered_by: str | None = None  # who recorded the answer (user id)
+    answered_by_name: str | None = None
+    answered_at: datetime | None = None
 
 
 class CaseView(_Answer):
