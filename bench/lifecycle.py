@@ -1,5 +1,7 @@
-"""Benchmark 1 — the dispute lifecycle per second, against a bare Temporal workflow of the same
-shape (5 activities, 2 signals, no I/O) on the same Temporal server, in one run.
+"""Benchmark 1 — the dispute lifecycle per second, against two bare Temporal workflows without
+I/O on the same Temporal server, in one run: the first baseline (5 activities, 2 signals) and
+the same-shape skeleton, which issues the commands a real green case's history holds (read off
+the warm-up case's history: activities, local activities, upserts, updates, timers).
 
 Real: intake through the disputes API → screening → assignment → accept → one follow-up →
 closure (red: the chief approves), with the helper's points credited and the notifications
@@ -38,7 +40,7 @@ from bench.common import (
     stop_process,
     write_result,
 )
-from shared.temporal import connect
+from shared.temporal import connect, dispute_workflow_id
 
 
 async def measure_bare(address: str, n: int, concurrency: int) -> dict[str, float]:
@@ -66,6 +68,46 @@ async def measure_bare(address: str, n: int, concurrency: int) -> dict[str, floa
         "lifecycles_per_s": round(n / t.seconds, 2),
         "latency_ms": ms(percentiles(latencies)),  # type: ignore[dict-item]
     }
+
+
+async def measure_same_shape(
+    address: str, phases: list[str], n: int, concurrency: int
+) -> dict[str, object]:
+    task_queue = f"shape-{uuid.uuid4().hex[:8]}"
+    worker = start_process([PY, "-m", "bench._bare_lifecycle", address, task_queue])
+    try:
+        client = await connect(address)
+        sem = asyncio.Semaphore(concurrency)
+        steps: dict[str, list[float]] = {}
+
+        async def one(i: int) -> None:
+            async with sem:
+                got = await bare.run_same_shape(client, task_queue, f"{task_queue}-{i}", phases)
+                for k, v in got.items():
+                    steps.setdefault(k, []).append(v)
+
+        await one(-1)
+        steps.clear()
+        with Timer() as t:
+            await asyncio.gather(*(one(i) for i in range(n)))
+    finally:
+        stop_process(worker)
+    return {
+        "lifecycles": n,
+        "seconds": round(t.seconds, 2),
+        "lifecycles_per_s": round(n / t.seconds, 2),
+        "latency_ms": {k: ms(percentiles(v)) for k, v in sorted(steps.items())},
+    }
+
+
+async def real_shape(stack: Stack, seed: int) -> dict[str, object]:
+    """One green case driven through the stack; the shape of its history (bare.shape_of)."""
+    temporal = await connect(stack.temporal_address)
+    spec = next(s for s in case_specs(50, seed + 1000, prefix="shape") if s.colour == "green")
+    async with internal_client(stack.url("disputes"), TOKEN) as disputes:
+        await run_case(disputes, temporal, spec, Latencies())
+    history = await temporal.get_workflow_handle(dispute_workflow_id(spec.case_id)).fetch_history()
+    return bare.shape_of(history)
 
 
 async def measure_real(stack: Stack, n: int, concurrency: int, seed: int) -> dict[str, object]:
@@ -122,9 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     n = args.cases or (30 if args.quick else 300)
     n_bare = args.bare or (200 if args.quick else 1000)
+    shape: dict[str, object] = {}
+    same: dict[str, object] = {}
     with running_stack(keep_logs=args.keep_logs, db=args.db) as stack:
 
         async def both() -> tuple[dict[str, float], dict[str, object]]:
+            shape.update(await real_shape(stack, args.seed))
+            phases = shape["phases"]
+            assert isinstance(phases, list)
+            same.update(
+                await measure_same_shape(stack.temporal_address, phases, n_bare, args.concurrency)
+            )
             b = await measure_bare(stack.temporal_address, n_bare, args.concurrency)
             cpu0 = stack.cpu_seconds()
             if args.profile:
@@ -146,7 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             "database": args.db,
             "real": real_fig,
             "bare": bare_fig,
+            "real_shape": shape,
+            "same_shape": same,
             "ratio_real_to_bare": ratio(real_rate, bare_fig["lifecycles_per_s"]),
+            "ratio_real_to_same_shape": ratio(real_rate, float(same["lifecycles_per_s"])),  # type: ignore[arg-type]
             "all_effects_seen": ok,
         },
     )
