@@ -43,29 +43,27 @@ async def business_stuck(
     The window is measured from the last step that reset it (WINDOW_RESETS), not from when the
     stage began: a case followed up on time a minute ago shows no alarm. Each row carries its
     figures as fields (reason code, percent used, window start, deadline)."""
-    reset = (
-        select(TimelineEntry.case_id, func.max(TimelineEntry.at).label("at"))
-        .where(TimelineEntry.kind.in_(WINDOW_RESETS))
-        .group_by(TimelineEntry.case_id)
-        .subquery()
+    # per live case, an index lookup (ix_timeline_case_kind_at), not an aggregate of the
+    # whole timeline
+    reset_at = (
+        select(func.max(TimelineEntry.at))
+        .where(TimelineEntry.case_id == Case.case_id, TimelineEntry.kind.in_(WINDOW_RESETS))
+        .correlate(Case)
+        .scalar_subquery()
     )
+    # officers offered the case in its current assignment stage (0 in any other stage)
     tried = (
-        select(TimelineEntry.case_id, func.count(TimelineEntry.assignee_id.distinct()).label("n"))
-        .join(Case, Case.case_id == TimelineEntry.case_id)
+        select(func.count(TimelineEntry.assignee_id.distinct()))
         .where(
+            TimelineEntry.case_id == Case.case_id,
             TimelineEntry.kind.in_(("assigned", "reassigned")),
             TimelineEntry.at >= Case.stage_since,
             Case.stage == "assignment",
         )
-        .group_by(TimelineEntry.case_id)
-        .subquery()
+        .correlate(Case)
+        .scalar_subquery()
     )
-    stmt = (
-        select(Case, reset.c.at, tried.c.n)
-        .outerjoin(reset, reset.c.case_id == Case.case_id)
-        .outerjoin(tried, tried.c.case_id == Case.case_id)
-        .where(Case.stage.in_(LIVE_STAGES))
-    )
+    stmt = select(Case, reset_at, tried).where(Case.stage.in_(LIVE_STAGES))
     if station:
         stmt = stmt.where(Case.station_code == station)
     out: list[StuckRow] = []

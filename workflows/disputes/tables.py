@@ -166,6 +166,8 @@ class TimelineEntry(Base):
     assignee_id: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # the stuck board's last window reset per case (services/disputes/board.py)
+    __table_args__ = (Index("ix_timeline_case_kind_at", "case_id", "kind", "at"),)
 
 
 class ColourChangeRow(Base):
