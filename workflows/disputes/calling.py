@@ -1,6 +1,5 @@
 """How the workflow runs an activity: unlimited retries with the FqTrouble flag, and (since
-PREEMPT_PATCH) interruptible by a waiting board action; since LOCAL_FIRST_PATCH, one attempt
-as a local activity first (no round trip through the server for a healthy step)."""
+PREEMPT_PATCH) interruptible by a waiting board action."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, CancelledError, RetryState
+from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import SA_TROUBLE, STUCK_AFTER_ATTEMPTS
@@ -29,13 +28,6 @@ PREEMPT_PATCH = "board-actions-preempt-failing-steps"
 PREEMPT_GRACE = timedelta(seconds=2)
 
 
-LOCAL_FIRST_PATCH = "db-steps-local-first"
-# A healthy step takes milliseconds; one slower than this goes the regular way (and a board
-# action waits at most this long behind it, as it would for PREEMPT_GRACE).
-LOCAL_TIMEOUT = timedelta(seconds=2)
-ONCE = RetryPolicy(maximum_attempts=1)
-
-
 class Preempted(Exception):
     """A board action (cancel, reassign, escalate) interrupted a step whose activity was still
     running: the activity is cancelled and the lock goes to the board action."""
@@ -43,13 +35,6 @@ class Preempted(Exception):
 
 def board_action_waiting() -> bool:
     return bool(getattr(workflow.instance(), "board_actions_waiting", 0))
-
-
-def in_board_action() -> bool:
-    """A board action's record runs as a regular activity: it answers on a timer while its
-    record goes on in the background, and a local activity there hung the case (corpus path
-    regrade_by_officer_and_chief_escalate_reassign_cancel)."""
-    return bool(getattr(workflow.instance(), "board_action_running", False))
 
 
 async def _bounded(
@@ -88,29 +73,6 @@ async def _bounded(
     return result
 
 
-class _LocalFailed(Exception):
-    pass
-
-
-async def _local_once(fn: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
-    """One attempt as a local activity, or _LocalFailed. Every activity is idempotent
-    (activities.py): an attempt that committed and then failed or timed out is harmless when
-    the regular activity runs the step again."""
-    try:
-        found: R = await workflow.execute_local_activity(
-            activity_name(fn),
-            arg,
-            result_type=in_sandbox(fn),
-            start_to_close_timeout=LOCAL_TIMEOUT,
-            retry_policy=ONCE,
-        )
-    except ActivityError as err:
-        if isinstance(err.cause, CancelledError):
-            raise
-        raise _LocalFailed(fn.__name__) from None
-    return found
-
-
 async def call(
     fn: Callable[[Any, A], Awaitable[R]], arg: A, *, non_retryable: list[str] | None = None
 ) -> R:
@@ -122,22 +84,11 @@ async def call(
 
     Since PREEMPT_PATCH, a board action waiting for the case's lock interrupts the step (after
     PREEMPT_GRACE): the activity is cancelled and `Preempted` unwinds the step, so cancel and
-    reassign never queue behind an activity that keeps failing.
-
-    Since LOCAL_FIRST_PATCH the first attempt is a local activity (its result is recorded as a
-    marker); if it fails, the regular activity takes over with one attempt fewer in its first
-    leg, so the flag still goes up after STUCK_AFTER_ATTEMPTS failed attempts in all, the board
-    counts as before, and a failing step stays preemptible and visible as a pending activity."""
+    reassign never queue behind an activity that keeps failing."""
     preemptible = workflow.patched(PREEMPT_PATCH)
-    tried_locally = 0
-    if workflow.patched(LOCAL_FIRST_PATCH) and not in_board_action():
-        try:
-            return await _local_once(fn, arg)
-        except _LocalFailed:
-            tried_locally = 1
     first = RetryPolicy(
         maximum_interval=MAX_BACKOFF,
-        maximum_attempts=STUCK_AFTER_ATTEMPTS - tried_locally,
+        maximum_attempts=STUCK_AFTER_ATTEMPTS,
         non_retryable_error_types=non_retryable,
     )
     try:
@@ -161,4 +112,4 @@ async def call(
     return result
 
 
-__all__ = ["LOCAL_FIRST_PATCH", "PREEMPT_PATCH", "Preempted", "call"]
+__all__ = ["PREEMPT_PATCH", "Preempted", "call"]

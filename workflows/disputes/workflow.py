@@ -57,7 +57,6 @@ class DisputeWorkflow:
         self.changed = False
         # board actions waiting for the lock: steps.call interrupts a running step for them
         self.board_actions_waiting = 0
-        self.board_action_running = False  # calling.in_board_action
         self.preempted = False
 
     @workflow.run
@@ -207,11 +206,7 @@ class DisputeWorkflow:
                     self.board_actions_waiting -= waiting
                     waiting = False
                     started = True
-                    self.board_action_running = True
-                    try:
-                        await self._perform(req, board=True)
-                    finally:
-                        self.board_action_running = False
+                    await self._perform(req, board=True)
             finally:
                 self.board_actions_waiting -= waiting
 
