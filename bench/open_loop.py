@@ -55,7 +55,7 @@ def machine_cpu() -> tuple[float, float]:
 def arrivals(rate: float, seconds: float, rng: random.Random, max_gap: float) -> list[float]:
     """Arrival offsets of a Poisson process of `rate`/s over `seconds` (gaps capped)."""
     out: list[float] = []
-    t = rng.expovariate(rate) if rate * seconds >= 1 else 0.0
+    t = min(rng.expovariate(rate), max_gap)
     while t < seconds:
         out.append(t)
         t += min(rng.expovariate(rate), max_gap)
