@@ -5,7 +5,7 @@ The board takes, per live case, the time of the last step that reset its window
 aggregate over the whole timeline.
 
 Revision ID: b15e0a7c3d21
-Revises: 1cecb954a38c
+Revises: 2199cd21b5ea
 Create Date: 2026-12-01 10:30:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 
 
 revision: str = 'b15e0a7c3d21'
-down_revision: str | None = '1cecb954a38c'
+down_revision: str | None = '2199cd21b5ea'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
