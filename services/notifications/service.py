@@ -24,7 +24,7 @@ from shared.config import NotificationsSettings
 from shared.localtime import local_zone
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
-from shared.messaging.outbox import insert_ignore
+from shared.messaging.outbox import insert_ignore_count
 
 EXTERNAL_CHANNELS = ("sms", "email", "bot")
 DIGEST_CHANNELS = ("sms", "email")
@@ -188,7 +188,8 @@ async def record_event(
         return 0
     urgent = rule.is_urgent(event)
     tz = local_zone()
-    created = 0
+    rows: list[dict[str, object]] = []
+    station = None
     for item in await plan(session, rule, event):
         person = await session.get(Recipient, item.recipient_id)
         pref = await session.get(Preference, item.recipient_id) or default_preference(
@@ -223,9 +224,9 @@ async def record_event(
         text = renderer.render(
             event.routing_key, language, item.channel, event_context(event, item.audience)
         )
-        inserted = await insert_ignore(
-            session,
-            Delivery.__table__,  # type: ignore[arg-type]
+        if not rows:
+            station = await _station_of(session, event)
+        rows.append(
             {
                 "event_id": event.event_id,
                 "routing_key": event.routing_key,
@@ -238,7 +239,7 @@ async def record_event(
                 "body": text.body,
                 "language": language,
                 "reference": _reference(event),
-                "station_code": await _station_of(session, event),
+                "station_code": station,
                 "status": SENT if item.channel == "inbox" else QUEUED,
                 "attempts": 0,
                 "last_error": "",
@@ -248,11 +249,15 @@ async def record_event(
                 "created_at": now,
                 "next_attempt_at": due,
                 "sent_at": now if item.channel == "inbox" else None,
-            },
-            ["event_id", "recipient_id", "channel"],
+            }
         )
-        created += int(inserted)
-    return created
+    # one statement for the event's deliveries; a redelivered event's rows are already there
+    return await insert_ignore_count(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        rows,
+        ["event_id", "recipient_id", "channel"],
+    )
 
 
 def _reference(event: Event) -> str:
