@@ -173,6 +173,17 @@ def default_preference(user_id: str, settings: NotificationsSettings) -> Prefere
     )
 
 
+async def _people(
+    session: AsyncSession, ids: list[str]
+) -> tuple[dict[str, Recipient], dict[str, Preference]]:
+    """The recipients and preferences of `ids` in two queries, whoever of them is known."""
+    if not ids:
+        return {}, {}
+    people = await session.scalars(select(Recipient).where(Recipient.user_id.in_(ids)))
+    prefs = await session.scalars(select(Preference).where(Preference.user_id.in_(ids)))
+    return {p.user_id: p for p in people}, {p.user_id: p for p in prefs}
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -190,11 +201,12 @@ async def record_event(
     tz = local_zone()
     rows: list[dict[str, object]] = []
     station = None
-    for item in await plan(session, rule, event):
-        person = await session.get(Recipient, item.recipient_id)
-        pref = await session.get(Preference, item.recipient_id) or default_preference(
-            item.recipient_id, settings
-        )
+    planned = await plan(session, rule, event)
+    ids = list(dict.fromkeys(item.recipient_id for item in planned))
+    people, prefs = await _people(session, ids)
+    for item in planned:
+        person = people.get(item.recipient_id)
+        pref = prefs.get(item.recipient_id) or default_preference(item.recipient_id, settings)
         switched_off = pref.disabled.get(rule.kind, [])
         if (
             item.channel != "inbox"
