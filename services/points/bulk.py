@@ -14,9 +14,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.ledger import entry_hash, utcnow
@@ -126,8 +126,8 @@ async def credit_many(session: AsyncSession, credits: Sequence[Credit]) -> int:
         }  # fmt: skip
         values["hash"] = head[2] = entry_hash(values)
         entries.append(values)
-    await session.execute(insert(Entry.__table__), entries)
-    table = Account.__table__
+    await session.execute(insert(cast(Table, Entry.__table__)), entries)
+    table = cast(Table, Account.__table__)
     await session.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
