@@ -12,6 +12,7 @@ import json
 import math
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -355,6 +356,9 @@ def private_exchange_name() -> str:
     name = f"fq-bench-{uuid.uuid4().hex[:10]}"
     if not _MADE_EXCHANGES:
         atexit.register(_delete_made_exchanges)
+        # a benchmark stopped by SIGTERM (timeout, Ctrl-C's cousin) cleans up the same way
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     _MADE_EXCHANGES.append(name)
     return name
 
