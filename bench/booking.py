@@ -24,25 +24,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
 
 from bench import _profile
-from bench._cpu import cpu_seconds
-from bench._wrk import WrkResult, run_wrk, write_script
+from bench._booking_db import add_bare_slots, check_bare, check_service, slot_capacity
+from bench._wrk import run_wrk, write_script
 from bench.common import (
+    REPETITIONS,
+    cpu_window,
     create_pg_database,
     drop_pg_database,
     free_port,
+    headline,
     parser,
     private_exchange_name,
     ratio,
+    rss_mib,
     say,
+    spread,
     start_process,
     stop_process,
     wait_http,
     write_result,
 )
-from shared.db import make_engine
 from shared.localtime import local_zone
 
 TOKEN = "bench-booking-token"
@@ -89,97 +92,10 @@ async def gather_slots(base: str, min_seats: int) -> tuple[list[str], int]:
     return slots, seats
 
 
-async def check_service(url: str, hot: str) -> dict[str, Any]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            over = await conn.scalar(text("SELECT count(*) FROM slot WHERE booked > capacity"))
-            mismatch = await conn.scalar(
-                text(
-                    "SELECT count(*) FROM slot s WHERE s.booked <> (SELECT count(*) FROM booking b"
-                    " WHERE b.slot_id = s.id AND b.active)"
-                )
-            )
-            bookings = await conn.scalar(text("SELECT count(*) FROM booking WHERE active"))
-            hot_row = (
-                await conn.execute(
-                    text("SELECT booked, capacity FROM slot WHERE id = :id"), {"id": hot}
-                )
-            ).one()
-    finally:
-        await engine.dispose()
-    return {
-        "slots_over_capacity": int(over or 0),
-        "slots_booked_not_equal_bookings": int(mismatch or 0),
-        "bookings_in_db": int(bookings or 0),
-        "hot_slot_booked": int(hot_row.booked),
-        "hot_slot_capacity": int(hot_row.capacity),
-    }
-
-
-async def add_bare_slots(url: str, n: int, capacity: int) -> list[str]:
-    """Rows of the same slot table for the bare endpoint (its own ids, same shape)."""
-    ids = [f"BARE.{i:06d}.appointment" for i in range(n)]
-    engine = make_engine(url)
-    start = datetime(2030, 1, 1, 0, 0)
-    try:
-        async with engine.begin() as conn:
-            for i in range(0, n, 5000):
-                await conn.execute(
-                    text(
-                        "INSERT INTO slot (id, office_code, way, starts_at, ends_at, extended,"
-                        " capacity, booked) VALUES (:id, 'BARE', 'appointment', :s, :e, false,"
-                        " :cap, 0)"
-                    ),
-                    [
-                        {"id": sid, "s": start, "e": start + timedelta(minutes=30), "cap": capacity}
-                        for sid in ids[i : i + 5000]
-                    ],
-                )
-    finally:
-        await engine.dispose()
-    return ids
-
-
-async def check_bare(url: str, hot: str) -> dict[str, Any]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            over = await conn.scalar(
-                text("SELECT count(*) FROM slot WHERE office_code = 'BARE' AND booked > capacity")
-            )
-            claimed = await conn.scalar(
-                text("SELECT coalesce(sum(booked), 0) FROM slot WHERE office_code = 'BARE'")
-            )
-            hot_row = (
-                await conn.execute(
-                    text("SELECT booked, capacity FROM slot WHERE id = :id"), {"id": hot}
-                )
-            ).one()
-    finally:
-        await engine.dispose()
-    return {
-        "slots_over_capacity": int(over or 0),
-        "seats_claimed_in_db": int(claimed or 0),
-        "hot_slot_booked": int(hot_row.booked),
-        "hot_slot_capacity": int(hot_row.capacity),
-    }
-
-
-def drive(url: str, make_script: Any, args: Any, pid: int) -> tuple[WrkResult, WrkResult, float]:
-    """Warm-up then the measured run; each run books fresh residents (one booking per person).
-    Also returns the server process's CPU milliseconds per request of the measured run."""
-    warm = run_wrk(url, make_script("w"), seconds=args.warmup, connections=args.connections)
-    cpu0 = cpu_seconds(pid)
-    main = run_wrk(url, make_script("m"), seconds=args.seconds, connections=args.connections)
-    cpu = cpu_seconds(pid) - cpu0
-    return warm, main, round(1000 * cpu / main.requests, 2) if main.requests else float("nan")
-
-
-def in_flight_ok(in_db: int, answered: int, connections: int) -> bool:
+def in_flight_ok(in_db: int, answered: int, connections: int, runs: int) -> bool:
     """wrk stops counting at its deadline while up to `connections` requests per run are still
     being served: the database may hold that many more than the 2xx wrk saw, never fewer."""
-    return answered <= in_db <= answered + 2 * connections
+    return answered <= in_db <= answered + runs * connections
 
 
 def measure(kind: str, args: Any, workdir: Path) -> dict[str, Any]:
@@ -195,6 +111,13 @@ def measure(kind: str, args: Any, workdir: Path) -> dict[str, Any]:
             drop_pg_database(pg_name)
 
 
+def _one(url: str, script: Path, args: Any, pids: dict[str, int]) -> dict[str, Any]:
+    """One measured wrk run with the CPU it cost: the server's and the whole machine's."""
+    with cpu_window(pids, sample_background=args.background_seconds) as w:
+        r = run_wrk(url, script, seconds=args.seconds, connections=args.connections)
+    return {**r.as_dict(), "cpu": w.per_op(r.requests), "_ok": r.ok}
+
+
 def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
     port = free_port()
     env = service_env(url, port, workdir)
@@ -202,77 +125,104 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
     if seed.wait(300) != 0:
         raise RuntimeError("appointments seed failed")
     base = f"http://127.0.0.1:{port}"
-    log = workdir / f"appointments-{kind}.log"
-    proc = start_process([sys.executable, "-m", "services.appointments"], env=env, log=log)
+    proc = start_process(
+        [sys.executable, "-m", "services.appointments"], env=env, log=workdir / f"svc-{kind}.log"
+    )
+    bare: Any = None
+    svc_runs: list[dict[str, Any]] = []
+    bare_runs: list[dict[str, Any]] = []
     try:
         wait_http(f"{base}/healthz", proc=proc)
         slots, seats = asyncio.run(gather_slots(base, args.seats))
         hot, rest = slots[0], slots[1:]
+        capacity = asyncio.run(slot_capacity(url, hot))
+        bare_slots = asyncio.run(add_bare_slots(url, args.bare_slots, capacity))
+        bare_port = free_port()
+        bare_args = [
+            sys.executable, "-m", "uvicorn", "bench._bare_booking:app", "--host", "127.0.0.1",
+            "--port", str(bare_port), "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+        bare = start_process(
+            bare_args, env=dict(env, FQ_BENCH_BARE_DB=url), log=workdir / f"bare-{kind}.log"
+        )
+        bare_base = f"http://127.0.0.1:{bare_port}"
+        wait_http(f"{bare_base}/docs", proc=bare)
         say(f"  {kind}: {len(slots):,} slots, {seats:,} seats; wrk -c{args.connections}")
 
-        def script(run: str) -> Path:
+        def script(run: str, is_bare: bool) -> Path:
             return write_script(
-                workdir / f"svc-{kind}-{run}.lua",
-                path="/internal/v1/bookings",
-                slots=rest,
-                hot=hot,
+                workdir / f"{'bare' if is_bare else 'svc'}-{kind}-{run}.lua",
+                path="/book" if is_bare else "/internal/v1/bookings",
+                slots=bare_slots[1:] if is_bare else rest,
+                hot=bare_slots[0] if is_bare else hot,
                 hot_every=HOT_EVERY,
-                prefix=f"res-{kind[:2]}{run}",
+                prefix=f"{'bare' if is_bare else 'res'}-{kind[:2]}{run}",
                 service=SERVICE,
                 token=TOKEN,
             )
 
-        s_warm, s_main, s_cpu = drive(base, script, args, proc.pid)
+        idle = {"service": rss_mib(proc.pid), "bare": rss_mib(bare.pid)}
+        warm_ok = {
+            "service": run_wrk(base, script("w", False), seconds=args.warmup,
+                               connections=args.connections).ok,
+            "bare": run_wrk(bare_base, script("w", True), seconds=args.warmup,
+                            connections=args.connections).ok,
+        }  # fmt: skip
+        # repetitions paired: the service then the bare endpoint, close together in time, so
+        # each ratio compares the two under the same load from the machine's other users
+        for i in range(args.repetitions):
+            svc_runs.append(_one(base, script(f"m{i}", False), args, {"service": proc.pid}))
+            bare_runs.append(_one(bare_base, script(f"m{i}", True), args, {"bare": bare.pid}))
+            say(
+                f"  run {i + 1}: service {svc_runs[-1]['requests_per_s']}/s, "
+                f"bare {bare_runs[-1]['requests_per_s']}/s"
+            )
+        peak = {"service": rss_mib(proc.pid), "bare": rss_mib(bare.pid)}
     finally:
         stop_process(proc)
+        if bare is not None:
+            stop_process(bare)
     svc_check = asyncio.run(check_service(url, hot))
-    svc_ok = s_warm.ok + s_main.ok
+    svc_ok = warm_ok["service"] + sum(r.pop("_ok") for r in svc_runs)
     svc_check["answered_2xx"] = svc_ok
+    n = args.repetitions + 1
     svc_check["bookings_match_2xx"] = in_flight_ok(
-        svc_check["bookings_in_db"], svc_ok, args.connections
+        svc_check["bookings_in_db"], svc_ok, args.connections, n
     )
-
-    capacity = svc_check["hot_slot_capacity"]
-    bare_slots = asyncio.run(add_bare_slots(url, args.bare_slots, capacity))
-    bare_port = free_port()
-    benv = dict(env, FQ_BENCH_BARE_DB=url)
-    bare_args = [
-        sys.executable, "-m", "uvicorn", "bench._bare_booking:app", "--host", "127.0.0.1",
-        "--port", str(bare_port), "--log-level", "warning", "--no-access-log",
-    ]  # fmt: skip
-    bare = start_process(bare_args, env=benv, log=workdir / f"bare-{kind}.log")
-    try:
-        wait_http(f"http://127.0.0.1:{bare_port}/docs", proc=bare)
-
-        def bscript(run: str) -> Path:
-            return write_script(
-                workdir / f"bare-{kind}-{run}.lua",
-                path="/book",
-                slots=bare_slots[1:],
-                hot=bare_slots[0],
-                hot_every=HOT_EVERY,
-                prefix=f"bare-{kind[:2]}{run}",
-                service=SERVICE,
-                token=TOKEN,
-            )
-
-        b_warm, b_main, b_cpu = drive(f"http://127.0.0.1:{bare_port}", bscript, args, bare.pid)
-    finally:
-        stop_process(bare)
     bare_check = asyncio.run(check_bare(url, bare_slots[0]))
-    bare_check["answered_2xx"] = b_warm.ok + b_main.ok
+    bare_ok = warm_ok["bare"] + sum(r.pop("_ok") for r in bare_runs)
+    bare_check["answered_2xx"] = bare_ok
     bare_check["claimed_match_2xx"] = in_flight_ok(
-        bare_check["seats_claimed_in_db"], b_warm.ok + b_main.ok, args.connections
+        bare_check["seats_claimed_in_db"], bare_ok, args.connections, n
     )
-
+    ratios = [
+        ratio(a["requests_per_s"], b["requests_per_s"])
+        for a, b in zip(svc_runs, bare_runs, strict=True)
+    ]
     result: dict[str, Any] = {
         "database": kind,
-        "service": s_main.as_dict(),
-        "bare": b_main.as_dict(),
-        "ratio_requests_per_s_service_over_bare": ratio(s_main.rps, b_main.rps),
-        "server_cpu_ms_per_request": {"service": s_cpu, "bare": b_cpu},
-        "ratio_cpu_per_request_service_over_bare": ratio(s_cpu, b_cpu),
-        "ratio_p95_service_over_bare": ratio(s_main.latency_ms["p95"], b_main.latency_ms["p95"]),
+        "figures": {
+            "ratio_requests_per_s_service_over_bare": spread(ratios),
+            "service_requests_per_s": spread([r["requests_per_s"] for r in svc_runs]),
+            "bare_requests_per_s": spread([r["requests_per_s"] for r in bare_runs]),
+            "service_p95_ms": spread([r["latency_ms"]["p95"] for r in svc_runs]),
+            "bare_p95_ms": spread([r["latency_ms"]["p95"] for r in bare_runs]),
+            "service_process_cpu_ms_per_request": spread(
+                [r["cpu"]["process_cpu_ms_per_op"]["service"] for r in svc_runs]
+            ),
+            "bare_process_cpu_ms_per_request": spread(
+                [r["cpu"]["process_cpu_ms_per_op"]["bare"] for r in bare_runs]
+            ),
+            "service_machine_cpu_ms_per_request": spread(
+                [r["cpu"]["machine_cpu_ms_per_op"] for r in svc_runs]
+            ),
+            "bare_machine_cpu_ms_per_request": spread(
+                [r["cpu"]["machine_cpu_ms_per_op"] for r in bare_runs]
+            ),
+        },
+        "rss_mib": {"idle": idle, "after_load": peak},
+        "service_runs": svc_runs,
+        "bare_runs": bare_runs,
         "service_check": svc_check,
         "bare_check": bare_check,
         "no_overbooking": svc_check["slots_over_capacity"] == 0
@@ -314,6 +264,26 @@ def profile_service(
     return {"load": [summary], **_profile.top(out)}
 
 
+def headline_row(run: dict[str, Any]) -> dict[str, Any]:
+    f = run["figures"]
+    r = f["ratio_requests_per_s_service_over_bare"]
+    over = run["service_check"]["slots_over_capacity"]
+    return headline(
+        path=f"booking endpoint ({run['database']}, wrk 16 connections)",
+        fengqiao=f"{f['service_requests_per_s']['median']:,.0f} req/s, "
+        f"p95 {f['service_p95_ms']['median']:,.0f} ms, {over} overbooked",
+        baseline=f"conditional UPDATE {f['bare_requests_per_s']['median']:,.0f} req/s",
+        ratio=r,
+        goal="≥ 0.5, 0 overbooked",
+        met=r["median"] >= 0.5 and run["no_overbooking"],
+        cpu=f"{f['service_machine_cpu_ms_per_request']['median']:.1f} ms vs "
+        f"{f['bare_machine_cpu_ms_per_request']['median']:.1f} ms (machine); "
+        f"{f['service_process_cpu_ms_per_request']['median']:.1f} vs "
+        f"{f['bare_process_cpu_ms_per_request']['median']:.1f} ms (server)",
+        order=10 if run["database"] == "postgresql" else 11,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__ or "")
     p.add_argument("--db", nargs="+", default=["postgresql", "sqlite"])
@@ -322,6 +292,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--seats", type=int, default=12000, help="free seats to materialise")
     p.add_argument("--bare-slots", type=int, default=40000)
+    p.add_argument("--repetitions", type=int, default=REPETITIONS)
+    p.add_argument(
+        "--background-seconds",
+        type=float,
+        default=2.0,
+        help="the machine's busy rate is sampled this long before each run",
+    )
     p.add_argument("--no-profile", dest="profile", action="store_false")
     args = p.parse_args(argv)
     if args.quick:
@@ -337,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         {
             "load_generator": f"wrk 1 thread, {args.connections} connections, Lua POST bodies",
             "seconds_per_endpoint": args.seconds,
+            "repetitions": args.repetitions,
+            "headline": [headline_row(r) for r in runs],
             "runs": runs,
             "no_overbooking": ok,
         },

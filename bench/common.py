@@ -7,10 +7,12 @@ databases and exchange, so a benchmark never disturbs a running `make run`.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import math
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -24,6 +26,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from bench._measure import REPETITIONS as REPETITIONS
+from bench._measure import cpu_window as cpu_window
+from bench._measure import headline as headline
+from bench._measure import machine_busy_seconds as machine_busy_seconds
+from bench._measure import process_cpu_seconds as process_cpu_seconds
+from bench._measure import repeat as repeat
+from bench._measure import rss_by_name as rss_by_name
+from bench._measure import rss_mib as rss_mib
+from bench._measure import rss_of as rss_of
+from bench._measure import spread as spread
+from bench._measure import spreads as spreads
 from shared.temporal import dev_server_args
 
 REPO = Path(__file__).resolve().parent.parent
@@ -83,15 +96,46 @@ def cpu_delta(before: Mapping[str, float], after: Mapping[str, float]) -> dict[s
     return dict(sorted(d.items(), key=lambda kv: -kv[1]))
 
 
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# the machine's load when this benchmark process started (other engineers share the box)
+LOAD_AT_START = loadavg()
+STARTED_AT = datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def machine() -> dict[str, Any]:
     return {
         "host": platform.node(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
-        # other work on the machine at the end of the run (figures are not from an idle box)
-        "loadavg_1_5_15": [round(x, 2) for x in os.getloadavg()],
+        # other work on the machine before and after the run (figures are not from an idle box)
+        "loadavg_1_5_15_before": LOAD_AT_START,
+        "loadavg_1_5_15": loadavg(),
     }
+
+
+def git_commit() -> dict[str, Any]:
+    """The commit the figures were measured on, and whether the work tree had changes."""
+
+    def git(*args: str) -> str:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False, timeout=10
+        )
+        return out.stdout.strip()
+
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return {"commit": git("rev-parse", "HEAD"), "dirty": bool(status)}
+
+
+def command_line() -> str:
+    """The exact command that produced a result (as a `python -m bench.x` call)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    head = f"-m {spec.name}" if spec is not None and spec.name else " ".join(sys.argv[:1])
+    return " ".join([".venv/bin/python", head, *sys.argv[1:]])
 
 
 def _fmt(value: Any) -> str:
@@ -126,7 +170,10 @@ def write_result(name: str, data: Mapping[str, Any], out: TextIO | None = None) 
     """Print `data` as a table and write it to `bench/results/<name>.json`; returns the path."""
     record = {
         "benchmark": name,
+        "started_at": STARTED_AT,
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command_line(),
+        "git": git_commit(),
         "machine": machine(),
         **data,
     }
@@ -300,8 +347,30 @@ def pg_databases(*services: str) -> Iterator[dict[str, str]]:
             drop_pg_database(name)
 
 
+_MADE_EXCHANGES: list[str] = []
+
+
 def private_exchange_name() -> str:
-    return f"fq-bench-{uuid.uuid4().hex[:10]}"
+    """A fresh exchange name for one benchmark's services; whatever they declare on it is
+    removed by `delete_exchange`, or at the latest when the benchmark process exits."""
+    name = f"fq-bench-{uuid.uuid4().hex[:10]}"
+    if not _MADE_EXCHANGES:
+        atexit.register(_delete_made_exchanges)
+        # a benchmark stopped by SIGTERM (timeout, Ctrl-C's cousin) cleans up the same way
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    _MADE_EXCHANGES.append(name)
+    return name
+
+
+def _delete_made_exchanges() -> None:
+    import asyncio
+
+    for name in list(_MADE_EXCHANGES):
+        try:
+            asyncio.run(delete_exchange(name))
+        except Exception as exc:  # the broker gone: say so, the queues are listed by name
+            say(f"could not delete exchange {name} and its queues: {exc!r}")
 
 
 QUEUE_OWNERS = ("portal", "disputes", "appointments", "points", "notifications", "bench")
@@ -319,3 +388,5 @@ async def delete_exchange(exchange: str, services: Iterable[str] = QUEUE_OWNERS)
                 await channel.queue_delete(f"{exchange}.{svc}{suffix}")
         await channel.exchange_delete(exchange)
         await channel.exchange_delete(f"{exchange}.dlx")
+    if exchange in _MADE_EXCHANGES:
+        _MADE_EXCHANGES.remove(exchange)

@@ -14,7 +14,7 @@ import traceback
 
 from bench.common import say
 
-BENCHMARKS = ("lifecycle", "year_of_guyuan", "booking", "events", "read_paths")
+BENCHMARKS = ("lifecycle", "year_of_guyuan", "booking", "events", "read_paths", "memory")
 
 
 def main(argv: list[str] | None = None) -> int:

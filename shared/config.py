@@ -117,6 +117,11 @@ class ServiceSettings(CommonSettings):
         " under bursts); size it so all processes together stay under max_connections.",
     )
     queue_prefetch: int = 128
+    consumer_batch_size: int = Field(
+        default=100,
+        description="deliveries a batching consumer applies in one transaction (at most;"
+        " fewer when fewer are waiting)",
+    )
     relay_interval_seconds: float = 0.5
 
 

@@ -31,6 +31,7 @@ from shared.db import make_engine, make_session_factory
 from shared.errors import install_error_handler
 from shared.http import SERVER_KEEP_ALIVE_SECONDS
 from shared.logs import setup_logging
+from shared.messaging.batch import BatchHandler
 from shared.messaging.broker import Broker, Consumer, Handler
 from shared.messaging.outbox import OutboxRelay
 from shared.web import HealthCheck, instrument
@@ -46,6 +47,9 @@ Background = Callable[[FastAPI], Awaitable[None]]
 class ConsumerSpec:
     patterns: Sequence[str]
     handler: Handler
+    # many deliveries to one transaction (shared/messaging/batch.py); `handler` still applies
+    # a message alone when its batch failed or it is a retry
+    batch_handler: BatchHandler | None = None
 
 
 @dataclass
@@ -97,6 +101,8 @@ class ServiceRuntime:
                 self.consumer_spec.handler,
                 prefetch=self.settings.queue_prefetch,
                 bus_users=self.settings.bus_users,
+                batch_handler=self.consumer_spec.batch_handler,
+                batch_size=self.settings.consumer_batch_size,
             )
             await self.consumer.start()
         if self.relay is not None:

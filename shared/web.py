@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Header, HTTPException, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import INTERNAL_TOKEN_HEADER, token_ok
 from shared.guard import RequestGuard
@@ -37,17 +38,7 @@ def instrument(
     optional = {} if optional is None else optional
     app.add_middleware(RequestGuard)
 
-    @app.middleware("http")
-    async def _metrics(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
-        LATENCY.labels(service, request.method, path).observe(time.perf_counter() - start)
-        return response
+    app.add_middleware(Metrics, service=service)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -71,6 +62,36 @@ def instrument(
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+class Metrics:
+    """Request counts and latency per route, as plain ASGI: no extra task or stream per
+    request (Starlette's `@app.middleware("http")` costs a task group and a memory stream)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            REQUESTS.labels(self.service, method, path, str(status)).inc()
+            LATENCY.labels(self.service, method, path).observe(time.perf_counter() - start)
 
 
 def metrics_allowed(request: Request, internal_token: str) -> bool:

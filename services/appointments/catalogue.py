@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import (
@@ -44,6 +44,34 @@ async def claim_seat(s: AsyncSession, sid: str) -> bool:
         .values(booked=Slot.booked + 1)
     )
     return result.rowcount == 1
+
+
+async def claim_seat_returning(s: AsyncSession, sid: str) -> Slot | None:
+    """`claim_seat` that hands back the claimed slot (None: full, or no such slot row yet)."""
+    stmt = (
+        update(Slot)
+        .where(Slot.id == sid, Slot.booked < Slot.capacity)
+        .values(booked=Slot.booked + 1)
+        .returning(Slot)
+    )
+    return (await s.scalars(stmt)).first()
+
+
+async def service_and_office(
+    s: AsyncSession, service_code: str, sid: str
+) -> tuple[Service, Office]:
+    """The service and the slot's office in one query; the usual errors when one is unknown."""
+    office_code = parse_slot_id(sid)[0]
+    row = (
+        await s.execute(
+            select(Service, Office)
+            .join_from(Service, Office, true())  # two primary-key rows, one round trip
+            .where(Service.code == service_code, Office.code == office_code)
+        )
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    return await get_service(s, service_code), await get_office(s, office_code, "slot_id")
 
 
 async def release_seat(s: AsyncSession, sid: str) -> None:
@@ -186,9 +214,9 @@ def parse_slot_id(sid: str) -> tuple[str, datetime, str]:
     return office_code, utc(starts), way
 
 
-async def load_slot(desk: Desk, s: AsyncSession, sid: str, now: datetime) -> tuple[Slot, Office]:
-    office_code, starts, way = parse_slot_id(sid)
-    office = await get_office(s, office_code, "slot_id")
+def check_slot_time(desk: Desk, sid: str, now: datetime) -> date:
+    """The slot's local day, if a slot at that time may still be booked now."""
+    starts = parse_slot_id(sid)[1]
     if utc(starts) < now:
         raise Invalid("the slot is in the past", "slot_id")
     cutoff = desk.settings.book_cutoff_minutes
@@ -196,6 +224,13 @@ async def load_slot(desk: Desk, s: AsyncSession, sid: str, now: datetime) -> tup
         raise Invalid(f"booking closes {cutoff} minutes before the start", "slot_id")
     day = local_day(starts, desk.tz)
     _check_bookable_date(desk, day, now, "slot_id")
+    return day
+
+
+async def load_slot(desk: Desk, s: AsyncSession, sid: str, now: datetime) -> tuple[Slot, Office]:
+    office_code, _, way = parse_slot_id(sid)
+    office = await get_office(s, office_code, "slot_id")
+    day = check_slot_time(desk, sid, now)
     slot = await s.get(Slot, sid)
     if slot is None:
         await materialise_day(desk, s, office, day)

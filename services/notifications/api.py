@@ -19,7 +19,11 @@ def create_app(
 ) -> FastAPI:
     rt = runtime or NotificationsRuntime(SERVICE, settings)
     if rt.consumer_spec is None:
-        rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
+        rt.consumer_spec = ConsumerSpec(
+            consumer.PATTERNS,
+            partial(consumer.handle, rt),
+            batch_handler=partial(consumer.handle_batch, rt),
+        )
     app = create_service_app(SERVICE, settings, title="Fengqiao notifications service", runtime=rt)
     app.include_router(router, dependencies=[Depends(internal_guard(settings.internal_token))])
     return app

@@ -24,7 +24,7 @@ from shared.config import NotificationsSettings
 from shared.localtime import local_zone
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
-from shared.messaging.outbox import insert_ignore
+from shared.messaging.outbox import insert_ignore_count
 
 EXTERNAL_CHANNELS = ("sms", "email", "bot")
 DIGEST_CHANNELS = ("sms", "email")
@@ -173,6 +173,17 @@ def default_preference(user_id: str, settings: NotificationsSettings) -> Prefere
     )
 
 
+async def _people(
+    session: AsyncSession, ids: list[str]
+) -> tuple[dict[str, Recipient], dict[str, Preference]]:
+    """The recipients and preferences of `ids` in two queries, whoever of them is known."""
+    if not ids:
+        return {}, {}
+    people = await session.scalars(select(Recipient).where(Recipient.user_id.in_(ids)))
+    prefs = await session.scalars(select(Preference).where(Preference.user_id.in_(ids)))
+    return {p.user_id: p for p in people}, {p.user_id: p for p in prefs}
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -188,12 +199,14 @@ async def record_event(
         return 0
     urgent = rule.is_urgent(event)
     tz = local_zone()
-    created = 0
-    for item in await plan(session, rule, event):
-        person = await session.get(Recipient, item.recipient_id)
-        pref = await session.get(Preference, item.recipient_id) or default_preference(
-            item.recipient_id, settings
-        )
+    rows: list[dict[str, object]] = []
+    station = None
+    planned = await plan(session, rule, event)
+    ids = list(dict.fromkeys(item.recipient_id for item in planned))
+    people, prefs = await _people(session, ids)
+    for item in planned:
+        person = people.get(item.recipient_id)
+        pref = prefs.get(item.recipient_id) or default_preference(item.recipient_id, settings)
         switched_off = pref.disabled.get(rule.kind, [])
         if (
             item.channel != "inbox"
@@ -223,9 +236,9 @@ async def record_event(
         text = renderer.render(
             event.routing_key, language, item.channel, event_context(event, item.audience)
         )
-        inserted = await insert_ignore(
-            session,
-            Delivery.__table__,  # type: ignore[arg-type]
+        if not rows:
+            station = await _station_of(session, event)
+        rows.append(
             {
                 "event_id": event.event_id,
                 "routing_key": event.routing_key,
@@ -238,7 +251,7 @@ async def record_event(
                 "body": text.body,
                 "language": language,
                 "reference": _reference(event),
-                "station_code": await _station_of(session, event),
+                "station_code": station,
                 "status": SENT if item.channel == "inbox" else QUEUED,
                 "attempts": 0,
                 "last_error": "",
@@ -248,11 +261,15 @@ async def record_event(
                 "created_at": now,
                 "next_attempt_at": due,
                 "sent_at": now if item.channel == "inbox" else None,
-            },
-            ["event_id", "recipient_id", "channel"],
+            }
         )
-        created += int(inserted)
-    return created
+    # one statement for the event's deliveries; a redelivered event's rows are already there
+    return await insert_ignore_count(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        rows,
+        ["event_id", "recipient_id", "channel"],
+    )
 
 
 def _reference(event: Event) -> str:

@@ -40,7 +40,11 @@ def create_app(
     rules = rules or load_rules(settings.rules_file)
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
     if rt.consumer_spec is None:
-        rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt, rules))
+        rt.consumer_spec = ConsumerSpec(
+            consumer.PATTERNS,
+            partial(consumer.handle, rt, rules),
+            batch_handler=partial(consumer.handle_batch, rt, rules),
+        )
     app = create_service_app(
         SERVICE,
         settings,

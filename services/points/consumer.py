@@ -1,8 +1,17 @@
-"""Adapter from broker messages to the points domain logic (idempotent via the inbox)."""
+"""Adapter from broker messages to the points domain logic (idempotent via the inbox).
+
+`handle` applies one message; `handle_batch` a batch of them in one transaction: the inbox
+claims in one statement, the dispute credits in bulk (services/points/bulk.py), anything else
+one by one in order, acked by the consumer only after the commit.
+"""
 
 from __future__ import annotations
 
-from services.points import service
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.points import bulk, service
 from services.points.models import inbox
 from services.points.rules import Rules
 from shared.db import transaction
@@ -10,7 +19,7 @@ from shared.messaging.broker import Delivery
 from shared.messaging.contracts.disputes import DisputeClosed, DisputeFollowUpRecorded
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
-from shared.messaging.outbox import claim_message
+from shared.messaging.outbox import claim_message, claim_messages
 from shared.messaging.topology import SUBSCRIPTIONS
 from shared.runtime import ServiceRuntime
 
@@ -18,14 +27,38 @@ CONSUMER = "points"
 PATTERNS: list[str] = list(SUBSCRIPTIONS["points"])
 
 
+async def _apply(session: AsyncSession, event: Event, rules: Rules) -> None:
+    if isinstance(event, DisputeClosed):
+        await service.on_dispute_closed(session, event, rules)
+    elif isinstance(event, DisputeFollowUpRecorded):
+        await service.on_follow_up(session, event, rules)
+    elif isinstance(event, UserUpserted):
+        await service.upsert_user(session, event)
+
+
 async def handle(runtime: ServiceRuntime, rules: Rules, event: Event, delivery: Delivery) -> None:
     async with transaction(runtime.factory) as session:
         if not await claim_message(session, inbox, CONSUMER, delivery.message_id):
             return
-        if isinstance(event, DisputeClosed):
-            await service.on_dispute_closed(session, event, rules)
-        elif isinstance(event, DisputeFollowUpRecorded):
-            await service.on_follow_up(session, event, rules)
-        elif isinstance(event, UserUpserted):
-            await service.upsert_user(session, event)
+        await _apply(session, event, rules)
+    runtime.wake_relay()
+
+
+async def handle_batch(
+    runtime: ServiceRuntime, rules: Rules, items: Sequence[tuple[Event, Delivery]]
+) -> None:
+    async with transaction(runtime.factory) as session:
+        fresh = await claim_messages(session, inbox, CONSUMER, [d.message_id for _, d in items])
+        credits: list[bulk.CreditEvent] = []
+        for event, delivery in items:
+            if delivery.message_id not in fresh:
+                continue  # seen before (or earlier in this batch)
+            fresh.discard(delivery.message_id)
+            if isinstance(event, DisputeClosed | DisputeFollowUpRecorded):
+                credits.append(event)
+                continue
+            await bulk.apply_events(session, credits, rules)  # keep the batch's order
+            credits = []
+            await _apply(session, event, rules)
+        await bulk.apply_events(session, credits, rules)
     runtime.wake_relay()

@@ -31,6 +31,7 @@ from aio_pika.abc import (
 )
 from pamqp.commands import Basic
 
+from shared.messaging.batch import Batcher, BatchHandler
 from shared.messaging.events import Event, UnknownEvent, parse_event
 from shared.messaging.identity import (
     REASON_HEADER,
@@ -209,8 +210,12 @@ class Consumer:
         prefetch: int = 128,
         retry_delays_ms: Sequence[int] = RETRY_DELAYS_MS,
         bus_users: Mapping[str, str] | None = None,
+        batch_handler: BatchHandler | None = None,
+        batch_size: int = 100,
     ) -> None:
         self.broker = broker
+        # with a batch handler, deliveries are applied many to a transaction (batch.py)
+        self._batcher = Batcher(batch_handler, max_size=batch_size) if batch_handler else None
         self.senders = SenderCheck(broker.user, dict(bus_users or {}))
         self.service = service
         self.patterns = list(patterns)
@@ -241,6 +246,8 @@ class Consumer:
                 await self._queue.cancel(self._tag)
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=grace)
+        if self._batcher is not None:
+            await self._batcher.stop()
         if self._channel is not None and not self._channel.is_closed:
             await self._channel.close()
 
@@ -277,7 +284,7 @@ class Consumer:
             retries=retries,
         )
         try:
-            await self.handler(event, delivery)
+            await self._apply(event, delivery)
         except asyncio.CancelledError:
             # shutting down mid-message: the broker redelivers it (the inbox makes that safe)
             with contextlib.suppress(Exception):
@@ -291,6 +298,18 @@ class Consumer:
             return
         self.handled += 1
         await message.ack()
+
+    async def _apply(self, event: Event, delivery: Delivery) -> None:
+        if self._batcher is None or delivery.retries:
+            await self.handler(event, delivery)  # a message retried after a failure goes alone
+            return
+        try:
+            await self._batcher.submit(event, delivery)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("batch with %s failed (%s); applying it alone", delivery.message_id, exc)
+            await self.handler(event, delivery)
 
     async def _refuse(
         self, message: AbstractIncomingMessage, headers: dict[str, Any], refusal: Refusal

@@ -73,14 +73,7 @@ def inbox_table(metadata: MetaData) -> Table:
 
 async def add_event(session: AsyncSession, table: Table, event: Event) -> bool:
     """Queue `event` in the caller's transaction. Returns False if its id was queued before."""
-    values = {
-        "message_id": event.event_id,
-        "routing_key": event.routing_key,
-        "version": event.version,
-        "body": event.model_dump(mode="json"),
-        "attempts": 0,
-    }
-    return await insert_ignore(session, table, values, ["message_id"])
+    return await insert_ignore(session, table, event_row(event), ["message_id"])
 
 
 def _insert_ignore(
@@ -121,6 +114,40 @@ async def claim_message(
         {"consumer": consumer, "message_id": message_id},
         ["consumer", "message_id"],
     )
+
+
+async def insert_ignore_count(
+    session: AsyncSession, table: Table, rows: list[dict[str, object]], keys: list[str]
+) -> int:
+    """`insert_ignore_many` that says how many of the rows were new."""
+    if not rows:
+        return 0
+    stmt = _insert_ignore(session, table, rows, keys).returning(table.c[keys[0]])
+    return len((await session.execute(stmt)).all())
+
+
+async def claim_messages(
+    session: AsyncSession, table: Table, consumer: str, message_ids: Sequence[str]
+) -> set[str]:
+    """The ids among `message_ids` that `consumer` sees for the first time (one statement for a
+    whole batch; an id twice in the batch is claimed once)."""
+    unique = list(dict.fromkeys(message_ids))
+    if not unique:
+        return set()
+    rows: list[dict[str, object]] = [{"consumer": consumer, "message_id": m} for m in unique]
+    stmt = _insert_ignore(session, table, rows, ["consumer", "message_id"])
+    return set((await session.scalars(stmt.returning(table.c.message_id))).all())
+
+
+def event_row(event: Event) -> dict[str, object]:
+    """An outbox row of `event`, for `insert_ignore_many` (many events in one statement)."""
+    return {
+        "message_id": event.event_id,
+        "routing_key": event.routing_key,
+        "version": event.version,
+        "body": event.model_dump(mode="json"),
+        "attempts": 0,
+    }
 
 
 class OutboxRelay:

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.helpers import eventually_sync, free_ports
+from tests.helpers import delete_exchange_sync, eventually_sync, free_ports
 from tests.portal.browser import SCREENSHOTS, browser_page, log_in, screenshot
 from tests.portal.test_pages_walk import language_problems, local_links
 
@@ -183,13 +183,17 @@ def county(
 
         yield f"http://127.0.0.1:{portal_port}", done, seed_again
     finally:
-        proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log.close()
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
+            log.close()
+        finally:
+            # deploy.run declared every service's queues on this exchange: leave none behind
+            delete_exchange_sync(env["FQ_EXCHANGE"])
 
 
 def inbox_subjects(base: str, role: str) -> list[str]:

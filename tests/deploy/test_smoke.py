@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
-from tests.helpers import free_ports
+from tests.helpers import delete_exchange_sync, free_ports
 
 
 def healthz(port: int) -> dict[str, object] | None:
@@ -75,13 +75,17 @@ def test_make_run_startup_path_brings_every_process_up_and_ctrl_c_stops_them(
             assert 'name="password"' in r.read().decode()
         assert f"http://127.0.0.1:{ports[7]}" in text  # Temporal Web UI is announced
     finally:
-        proc.send_signal(signal.SIGINT)
         try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
-        log.close()
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                raise
+            log.close()
+        finally:
+            # deploy.run declared every service's queues on this exchange: leave none behind
+            delete_exchange_sync(env["FQ_EXCHANGE"])
     # every process it started is gone: nothing listens on the ports any more
     time.sleep(1)
     for port in ports[:7]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 import aio_pika
@@ -265,3 +265,45 @@ async def test_event_published_before_its_consumer_first_started_is_not_lost(
     await consumer.stop()
     await consumer_broker.close()
     await producer.close()
+
+
+async def test_batches_commit_many_deliveries_at_once_and_a_failed_batch_falls_back_to_one_by_one(
+    probe: Probe, exchange: str
+) -> None:
+    async def apply_batch(items: Sequence[tuple[Event, Delivery]]) -> None:
+        async with transaction(probe.factory) as session:
+            for event, delivery in items:
+                assert isinstance(event, PointsAwarded)
+                if event.entry_id == "e13":
+                    raise RuntimeError("this one fails inside a batch")
+                if await claim_message(session, probe.inbox, "probe", delivery.message_id):
+                    await session.execute(
+                        probe.ledger.insert().values(account=event.account_id, amount=event.amount)
+                    )
+
+    broker = Broker(AMQP_URL, exchange)
+    await broker.connect()
+    consumer = Consumer(
+        broker,
+        "probe",
+        ["points.*"],
+        lambda e, d: apply_once(probe, e, d),
+        batch_handler=apply_batch,
+    )
+    await consumer.start()
+    publisher = Broker(AMQP_URL, exchange)
+    await publisher.connect()
+    events = [award(n) for n in range(40)]
+    # all at once, two of them twice: they arrive faster than one by one could apply them
+    await asyncio.gather(*(publisher.publish_event(e) for e in [*events, events[5], events[6]]))
+
+    async def all_applied() -> bool:
+        return consumer.handled == 42
+
+    await eventually(all_applied)
+    # every award once (the failing batch rolled back whole, then each message went alone)
+    assert await ledger_total(probe) == (40, 400)
+    assert consumer._batcher is not None and 1 <= consumer._batcher.batches < 42
+    await consumer.stop()
+    await broker.close()
+    await publisher.close()
