@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.contracts.appointments import Id, LocalTime, ReadModel, ServiceRead
+from shared.contracts.appointments import ClosureRead, Id, LocalTime, ReadModel, ServiceRead
 
 Way = Literal["online", "appointment", "one_visit", "extended", "self_service", "door_to_door"]
 SeatWay = Literal["appointment", "one_visit", "door_to_door"]
@@ -83,16 +82,10 @@ class SeatsRead(ReadModel):
     seats: int
 
 
-class WindowRead(ReadModel):
+class DeskWindowRead(ReadModel):
     code: str
     name: str
     always_open: bool
-
-
-class ClosureRead(ReadModel):
-    office_code: str
-    day: date
-    reason: str
 
 
 class ChangeRead(BaseModel):
@@ -114,7 +107,7 @@ class OfficeDetail(BaseModel):
     services: list[str]
     hours: list[HoursRead]
     seats: list[SeatsRead]
-    windows: list[WindowRead]
+    windows: list[DeskWindowRead]
     closures: list[ClosureRead]
 
 

@@ -11,8 +11,8 @@ from services.appointments import desk_admin as da
 from services.appointments.admin_schemas import (
     ChangeRead,
     ClosureDelete,
-    ClosureRead,
     ClosureSaved,
+    DeskWindowRead,
     HoursRead,
     HoursUpdate,
     OfficeDetail,
@@ -23,12 +23,11 @@ from services.appointments.admin_schemas import (
     ServiceSaved,
     ServiceUpdate,
     ToMoveRead,
-    WindowRead,
     WindowsUpdate,
 )
 from services.appointments.deps import DeskDep, WakeDep
 from services.appointments.refit import Refit
-from shared.contracts.appointments import ClosureCreate, ServiceRead
+from shared.contracts.appointments import ClosureCreate, ClosureRead, ServiceRead
 
 router = APIRouter(prefix="/internal/v1/admin/desk", tags=["admin"])
 
@@ -66,7 +65,7 @@ async def _detail(d: DeskDep, code: str) -> OfficeDetail:
         services=office.services,
         hours=[HoursRead.model_validate(h) for h in hours],
         seats=[SeatsRead.model_validate(x) for x in seats],
-        windows=[WindowRead.model_validate(x) for x in windows],
+        windows=[DeskWindowRead.model_validate(x) for x in windows],
         closures=[ClosureRead.model_validate(x) for x in closures],
     )
 
@@ -110,14 +109,14 @@ async def set_seats(d: DeskDep, w: WakeDep, code: str, body: SeatsUpdate) -> Cha
 
 
 @router.put("/offices/{code}/windows")
-async def set_windows(d: DeskDep, code: str, body: WindowsUpdate) -> list[WindowRead]:
+async def set_windows(d: DeskDep, code: str, body: WindowsUpdate) -> list[DeskWindowRead]:
     rows = await da.set_windows(
         d,
         code,
         [da.WindowSpec(x.code, x.name.strip(), x.always_open) for x in body.windows],
         actor_id=body.actor_id,
     )
-    return [WindowRead.model_validate(x) for x in rows]
+    return [DeskWindowRead.model_validate(x) for x in rows]
 
 
 @router.post("/closures", status_code=201)
