@@ -13,6 +13,7 @@ from services.appointments import consumer, home_visits, jobs
 from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.routes import router
+from services.appointments.routes_admin import router as admin_router
 from services.appointments.routes_withdrawal import router as withdrawal_router
 from shared.config import AppointmentsSettings
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
@@ -62,4 +63,5 @@ def create_app(
     guard = [Depends(internal_guard(settings.internal_token))]
     app.include_router(router, dependencies=guard)
     app.include_router(withdrawal_router, dependencies=guard)
+    app.include_router(admin_router, dependencies=guard)
     return app

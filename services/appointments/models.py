@@ -214,3 +214,20 @@ class DirectoryVillage(Base):
     officer_id: Mapped[str | None] = mapped_column(String(64))
     chief_id: Mapped[str | None] = mapped_column(String(64))
     listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BookingIssue(Base):
+    """A booking that a desk change (a closed day, shorter hours, fewer seats, a service or way
+    withdrawn) left without its place. The change never cancels it: it is listed here for the
+    staff to move, and it leaves the list once moved, cancelled, or back in place."""
+
+    __tablename__ = "booking_issue"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    booking_code: Mapped[str] = mapped_column(String(16), index=True)
+    office_code: Mapped[str] = mapped_column(String(32))
+    slot_id: Mapped[str] = mapped_column(String(64))  # where the booking was when listed
+    cause: Mapped[str] = mapped_column(String(16))  # closure | hours | seats | service | way
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolution: Mapped[str | None] = mapped_column(String(16))  # moved | cancelled | fits
+    __table_args__ = (Index("ix_booking_issue_open", "office_code", "resolved_at"),)

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 
+from services.appointments import desk_admin
 from services.appointments.bookings import _booking, booking_event
 from services.appointments.calendar import day_bounds, now_utc, utc
 from services.appointments.catalogue import get_office, get_service
 from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Invalid, NotFound
-from services.appointments.models import Booking, Capacity, Closure, Kiosk, Slot, Window, outbox
+from services.appointments.models import Booking, Capacity, Closure, Kiosk, Window, outbox
+from services.appointments.refit import refit
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
 
@@ -128,7 +130,8 @@ async def set_kiosk_status(
 async def set_capacity(
     desk: Desk, *, office_code: str, way: str, seats: int, actor_id: str
 ) -> None:
-    """New seats apply to future slots too; a slot already fuller than that just stays full."""
+    """New seats apply to future slots; bookings beyond fewer seats are listed to move
+    (services/appointments/refit.py), never cancelled."""
     if way not in ("appointment", "one_visit", "door_to_door"):
         raise Invalid("way must be appointment, one_visit or door_to_door", "way")
     if not 0 <= seats <= 100:
@@ -140,12 +143,9 @@ async def set_capacity(
             s.add(Capacity(office_code=office_code, way=way, seats=seats))
         else:
             cap.seats = seats
-        await s.execute(
-            update(Slot)
-            .where(Slot.office_code == office_code, Slot.way == way, Slot.starts_at > now_utc())
-            .values(capacity=seats)
-        )
+        await s.flush()
         audit(s, "office", office_code, "capacity", actor_id, way=way, seats=seats)
+        await refit(desk, s, office_code, now=now_utc(), actor_id=actor_id)
 
 
 async def closures(desk: Desk, *, office_code: str | None = None) -> list[Closure]:
@@ -159,28 +159,8 @@ async def closures(desk: Desk, *, office_code: str | None = None) -> list[Closur
 async def add_closure(
     desk: Desk, *, office_code: str, day: date, reason: str, actor_id: str
 ) -> Closure:
-    if not reason.strip():
-        raise Invalid("a closure needs a reason", "reason")
-    async with desk.factory() as s, s.begin():
-        if office_code != "*":
-            await get_office(s, office_code)
-        if await s.get(Closure, (office_code, day)) is not None:
-            raise Conflict(f"{day.isoformat()} is already closed")
-        start, end = day_bounds(day, desk.tz)
-        busy = select(Booking.code).where(
-            Booking.starts_at >= start, Booking.starts_at < end, Booking.active.is_(True)
-        )
-        if office_code != "*":
-            busy = busy.where(Booking.office_code == office_code)
-        booked = await s.scalar(busy.limit(1))
-        if booked is not None:
-            raise Conflict("that day has active bookings; cancel or move them first")
-        closure = Closure(office_code=office_code, day=day, reason=reason.strip())
-        s.add(closure)
-        # Unbooked slot rows of that day are dropped so they are rebuilt without it.
-        q = delete(Slot).where(Slot.starts_at >= start, Slot.starts_at < end, Slot.booked == 0)
-        if office_code != "*":
-            q = q.where(Slot.office_code == office_code)
-        await s.execute(q)
-        audit(s, "office", office_code, "closure", actor_id, day=day.isoformat(), reason=reason)
+    """Closes the day; its bookings are listed to move and their residents told."""
+    closure, _ = await desk_admin.add_closure(
+        desk, office_code=office_code, day=day, reason=reason, actor_id=actor_id
+    )
     return closure

@@ -29,6 +29,18 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin"},
     ),
     (
+        "/admin/desk",
+        "Six-ways desk",
+        "Services, offices, opening hours, seats and holidays",
+        {"admin"},
+    ),
+    (
+        "/admin/desk/to-move",
+        "Bookings to move",
+        "Bookings a desk change left without their place",
+        {"admin", "station_chief"},
+    ),
+    (
         "/admin/supermarket",
         "Love supermarket",
         "Love supermarket items, prices and low-stock alerts",

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from services.portal.admin_lib.rule_labels import rule_labels
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_forms as forms
 from services.portal.areas import _partners_backend as partners_backend
@@ -96,6 +97,7 @@ async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[
         "is_supervisor": user.role in backend.SUPERVISORS,
         "may_call": may_call_parties(user, case),
         "revealed": {},
+        "rule_labels": await rule_labels(clients, user, case.rules_fired, LABELS["rules"]),
     }
 
 

@@ -58,6 +58,17 @@ class AppointmentPrechecked(BookingEvent):
     missing: list[str] = []
 
 
+@register
+class AppointmentAffected(BookingEvent):
+    """A desk change (see `cause`) left the booking without its place; it is not cancelled:
+    the staff will move it, or the resident may move or cancel it. `cause` "restored": the
+    change was undone and the booking stands as it was."""
+
+    routing_key = "appointment.affected"
+    cause: str  # closure | hours | seats | service | way | restored
+    day_closed_for: str = ""  # the closure's stated reason (a holiday's name), if a closure
+
+
 class ApplicationEvent(Event):
     application_id: str
     resident_id: str

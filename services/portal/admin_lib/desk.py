@@ -1,0 +1,341 @@
+"""Six-ways desk administration on the admin pages and in the JSON API: the typed bodies, the
+labels, the calls to the appointments service and the forms turned into its bodies.
+
+The appointments service owns the catalogue, offices, hours, seats and closures; it checks
+every change and answers what the change did to existing bookings (none is cancelled: those
+left without their place are listed to move, and their residents are told)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import FormData
+
+from services.portal.admin_lib.backend import call
+from services.portal.deps import ServiceClients, User
+
+UNAVAILABLE = "the appointments service is not available right now"
+WAYS = {
+    "online": "Online",
+    "appointment": "By appointment",
+    "one_visit": "One visit",
+    "extended": "Extended hours",
+    "self_service": "Self-service",
+    "door_to_door": "Door-to-door",
+}
+SEAT_WAYS = ("appointment", "one_visit", "door_to_door")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+CAUSES = {
+    "closure": "The office is closed that day",
+    "hours": "Outside the new opening hours",
+    "seats": "Fewer seats than bookings",
+    "service": "The office no longer offers the service",
+    "way": "The service is no longer offered this way",
+}
+SLOT_MINUTES = (10, 15, 20, 30, 60)
+NEW_ROWS = 2
+CODE = r"^[A-Za-z][A-Za-z0-9_]{1,31}$"
+TIME = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
+Way = Literal["online", "appointment", "one_visit", "extended", "self_service", "door_to_door"]
+SeatWay = Literal["appointment", "one_visit", "door_to_door"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ServiceIn(_In):
+    name: str = Field(min_length=1, max_length=128, description="Chinese name")
+    name_en: str = Field(min_length=1, max_length=128)
+    category: str = Field(min_length=1, max_length=32)
+    checklist: list[str] = Field(
+        default=[], max_length=30, description="documents to bring, each named once"
+    )
+    promised_days: int = Field(ge=0, le=365, description="promised processing time, in days")
+    ways: list[Way] = Field(min_length=1, description="the ways it is offered")
+
+
+class OfficeIn(_In):
+    name: str = Field(min_length=1, max_length=128)
+    kind: Literal["station", "hall"]
+    county_code: str = Field(min_length=1, max_length=8)
+    station_code: str | None = Field(default=None, max_length=32)
+    address: str = Field(default="", max_length=256)
+    slot_minutes: Literal[10, 15, 20, 30, 60] = 30
+    always_open: bool = Field(default=False, description="a 365 x 24 extended-hours window")
+    services: list[str] = Field(default=[], max_length=50, description="service codes offered")
+
+
+class HoursPeriod(_In):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    opens: str = Field(pattern=TIME, examples=["08:30"])
+    closes: str = Field(pattern=TIME, examples=["12:00"], description="after opens; 24:00 allowed")
+    extended: bool = Field(default=False, description="extended hours")
+
+
+class HoursIn(_In):
+    hours: list[HoursPeriod] = Field(
+        max_length=100, description="the whole week; periods of one day do not overlap"
+    )
+
+
+class SeatsIn(_In):
+    seats: dict[SeatWay, int] = Field(description="seats per slot for each way, 0 to 100")
+
+
+class WindowIn(_In):
+    code: str = Field(pattern=CODE)
+    name: str = Field(min_length=1, max_length=64)
+    always_open: bool = False
+
+
+class WindowsIn(_In):
+    windows: list[WindowIn] = Field(max_length=50, description="codes are unique")
+
+
+class ClosureIn(_In):
+    office_code: str = Field(min_length=1, max_length=32, description='"*": every office')
+    day: date = Field(description="today or later")
+    reason: str = Field(min_length=1, max_length=128, examples=["元旦"])
+
+
+class MoveIn(_In):
+    slot_id: str = Field(min_length=1, max_length=64, description="a free slot of the same way")
+
+
+class ServiceOut(BaseModel):
+    code: str
+    name: str
+    name_en: str
+    category: str
+    checklist: list[str]
+    promised_days: int
+    ways: list[str]
+
+
+class OfficeOut(BaseModel):
+    code: str
+    name: str
+    kind: str
+    county_code: str
+    station_code: str | None
+    address: str
+    slot_minutes: int
+    always_open: bool
+    services: list[str]
+
+
+class HoursOut(BaseModel):
+    weekday: int
+    opens: str
+    closes: str
+    extended: bool
+
+
+class SeatsOut(BaseModel):
+    way: str
+    seats: int
+
+
+class WindowOut(BaseModel):
+    code: str
+    name: str
+    always_open: bool
+
+
+class ClosureOut(BaseModel):
+    office_code: str
+    day: date
+    reason: str
+
+
+class OfficeDetail(OfficeOut):
+    hours: list[HoursOut]
+    seats: list[SeatsOut]
+    windows: list[WindowOut]
+    closures: list[ClosureOut]
+
+
+class Change(BaseModel):
+    listed: list[str] = Field(description="bookings newly listed to move; residents told")
+    restored: list[str] = Field(description="bookings back in place; residents told")
+
+
+class ServiceSaved(BaseModel):
+    service: ServiceOut
+    change: Change
+
+
+class OfficeSaved(BaseModel):
+    office: OfficeDetail
+    change: Change
+
+
+class ClosureSaved(BaseModel):
+    closure: ClosureOut
+    change: Change
+
+
+class ToMove(BaseModel):
+    booking_code: str
+    resident_id: str
+    service_code: str
+    office_code: str
+    way: str
+    starts_at: datetime
+    status: str
+    cause: str
+    detected_at: datetime
+
+
+class Moved(BaseModel):
+    booking_code: str
+    starts_at: datetime
+    slot_id: str
+
+
+async def desk_call(
+    clients: ServiceClients,
+    user: User,
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any:
+    body = None if json is None else {**json, "actor_id": user.user_id}
+    return await call(
+        clients.appointments, UNAVAILABLE, method, path, user, json=body, params=params
+    )
+
+
+# --- forms -------------------------------------------------------------------------------
+
+
+def text(form: FormData, name: str, limit: int = 256) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def number(value: str) -> int | str:
+    return int(value) if value.isdigit() and len(value) < 7 else value
+
+
+def service_body(form: FormData) -> dict[str, Any]:
+    lines = text(form, "checklist", 4000).splitlines()
+    return {
+        "name": text(form, "name", 128),
+        "name_en": text(form, "name_en", 128),
+        "category": text(form, "category", 32),
+        "checklist": [x.strip() for x in lines if x.strip()],
+        "promised_days": number(text(form, "promised_days", 8)),
+        "ways": [w for w in WAYS if form.get(f"way.{w}")],
+    }
+
+
+def office_body(form: FormData) -> dict[str, Any]:
+    return {
+        "name": text(form, "name", 128),
+        "kind": text(form, "kind", 16),
+        "county_code": text(form, "county_code", 8),
+        "station_code": text(form, "station_code", 32) or None,
+        "address": text(form, "address"),
+        "slot_minutes": number(text(form, "slot_minutes", 4)),
+        "always_open": bool(form.get("always_open")),
+        "services": [str(x) for x in form.getlist("services")][:50],
+    }
+
+
+@dataclass
+class Row:
+    """One row of a repeated fieldset (hours or windows), as typed."""
+
+    values: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Rows:
+    rows: list[Row]
+    sent: list[int] = field(default_factory=list)  # form row of each item sent, in order
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def show(self, problems: list[Any], prefix: str) -> None:
+        """Each problem next to its field: `hours.2.opens` on the third period sent."""
+        for p in problems:
+            parts = p.field.split(".")
+            if len(parts) >= 2 and parts[0] == prefix and parts[1].isdigit():
+                index = int(parts[1])
+                if index < len(self.sent):
+                    key = parts[2] if len(parts) > 2 else "row"
+                    self.rows[self.sent[index]].errors[key] = p.reason
+                    continue
+            self.errors[p.field] = p.reason
+
+
+HOUR_KEYS = ("weekday", "opens", "closes", "extended")
+WINDOW_KEYS = ("code", "name", "always_open")
+
+
+def rows_of(items: list[dict[str, Any]], keys: tuple[str, ...]) -> Rows:
+    rows = [Row({k: _shown(item.get(k)) for k in keys}) for item in items]
+    return Rows(rows + [Row(dict.fromkeys(keys, "")) for _ in range(NEW_ROWS)])
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    return "" if value is None else str(value)
+
+
+def parse_rows(form: FormData, prefix: str, keys: tuple[str, ...], flags: set[str]) -> Rows:
+    count_text = text(form, "count", 4)
+    count = min(int(count_text), 120) if count_text.isdigit() else 0
+    out = Rows([])
+    for i in range(count):
+        values = {k: text(form, f"{prefix}{i}.{k}", 64) for k in keys}
+        if text(form, f"{prefix}{i}.remove") or not any(
+            values[k] for k in keys if k not in flags and k != "weekday"
+        ):
+            continue
+        out.sent.append(len(out.rows))
+        out.rows.append(Row(values))
+    return out
+
+
+def hours_body(rows: Rows) -> dict[str, Any]:
+    return {
+        "hours": [
+            {
+                "weekday": number(r.values["weekday"]),
+                "opens": r.values["opens"],
+                "closes": r.values["closes"],
+                "extended": bool(r.values["extended"]),
+            }
+            for r in rows.rows
+        ]
+    }
+
+
+def windows_body(rows: Rows) -> dict[str, Any]:
+    return {
+        "windows": [
+            {
+                "code": r.values["code"],
+                "name": r.values["name"],
+                "always_open": bool(r.values["always_open"]),
+            }
+            for r in rows.rows
+        ]
+    }
+
+
+def seats_body(form: FormData) -> dict[str, Any]:
+    return {
+        "seats": {
+            w: number(text(form, f"seats.{w}", 8)) for w in SEAT_WAYS if text(form, f"seats.{w}")
+        }
+    }
