@@ -131,7 +131,8 @@ class LinkPartnerInput(_Model):
         default=None,
         max_length=32,
         description="the partner organisation asked (its code in the directory); it answers "
-        "in its own task list. its kind must match `partner`, and it must serve the case's village.",
+        "in its own task list. Its kind must match `partner`, and it must serve the case's "
+        "village.",
     )
 
     _request = field_validator("request")(_not_blank)
