@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas._disputes_actions_api import (
@@ -46,6 +46,8 @@ Supervisor = Depends(require_roles(*backend.SUPERVISORS))
 
 class DisputeCreate(BaseModel):
     """A new case. A resident is recorded as reporter and complainant automatically."""
+
+    model_config = ConfigDict(extra="forbid")  # an unknown field is refused, not dropped
 
     category: Category
     description: str = Field(min_length=1, max_length=4000)

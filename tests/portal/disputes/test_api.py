@@ -172,6 +172,8 @@ async def test_error_classes(stack: Stack) -> None:
     bad["parties"][0]["nickname"] = "老王"
     r = await officer.post("/api/v1/disputes", json=bad)
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "parties.0.nickname"
+    r = await officer.post("/api/v1/disputes", json={**intake_body(), "priority": "high"})
+    assert r.status_code == 422 and r.json()["detail"][0]["field"] == "priority"
 
     r = await act(officer, case_id, "approve-closure")
     assert r.status_code == 409
