@@ -209,7 +209,7 @@ def router(settings: DisputesSettings) -> APIRouter:
                 raise HTTPException(409, detail=f"the server refused: {exc.message}") from None
             raise
         async with transaction(runtime.factory) as session:
-            await service.audit(
+            await repair.record_repair(
                 session,
                 case_id=case_id,
                 actor_id=body.actor_id,

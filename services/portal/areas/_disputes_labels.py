@@ -111,6 +111,12 @@ TIMELINE = {
     "reopened": "Reopened",
     "closed": "Closed",
     "cancelled": "Cancelled",
+    "reconciled": "Reconciled with its workflow",
+    "repair_retry": "Failing step retried now",
+    "repair_pause": "Failing step paused",
+    "repair_resume": "Paused step resumed",
+    "repair_reset": "Reset to the last good point",
+    "county_desk": "Sent to the county duty desk",
 }
 # Screening rule ids of workflows/disputes/rules.yaml.
 RULES = {
