@@ -46,6 +46,7 @@ KINDS = {
     "return_visit": "Return visit",
     "application": "Online application",
     "home_visit": "Door-to-door visit",
+    "county_review": "County desk: not accepted",
 }
 PARTY_ROLES = {"complainant": "Complainant", "respondent": "Respondent", "other": "Other party"}
 OUTCOMES = {
@@ -116,7 +117,6 @@ TIMELINE = {
     "repair_pause": "Failing step paused",
     "repair_resume": "Paused step resumed",
     "repair_reset": "Reset to the last good point",
-    "county_desk": "Sent to the county duty desk",
 }
 # Screening rule ids of workflows/disputes/rules.yaml.
 RULES = {
