@@ -14,20 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url
 from temporalio.testing import WorkflowEnvironment
 
 from services.disputes import board
 from services.disputes.api import create_app
 from services.disputes.seed import seed_directory
 from shared.config import DisputesSettings
+from shared.db import make_engine, make_session_factory
 from shared.errors import DB_UNREACHABLE
 from tests.conftest import AMQP_URL
 from tests.disputes.conftest import TOKEN, Service
 from tests.disputes.drills import breakable_worker
 from tests.helpers import poll
 from tests.portal.conftest import PortalFactory, portal_factory
-from tests.proxy import TcpProxy
 from tests.workflows.disputes.conftest import CHIEF, VILLAGE, intake
 from workflows.disputes import client as dc
 
@@ -44,13 +43,10 @@ async def bounded(call: Any) -> httpx.Response:
 async def db_down(
     temporal_env: WorkflowEnvironment, exchange: str, task_queue: str, pg_url: Any
 ) -> AsyncIterator[tuple[Any, httpx.AsyncClient]]:
-    """The disputes service, started on its PostgreSQL through a proxy, then cut off from it
-    (every connection dropped, new ones refused)."""
-    proxy = TcpProxy("127.0.0.1", 5432)
-    await proxy.start()
-    url = make_url(pg_url()).set(port=proxy.port).render_as_string(hide_password=False)
+    """The disputes service, started on its PostgreSQL, then pointed at a database host that
+    refuses every connection (as after a failover to a dead address)."""
     settings = DisputesSettings(
-        database_url=url,
+        database_url=pg_url(),
         exchange=exchange,
         amqp_url=AMQP_URL,
         internal_token=TOKEN,
@@ -58,34 +54,41 @@ async def db_down(
         relay_interval_seconds=0.1,
     )
     app = create_app(settings, temporal=temporal_env.client)
-    try:
-        async with app.router.lifespan_context(app):
-            await seed_directory(app.state.runtime.factory)
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(
-                transport=transport,
-                base_url="http://disputes",
-                headers={"X-Fengqiao-Internal": TOKEN},
-            ) as http:
-                ok = await http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code})
-                assert ok.status_code == 200, "the service works before the cut"
-                proxy.cut()
+    async with app.router.lifespan_context(app):
+        rt = app.state.runtime
+        await seed_directory(rt.factory)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://disputes", headers={"X-Fengqiao-Internal": TOKEN}
+        ) as http:
+            ok = await http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code})
+            assert ok.status_code == 200, "the service works before the cut"
+            good = rt.factory
+            dead = make_engine("postgresql://postgres@127.0.0.1:1/fq_nowhere")
+            rt.factory = make_session_factory(dead)
+            try:
                 yield app, http
-                proxy.restore()
-    finally:
-        await proxy.close()
+            finally:
+                rt.factory = good
+                await dead.dispose()
 
 
 async def test_disputes_database_unreachable_answers_503_with_the_reason(
-    db_down: tuple[Any, httpx.AsyncClient], portal_factory: PortalFactory
+    db_down: tuple[Any, httpx.AsyncClient],
 ) -> None:
-    app, http = db_down
+    _, http = db_down
     r = await bounded(http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code}))
     assert r.status_code == 503
     assert r.json()["reason"] == DB_UNREACHABLE and r.headers["retry-after"] == "5"
     r = await bounded(http.get("/internal/v1/cases/nosuchcase"))
     assert r.status_code == 503 and r.json()["reason"] == DB_UNREACHABLE
 
+
+@pytest.mark.soak  # the portal harness's setup is most of it: ~25 s
+async def test_disputes_database_unreachable_through_the_portal_board(
+    db_down: tuple[Any, httpx.AsyncClient], portal_factory: PortalFactory
+) -> None:
+    app, _ = db_down
     async with portal_factory(backends={"disputes": app}) as portal:
         chief = await portal.api("station_chief")
         r = await bounded(chief.get("/api/v1/supervision/stuck"))

@@ -10,8 +10,8 @@ from functools import partial
 
 from services.disputes import board
 from shared.demo import org
-from tests.helpers import poll
 from shared.tasks import COUNTY_DESK
+from tests.helpers import poll
 from tests.workflows.disputes.conftest import (
     CHIEF,
     VILLAGE,
