@@ -11,7 +11,7 @@ from temporalio.service import RPCError
 
 from services.appointments import supervision
 from services.appointments.deps import DeskDep, TemporalDep, WakeDep
-from services.appointments.schemas import HomeVisitRead
+from shared.contracts.appointments import HomeVisitRead
 from shared.errors import problem
 
 router = APIRouter(prefix="/internal/v1/supervision/home-visits")

@@ -21,7 +21,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.appointments.calendar import now_utc, utc
-from services.appointments.catalogue import Desk, audit
+from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, NotFound
 from services.appointments.home_visits import OPEN, _event, get_visit
 from services.appointments.models import HomeVisit, outbox

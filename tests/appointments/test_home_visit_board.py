@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.appointments import supervision
 from services.appointments.api import create_app
-from services.appointments.catalogue import Desk
+from services.appointments.context import Desk
 from services.appointments.models import Audit
 from shared.config import AppointmentsSettings
 from shared.temporal import home_visit_workflow_id
@@ -37,10 +37,11 @@ class BreakableStore:
     """The real store; while `broken` recording a transition fails (its database is down)."""
 
     def __init__(self, inner: HttpVisitStore) -> None:
-        self.inner, self.broken, self.applied = inner, True, 0
+        self.inner, self.broken, self.applied, self.failures = inner, True, 0, 0
 
     async def apply(self, change: VisitChange) -> None:
         if self.broken:
+            self.failures += 1
             raise RuntimeError("the appointments database is unreachable")
         self.applied += 1
         await self.inner.apply(change)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.portal.areas import _appointments_backend as ab
 from services.portal.deps import ServiceClients, User
+from shared.contracts.appointments import HomeVisitRead
 
 BOARD = "/supervision/home-visits"
 VISIT_REPAIRS = ("retry", "terminate")
@@ -54,18 +55,19 @@ async def board(clients: ServiceClients, user: User) -> VisitBoard:
     """The supervisor's visits; an appointments service that does not answer leaves the rest of
     the board working (`unavailable` says why)."""
     try:
-        data = await ab.call(clients, "GET", BOARD, user, params={"station": _station(user)})
+        return await ab.call(
+            clients, "GET", BOARD, user, VisitBoard, params={"station": _station(user)}
+        )
     except HTTPException as exc:
         if exc.status_code != 503:
             raise
         return VisitBoard(items=[], technical_checked=False, unavailable=str(exc.detail))
-    return VisitBoard.model_validate(data)
 
 
 async def _in_scope(clients: ServiceClients, user: User, visit_id: str) -> None:
     """404 (no such visit) / 403 (another station's) before acting."""
-    visit = await ab.call(clients, "GET", f"/home-visits/{visit_id}", user)
-    ab.check_scope(user, visit.get("station_code"))
+    visit = await ab.call(clients, "GET", f"/home-visits/{visit_id}", user, HomeVisitRead)
+    ab.check_scope(user, visit.station_code)
 
 
 async def repair(
@@ -80,6 +82,7 @@ async def repair(
         "POST",
         f"{BOARD}/{visit_id}/{name}",
         user,
+        dict[str, Any],
         json={"actor_id": user.user_id, "reason": reason},
     )
     return done

@@ -83,11 +83,17 @@ async def test_a_stuck_home_visit_is_on_the_board_and_the_chief_repairs_it(
     url = f"/api/v1/supervision/home-visits/{vid}"
     assert (await officer.post(f"{url}/retry", json={"reason": "x"})).status_code == 403
 
-    visits.broken = False  # the cause is fixed
+    failed = visits.failures
     r = await stack.portal.post_form(page, f"/supervision/home-visits/{vid}/retry", {})
     assert r.status_code == 303, r.text
     assert r.headers["location"] == "/supervision/stuck?done=visit-retry"
-    await poll(lambda: officer_task_refs(stack), lambda refs: vid in refs, timeout=10)
+
+    async def failures() -> int:
+        return visits.failures
+
+    await poll(failures, lambda n: n > failed, timeout=5)  # retried at once, not after back-off
+    visits.broken = False  # the cause is fixed: the next attempt (counted anew) goes through
+    await poll(lambda: officer_task_refs(stack), lambda refs: vid in refs, timeout=15)
     assert await visit_rows(chief, vid) == []
 
     r = await stack.portal.post_form(
