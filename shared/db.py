@@ -78,6 +78,9 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     url = async_url(url)
     if is_sqlite(url):
@@ -86,7 +89,13 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEn
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=True,
+        # a database host that does not answer fails a request in seconds, not minutes
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )
 
 

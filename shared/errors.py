@@ -10,12 +10,15 @@ an `application/problem+json` answer (RFC 9457) carrying `status`, `title`, `rea
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
+log = logging.getLogger("fengqiao.errors")
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -70,5 +73,20 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status, exc.reason, exc.field)
 
 
+DB_UNREACHABLE = "the service's database is unreachable; try again shortly"
+
+
+async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+    """A database that does not answer (refused, timed out, gone): a clear 503 at once, not a
+    500 or a hung request; the caller may retry."""
+    log.warning("database unreachable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+    resp = problem(503, DB_UNREACHABLE)
+    resp.headers["Retry-After"] = "5"
+    return resp
+
+
 def install_error_handler(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    # OperationalError / InterfaceError: the connection, not the statement, failed
+    app.add_exception_handler(OperationalError, _database_down)
+    app.add_exception_handler(InterfaceError, _database_down)

@@ -28,9 +28,15 @@ class TaskKind(StrEnum):
     LINKAGE = "linkage"
     CLOSURE_APPROVAL = "closure_approval"
     RETURN_VISIT = "return_visit"
+    COUNTY_REVIEW = "county_review"  # a case no officer accepted, for the county duty desk
     # the appointment desk's
     APPLICATION = "application"
     HOME_VISIT = "home_visit"
+
+
+# the county bureau's duty desk: the assignee of county_review tasks, on the administrators'
+# task list
+COUNTY_DESK = "county-desk"
 
 
 class TaskRead(BaseModel):

@@ -14,6 +14,7 @@ from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.routes import router
 from services.appointments.routes_admin import router as admin_router
+from services.appointments.routes_supervision import router as supervision_router
 from services.appointments.routes_withdrawal import router as withdrawal_router
 from shared.config import AppointmentsSettings
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
@@ -64,4 +65,5 @@ def create_app(
     app.include_router(router, dependencies=guard)
     app.include_router(withdrawal_router, dependencies=guard)
     app.include_router(admin_router, dependencies=guard)
+    app.include_router(supervision_router, dependencies=guard)
     return app

@@ -4,7 +4,8 @@ A workflow terminated, failed, timed out or reset behind the system's back leave
 and tasks open forever (counted in officers' load, shown as idle). This closes them: the row
 goes to `cancelled` with a `reconciled` timeline entry saying what the workflow did, and every
 open task of the case is closed. A completed workflow whose last record was lost gets the stage
-its own query reports. Each repair is logged and counted on /metrics
+its own query reports; a running workflow whose row is missing gets it rebuilt (rebuild.py).
+Each repair is logged and counted on /metrics
 (`fq_projection_repairs_total{kind}`).
 """
 
@@ -21,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes import service
+from services.disputes import rebuild, service
 from services.disputes.models import Case, Task, TimelineEntry
 from shared.stages import LIVE_STAGES
 from shared.temporal import dispute_workflow_id
@@ -49,9 +50,10 @@ class NotRunning(Exception):
 
 class Repair(BaseModel):
     case_id: str
-    kind: str  # terminated | failed | timed_out | canceled | missing | completed
+    kind: str  # terminated | failed | timed_out | canceled | missing | completed | missing_row
     stage: str
     tasks_closed: int
+    tasks_rebuilt: int = 0
 
 
 class ReconcileRead(BaseModel):
@@ -141,8 +143,11 @@ async def reconcile(
     actor: str = "system",
     station: str | None = None,
     case_id: str | None = None,
+    min_age: timedelta = rebuild.MIN_AGE,
+    task_queue: str | None = None,
 ) -> ReconcileRead:
-    """Compare every open case row (of `station`, or one case, or all) with its workflow;
+    """Compare every open case row (of `station`, or one case, or all) with its workflow, and
+    (not for one case) every running workflow (of the service's `task_queue`) with its row;
     repair drift."""
     async with factory() as session:
         stmt = select(Case.case_id).where(Case.stage.in_(LIVE_STAGES))
@@ -171,4 +176,31 @@ async def reconcile(
         REPAIRS.labels(kind).inc()
         log.warning("reconcile: case %s: workflow %s, row closed as %s", one, kind, stage)
         repaired.append(Repair(case_id=one, kind=kind, stage=stage, tasks_closed=n))
+    if case_id is None:
+        found = await rebuild.running_without_row(
+            factory, client, station=station, task_queue=task_queue, min_age=min_age
+        )
+        repaired += await _rebuild_missing(factory, client, actor, found)
     return ReconcileRead(checked=len(ids), repaired=repaired)
+
+
+async def _rebuild_missing(
+    factory: async_sessionmaker[AsyncSession],
+    client: Client,
+    actor: str,
+    found: list[str],
+) -> list[Repair]:
+    out: list[Repair] = []
+    for one in found:
+        n = await rebuild.rebuild(factory, client, one, actor=actor)
+        if n is None:
+            continue
+        REPAIRS.labels("missing_row").inc()
+        log.warning("reconcile: case %s: row missing for a running workflow, rebuilt", one)
+        async with factory() as session:
+            case = await session.get(Case, one)
+        stage = case.stage if case else ""
+        out.append(
+            Repair(case_id=one, kind="missing_row", stage=stage, tasks_closed=0, tasks_rebuilt=n)
+        )
+    return out

@@ -1,12 +1,15 @@
 """Repairs of a technically stuck case, through the workflow service (no FastAPI here): pause
 and resume its failing activity (server >= 1.28), and reset the workflow to its last good point
-(the last completed workflow task) after a bad deploy. Every call has a deadline."""
+(the last completed workflow task) after a bad deploy. Every call has a deadline. Each repair
+is audited and written into the case's timeline (`record_repair`)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.workflowservice.v1 import (
@@ -17,6 +20,8 @@ from temporalio.api.workflowservice.v1 import (
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from services.disputes import service
+from services.disputes.models import Case, TimelineEntry
 from shared.temporal import dispute_workflow_id
 
 RPC_TIMEOUT = timedelta(seconds=5)
@@ -120,3 +125,35 @@ async def reset_to_last_good(client: Client, case_id: str, *, identity: str, rea
         timeout=RPC_TIMEOUT,
     )
     return str(resp.run_id)
+
+
+async def record_repair(
+    session: AsyncSession, *, case_id: str, actor_id: str, action: str, reason: str, at: datetime
+) -> None:
+    """Audit the repair and put it in the case's timeline (kind `repair_<action>`: who, when,
+    why). The workflow numbers its own entries 1, 2, ... as it goes; a repair takes the next
+    number below zero, so it never takes one the workflow will write (the page orders by time).
+    A case stuck before its row was written has no timeline: the audit alone records it."""
+    await service.audit(
+        session, case_id=case_id, actor_id=actor_id, action=action, reason=reason, at=at
+    )
+    case = await session.get(Case, case_id)
+    if case is None:
+        return
+    lowest = await session.scalar(
+        select(func.min(TimelineEntry.seq)).where(TimelineEntry.case_id == case_id)
+    )
+    session.add(
+        TimelineEntry(
+            case_id=case_id,
+            seq=min(int(lowest or 0), 0) - 1,
+            at=at,
+            kind=f"repair_{action}",
+            actor_id=actor_id,
+            stage=case.stage,
+            colour=case.colour,
+            assignee_id=case.assignee_id,
+            note=reason,
+            data={"repair": action},
+        )
+    )

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from services.disputes import board, service, supervision
+from services.disputes import board, repair, service, supervision
 from services.disputes.deps import SessionDep, SettingsDep, TemporalDep
 from services.disputes.schemas import (
     CaseRead,
@@ -134,7 +134,7 @@ async def retry(
     if n == 0:
         raise Conflict("no activity of this case is waiting to be retried")
     async with transaction(runtime.factory) as session:
-        await service.audit(
+        await repair.record_repair(
             session,
             case_id=case_id,
             actor_id=body.actor_id,

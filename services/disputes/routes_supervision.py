@@ -115,7 +115,7 @@ def install(app: FastAPI, settings: DisputesSettings) -> None:
     async def job() -> None:
         rt: ServiceRuntime = app.state.runtime
         client = await app.state.temporal_link.get()
-        await reconcile.reconcile(rt.factory, client)
+        await reconcile.reconcile(rt.factory, client, task_queue=settings.task_queue)
 
     run_periodically(app, job)
 
@@ -168,7 +168,11 @@ def router(settings: DisputesSettings) -> APIRouter:
         runtime: RuntimeDep, temporal: TemporalDep, body: ReconcileCreate
     ) -> reconcile.ReconcileRead:
         return await reconcile.reconcile(
-            runtime.factory, temporal, actor=body.actor_id, station=body.station
+            runtime.factory,
+            temporal,
+            actor=body.actor_id,
+            station=body.station,
+            task_queue=settings.task_queue,
         )
 
     @r.post("/supervision/repair/{repair_name}/{case_id}")
@@ -205,7 +209,7 @@ def router(settings: DisputesSettings) -> APIRouter:
                 raise HTTPException(409, detail=f"the server refused: {exc.message}") from None
             raise
         async with transaction(runtime.factory) as session:
-            await service.audit(
+            await repair.record_repair(
                 session,
                 case_id=case_id,
                 actor_id=body.actor_id,

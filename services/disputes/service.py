@@ -163,7 +163,7 @@ async def case_detail(session: AsyncSession, case_id: str) -> CaseRead:
         await session.execute(
             select(TimelineEntry)
             .where(TimelineEntry.case_id == case_id)
-            .order_by(TimelineEntry.seq)
+            .order_by(TimelineEntry.at, TimelineEntry.seq)
         )
     ).scalars()
     open_tasks = (
@@ -302,7 +302,7 @@ async def figures(session: AsyncSession) -> Figures:
     # stage durations from consecutive timeline rows whose stage differs
     rows = await session.execute(
         select(TimelineEntry.case_id, TimelineEntry.at, TimelineEntry.stage).order_by(
-            TimelineEntry.case_id, TimelineEntry.seq
+            TimelineEntry.case_id, TimelineEntry.at, TimelineEntry.seq
         )
     )
     spans: dict[str, list[float]] = defaultdict(list)

@@ -10,8 +10,17 @@ from functools import partial
 
 from services.disputes import board
 from shared.demo import org
+from shared.tasks import COUNTY_DESK
 from tests.helpers import poll
-from tests.workflows.disputes.conftest import CHIEF, VILLAGE, Harness, harness, intake, lifecycle
+from tests.workflows.disputes.conftest import (
+    CHIEF,
+    VILLAGE,
+    Harness,
+    harness,
+    intake,
+    lifecycle,
+    officer,
+)
 
 __all__ = ["harness", "lifecycle"]  # the workflow harness's fixtures, used here
 
@@ -62,3 +71,15 @@ async def test_unaccepted_case_escalates_once_per_level_and_stops(harness: Harne
     [row] = [r for r in rows if r.case_id == case_id]
     assert (row.code, row.officers_tried) == ("not_accepted", len(STATION_OFFICERS))
     assert row.why == f"not accepted after {len(STATION_OFFICERS)} officers"
+
+    # the county-level escalation reached the county duty desk: a task of its own, still open
+    desk = [t for t in await harness.tasks(case_id, open_only=True) if t.kind == "county_review"]
+    assert [(t.assignee_id, t.station_code) for t in desk] == [(COUNTY_DESK, VILLAGE.station_code)]
+    # the desk has the last officer accept it: the desk's task is done with the acceptance
+    last = (await harness.view(case_id)).assignee_id
+    assert last is not None
+    v = await harness.act(case_id, "accept", officer(last))
+    assert v.stage == "follow_up"
+    open_kinds = [t.kind for t in await harness.tasks(case_id, open_only=True)]
+    assert "county_review" not in open_kinds and "accept" not in open_kinds
+    await harness.assert_consistent(case_id)

@@ -4,12 +4,23 @@ officer's task disappears; the board's terminate repair does the same, audited."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from temporalio.testing import WorkflowEnvironment
 
-from services.disputes.models import AuditEntry, TimelineEntry
+from services.disputes import reconcile
+from services.disputes.models import (
+    AuditEntry,
+    Case,
+    CaseHousehold,
+    ColourChangeRow,
+    Party,
+    Task,
+    TimelineEntry,
+)
+from shared.db import transaction
 from tests.disputes.conftest import Service
 from tests.helpers import poll
 from tests.workflows.disputes.conftest import CHIEF, ROOM, intake
@@ -93,3 +104,54 @@ async def test_board_terminate_closes_the_case_and_is_audited(svc: Service) -> N
         json={"actor_id": CHIEF.user_id, "reason": "again"},
     )
     assert r.status_code == 409
+
+
+async def test_a_row_deleted_behind_our_back_is_rebuilt_from_the_running_workflow(
+    svc: Service, temporal_env: WorkflowEnvironment
+) -> None:
+    case_id = await started_case(svc)
+    before_row = (await svc.http.get(f"/internal/v1/cases/{case_id}")).json()
+    before = repairs((await svc.http.get("/metrics")).text, "missing_row")
+    async with transaction(svc.runtime.factory) as s:
+        for table in (TimelineEntry, ColourChangeRow, Task, Party, CaseHousehold):
+            await s.execute(delete(table).where(table.case_id == case_id))
+        await s.execute(delete(Case).where(Case.case_id == case_id))
+    assert (await svc.http.get(f"/internal/v1/cases/{case_id}")).status_code == 404
+    assert case_id not in await task_refs(svc), "the drift: the officer lost the task"
+
+    # the periodic job leaves a workflow younger than a minute alone (it may be writing its row)
+    r = await svc.http.post("/internal/v1/supervision/reconcile", json={"actor_id": CHIEF.user_id})
+    assert case_id not in [x["case_id"] for x in r.json()["repaired"]]
+    done = await reconcile.reconcile(
+        svc.runtime.factory,
+        temporal_env.client,
+        actor=CHIEF.user_id,
+        task_queue=svc.settings.task_queue,
+        min_age=timedelta(0),
+    )
+    [repair] = [x for x in done.repaired if x.case_id == case_id]
+    assert (repair.kind, repair.stage, repair.tasks_rebuilt) == ("missing_row", "assignment", 1)
+    row = (await svc.http.get(f"/internal/v1/cases/{case_id}")).json()
+    for key in ("case_no", "category", "description", "stage", "colour", "assignee_id"):
+        assert row[key] == before_row[key], key
+    assert case_id in await task_refs(svc), "the officer's task is back"
+    after = repairs((await svc.http.get("/metrics")).text, "missing_row")
+    assert after == before + 1
+    again = await reconcile.reconcile(
+        svc.runtime.factory,
+        temporal_env.client,
+        actor=CHIEF.user_id,
+        task_queue=svc.settings.task_queue,
+        min_age=timedelta(0),
+    )
+    assert case_id not in [x.case_id for x in again.repaired]
+    # the rebuilt row follows the workflow: the officer accepts, the row moves on
+    r = await svc.http.post(
+        f"/internal/v1/cases/{case_id}/actions/accept",
+        json={
+            "actor": {"user_id": OFFICER, "role": "officer", "station_code": CHIEF.station_code},
+            "idempotency_key": f"accept-{case_id}",
+        },
+    )
+    assert r.status_code == 200, r.text
+    await poll(lambda: stage(svc, case_id), lambda st: st == "follow_up")

@@ -84,6 +84,18 @@ async def test_pause_fix_resume_a_failing_activity(
             assert v.rules_fired == ["weapons"]
             assert acts.attempts["screen"] >= tried + 1
             assert await audits(svc, case_id) == ["pause", "resume"]
+            case = (await svc.http.get(f"/internal/v1/cases/{case_id}")).json()
+            repairs = [
+                (e["kind"], e["actor_id"], e["note"])
+                for e in case["timeline"]
+                if e["kind"].startswith("repair_")
+            ]
+            assert repairs == [
+                ("repair_pause", CHIEF.user_id, "规则文件损坏，先暂停"),
+                ("repair_resume", CHIEF.user_id, "规则文件已修复"),
+            ]
+            kinds = [e["kind"] for e in case["timeline"]]
+            assert kinds.index("accepted") < kinds.index("repair_pause"), "in time order"
             r = await repair(svc, "resume", case_id, "again")
             assert r.status_code == 409
         finally:

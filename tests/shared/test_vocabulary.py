@@ -12,7 +12,14 @@ from shared.stages import LIVE_STAGES, OPEN_STAGES, Stage
 from shared.tasks import TaskKind, TaskRead
 from workflows.disputes import rules_of_action, steps
 
-DISPUTE_KINDS = {"accept", "follow_up", "linkage", "closure_approval", "return_visit"}
+DISPUTE_KINDS = {
+    "accept",
+    "follow_up",
+    "linkage",
+    "closure_approval",
+    "return_visit",
+    "county_review",
+}
 
 
 def test_every_stage_and_task_kind_has_a_label_on_the_pages() -> None:

@@ -47,7 +47,8 @@ async def perform(s: CaseState, req: ActionRequest, payload: BaseModel) -> None:
     actor = req.actor.user_id
     action = req.action
     if action == "accept":
-        closed = drop_tasks(s, "accept")
+        # the county desk's task (county-escalation-desk) is done once an officer accepts
+        closed = drop_tasks(s, "accept", "county_review")
         s.stage = Stage.FOLLOW_UP
         restart_cadence(s)
         await apply(s, "accepted", actor=actor, event="dispute.accepted", close_tasks=closed)
@@ -247,7 +248,7 @@ async def reassign(s: CaseState, payload: ReassignInput, actor: str) -> None:
     else:
         reassign_to = payload.officer_id
         for t in s.tasks:
-            if t.kind != "closure_approval":
+            if t.kind not in ("closure_approval", "county_review"):
                 t.assignee_id = payload.officer_id
     deadline = stage_deadline(s)
     await apply(

@@ -322,7 +322,7 @@ class DisputeActivities:
                     .where(
                         Task.case_id == t.case_id,
                         Task.closed_at.is_(None),
-                        Task.kind != "closure_approval",
+                        Task.kind.not_in(("closure_approval", "county_review")),
                     )
                     .values(assignee_id=t.reassign_tasks_to)
                 )

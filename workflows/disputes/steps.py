@@ -10,6 +10,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from shared.tasks import COUNTY_DESK
     from shared.temporal import (
         SA_ASSIGNEE,
         SA_COLOUR,
@@ -44,6 +45,7 @@ TITLES = {
     "linkage": "Partner reply",
     "closure_approval": "Approve closure",
     "return_visit": "Return visit",
+    "county_review": "County desk: case not accepted",
 }
 
 
@@ -327,6 +329,9 @@ async def on_timers(s: CaseState) -> None:
 
 
 BOUNDED_ACCEPT_PATCH = "bounded-accept-escalation"
+# since this patch the county-level escalation opens a task on the county duty desk (closed
+# once an officer accepts the case or it is cancelled): the case no longer goes nowhere
+COUNTY_DESK_PATCH = "county-escalation-desk"
 
 
 async def accept_breached(s: CaseState, t: OpenTask) -> None:
@@ -343,6 +348,10 @@ async def accept_breached(s: CaseState, t: OpenTask) -> None:
         await escalate(s, f"not accepted within {minutes} minutes", close_tasks=[t.task_id])
     elif s.accept_breaches == 2:
         reason = f"not accepted after {tried} officers"
+        desk: list[TaskSpec] = []
+        if workflow.patched(COUNTY_DESK_PATCH):
+            desk.append(new_task(s, "county_review", COUNTY_DESK, now() + accept_window(s)))
+            s.tasks[-1].escalated = True  # the desk's own task does not escalate again
         await apply(
             s,
             "escalated",
@@ -350,6 +359,7 @@ async def accept_breached(s: CaseState, t: OpenTask) -> None:
             event="dispute.escalated",
             fields={"reason": reason, "chief_id": s.chief_id, "level": "county"},
             close_tasks=[t.task_id],
+            open_tasks=desk,
         )
     else:
         await apply(

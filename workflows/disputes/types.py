@@ -280,7 +280,7 @@ class LifecycleConfig(_Model):
 
 class OpenTask(_Model):
     task_id: str
-    kind: str  # accept | follow_up | linkage | closure_approval | return_visit
+    kind: str  # accept | follow_up | linkage | closure_approval | return_visit | county_review
     assignee_id: str | None
     opened_at: datetime
     due_at: datetime

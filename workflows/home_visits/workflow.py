@@ -11,10 +11,17 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from shared.temporal import SA_ASSIGNEE, SA_STAGE, SA_STAGE_DEADLINE, SA_STATION
+    from shared.temporal import (
+        SA_ASSIGNEE,
+        SA_STAGE,
+        SA_STAGE_DEADLINE,
+        SA_STATION,
+        SA_TROUBLE,
+        STUCK_AFTER_ATTEMPTS,
+    )
     from workflows.home_visits.activities import HomeVisitActivities
     from workflows.home_visits.types import (
         AssignInput,
@@ -30,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 RETRY = RetryPolicy(maximum_interval=timedelta(minutes=2))
 FINAL = ("done", "cancelled")
+# since this patch an activity that keeps failing raises the visit's FqTrouble flag (the stuck
+# board's visibility query finds it) after STUCK_AFTER_ATTEMPTS attempts, lowered on success
+TROUBLE_PATCH = "home-visit-trouble-flag"
 # from this long before the visit time the officer is on the way: the resident calls instead
 WITHDRAW_CUTOFF = timedelta(hours=1)
 
@@ -53,12 +63,7 @@ class HomeVisitWorkflow:
     @workflow.run
     async def run(self, inp: VisitInput) -> VisitState:
         self._inp = inp
-        who = await workflow.execute_activity_method(
-            HomeVisitActivities.assign,
-            AssignInput(inp.village_code),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
-        )
+        who = await self._call(HomeVisitActivities.assign, AssignInput(inp.village_code))
         self._officer, self._station, self._chief = who.officer_id, who.station_code, who.chief_id
         self._stage = "assigned"
         self._deadline = workflow.now() + timedelta(hours=inp.schedule_within_hours)
@@ -113,12 +118,31 @@ class HomeVisitWorkflow:
             reason=reason,
             at=workflow.now(),
         )
-        await workflow.execute_activity_method(
-            HomeVisitActivities.record,
-            change,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=RETRY,
+        await self._call(HomeVisitActivities.record, change)
+
+    async def _call(self, fn: Any, arg: Any) -> Any:
+        """Run an activity until it succeeds; since TROUBLE_PATCH the visit is flagged while its
+        activity keeps failing (the second leg's attempts count from 1 again)."""
+        if not workflow.patched(TROUBLE_PATCH):
+            return await workflow.execute_activity_method(
+                fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+            )
+        first = RetryPolicy(
+            maximum_interval=RETRY.maximum_interval, maximum_attempts=STUCK_AFTER_ATTEMPTS
         )
+        try:
+            return await workflow.execute_activity_method(
+                fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=first
+            )
+        except ActivityError as err:
+            if err.retry_state != RetryState.MAXIMUM_ATTEMPTS_REACHED:
+                raise
+        workflow.upsert_search_attributes([SA_TROUBLE.value_set(f"home_visit_{fn.__name__}")])
+        result = await workflow.execute_activity_method(
+            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY
+        )
+        workflow.upsert_search_attributes([SA_TROUBLE.value_unset()])
+        return result
 
     def state(self) -> VisitState:
         return VisitState(

@@ -28,7 +28,7 @@ from services.portal.deps import (
 )
 from shared.contracts.disputes import ACTIONS, Actor, CaseView, DisputeIntake
 from shared.stages import LIVE_STAGES
-from shared.tasks import TaskPage, TaskRead
+from shared.tasks import COUNTY_DESK, TaskPage, TaskRead
 
 log = logging.getLogger("fengqiao.portal.disputes")
 
@@ -276,11 +276,21 @@ def task_order(task: TaskRead) -> tuple[int, datetime]:
 
 
 async def _task_page(client: httpx.AsyncClient, user: User) -> TaskPage:
-    resp = await client.get(
-        "/internal/v1/tasks", params={"assignee": user.user_id}, headers=actor_headers(user)
-    )
-    resp.raise_for_status()
-    return TaskPage.model_validate(resp.json())
+    """The user's tasks; an administrator also holds the county duty desk's (cases no officer
+    accepted, escalated to the county)."""
+    pages = []
+    for assignee in (user.user_id, *((COUNTY_DESK,) if user.role == "admin" else ())):
+        resp = await client.get(
+            "/internal/v1/tasks", params={"assignee": assignee}, headers=actor_headers(user)
+        )
+        resp.raise_for_status()
+        pages.append(TaskPage.model_validate(resp.json()))
+    items = [t for p in pages for t in p.items]
+    counts: dict[str, int] = {}
+    for p in pages:
+        for k, n in p.counts.items():
+            counts[k] = counts.get(k, 0) + n
+    return TaskPage(items=items, counts=counts)
 
 
 async def merged_tasks(clients: ServiceClients, user: User) -> tuple[list[TaskRead], list[str]]:

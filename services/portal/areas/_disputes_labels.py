@@ -46,6 +46,7 @@ KINDS = {
     "return_visit": "Return visit",
     "application": "Online application",
     "home_visit": "Door-to-door visit",
+    "county_review": "County desk: not accepted",
 }
 PARTY_ROLES = {"complainant": "Complainant", "respondent": "Respondent", "other": "Other party"}
 OUTCOMES = {
@@ -111,6 +112,11 @@ TIMELINE = {
     "reopened": "Reopened",
     "closed": "Closed",
     "cancelled": "Cancelled",
+    "reconciled": "Reconciled with its workflow",
+    "repair_retry": "Failing step retried now",
+    "repair_pause": "Failing step paused",
+    "repair_resume": "Paused step resumed",
+    "repair_reset": "Reset to the last good point",
 }
 # Screening rule ids of workflows/disputes/rules.yaml.
 RULES = {

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import _visits_board as visits
 from services.portal.areas._disputes_actions_api import (
     ERRORS,
     IdempotencyKey,
@@ -27,6 +28,7 @@ from services.portal.areas._disputes_intake import (
 )
 from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
+from services.portal.areas._visits_board import VisitRow
 from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
 from services.portal.deps import Clients, ServiceClients, User, require_roles
 from shared.contracts.disputes import (
@@ -227,11 +229,19 @@ async def my_tasks(
 
 class StuckPage(BaseModel):
     items: list[StuckRow]
+    home_visits: list[VisitRow] = Field(
+        default=[], description="overdue and technically stuck door-to-door visits"
+    )
+    home_visits_unavailable: str | None = Field(
+        default=None, description="why the visits are missing (the appointments service)"
+    )
 
 
 @api.get("/supervision/stuck", response_model=StuckPage)
 async def stuck(clients: Clients, user: User = Supervisor) -> StuckPage:
-    return StuckPage(items=stuck_rows(await backend.stuck(clients, user)))
+    rows = stuck_rows(await backend.stuck(clients, user))
+    board = await visits.board(clients, user)
+    return StuckPage(items=rows, home_visits=board.items, home_visits_unavailable=board.unavailable)
 
 
 api.include_router(actions)

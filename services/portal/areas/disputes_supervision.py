@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from services.portal import charts
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_repair as repair
+from services.portal.areas import _visits_board as visits
 from services.portal.areas._disputes_forms import field_errors
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.areas._figures import figures_context
@@ -132,6 +133,7 @@ async def _board(
     business = [r for r in rows if r.level != "technical"]
     technical = [r for r in rows if r.level == "technical"]
     officers = await backend.officers(clients, user, station)
+    home_visits = await visits.board(clients, user)
     ctx = {
         "groups": grouped(business),
         "technical": technical,
@@ -139,7 +141,9 @@ async def _board(
             "red": sum(r.level == "red" for r in business),
             "amber": sum(r.level == "amber" for r in business),
             "technical": len(technical),
+            "visits": len(home_visits.items),
         },
+        "visits": home_visits,
         "officers": officers,
         "officer_names": {o.get("user_id"): o.get("name") for o in officers},
         "station_names": {r.station_code: r.station_name for r in rows if r.station_name},

@@ -4,6 +4,8 @@ the reconciliation button closing a row whose workflow was ended behind the syst
 
 from __future__ import annotations
 
+import re
+
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import Stack, audit_actions
 from tests.portal.disputes.test_api import create
@@ -55,3 +57,24 @@ async def test_reconcile_button_closes_a_row_ended_behind_our_back(stack: Stack)
     assert case_id not in await officer_task_refs(stack)
     r = await chief.post("/api/v1/supervision/reconcile")
     assert r.status_code == 200 and r.json()["repaired"] == []
+
+
+async def test_a_repair_is_in_the_case_timeline_with_who_when_and_why(stack: Stack) -> None:
+    chief = await stack.api("station_chief")
+    case_id = await create(chief)
+    await stack.assigned_to(case_id, OFFICER)
+    r = await chief.post(
+        f"/api/v1/supervision/cases/{case_id}/repair/reset",
+        json={"reason": "新版本部署出错，回退重跑", "confirm": True},
+    )
+    assert r.status_code == 200, r.text
+    assert "repair_reset" in await stack.timeline_kinds(case_id)
+    page = await stack.portal.login("station_chief")
+    html = (await page.get(f"/cases/{case_id}")).text
+    line = next(ln for ln in html.splitlines() if "新版本部署出错，回退重跑" in ln)
+    assert "回退到最近的正常点" in line  # "Reset to the last good point"
+    assert f"({ACCOUNTS['station_chief'].user_id})" in line
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}", line), "when it was done"
+    # the case goes on after the reset: the officer still holds it
+    v = await stack.wait_for(case_id, lambda v: v.assignee_id == OFFICER)
+    assert v.stage == "assignment"

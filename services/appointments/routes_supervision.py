@@ -1,0 +1,59 @@
+"""The supervisors' stuck board for door-to-door visits and its repairs (internal API).
+
+Every route answers within its deadline: 404 (no such visit), 409 (refused, with the reason),
+422 (the field and why), 503 (the workflow engine did not answer, with the reason)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+from temporalio.service import RPCError
+
+from services.appointments import supervision
+from services.appointments.deps import DeskDep, TemporalDep, WakeDep
+from shared.contracts.appointments import HomeVisitRead
+from shared.errors import problem
+
+router = APIRouter(prefix="/internal/v1/supervision/home-visits")
+
+
+class VisitRepair(BaseModel):
+    actor_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class VisitRetryRead(BaseModel):
+    visit_id: str
+    activities_reset: int
+
+
+def _engine_down(exc: RPCError) -> object:
+    return problem(503, f"the workflow engine did not answer: {exc.message}")
+
+
+@router.get("")
+async def stuck_visits(
+    d: DeskDep, t: TemporalDep, station: str | None = None
+) -> supervision.VisitBoard:
+    return await supervision.board(d, t, station=station)
+
+
+@router.post("/{visit_id}/retry", response_model=VisitRetryRead)
+async def retry(d: DeskDep, t: TemporalDep, visit_id: str, body: VisitRepair) -> object:
+    try:
+        n = await supervision.retry(d, t, visit_id, actor_id=body.actor_id, reason=body.reason)
+    except RPCError as exc:
+        return _engine_down(exc)
+    return VisitRetryRead(visit_id=visit_id, activities_reset=n)
+
+
+@router.post("/{visit_id}/terminate", response_model=HomeVisitRead)
+async def terminate(
+    d: DeskDep, w: WakeDep, t: TemporalDep, visit_id: str, body: VisitRepair
+) -> object:
+    try:
+        v = await supervision.terminate(d, t, visit_id, actor_id=body.actor_id, reason=body.reason)
+    except RPCError as exc:
+        return _engine_down(exc)
+    w()
+    return HomeVisitRead.model_validate(v)
