@@ -65,6 +65,7 @@ def user_event(row: UserRow) -> UserUpserted:
         village_code=row.village_code,
         station_code=row.station_code,
         police_room_code=row.police_room_code,
+        active=row.active,
     )
 
 

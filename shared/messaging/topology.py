@@ -9,6 +9,7 @@ from __future__ import annotations
 
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "appointments": ("directory.*",),
+    "disputes": ("user.upserted",),
     "points": ("dispute.closed", "dispute.follow_up_recorded", "user.upserted"),
     "notifications": (
         "dispute.*",

@@ -19,6 +19,7 @@ class UserUpserted(Event):
     village_code: str | None = None
     station_code: str | None = None
     police_room_code: str | None = None
+    active: bool = True  # false once the account is deactivated (its logins have ended)
 
 
 @register

@@ -1,0 +1,95 @@
+"""Reads of the organisation directory for its administrators: stations, police rooms with
+their officers, households of a village, officers' postings, the change log."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.disputes import directory
+from services.disputes.models import (
+    DirectoryChange,
+    Household,
+    Officer,
+    PoliceRoom,
+    RoomOfficer,
+    Station,
+)
+from shared import directory as contract
+from shared.errors import NotFound
+
+
+async def stations(session: AsyncSession) -> list[contract.StationRead]:
+    rows = (await session.execute(select(Station).order_by(Station.code))).scalars()
+    return [contract.StationRead.model_validate(r) for r in rows]
+
+
+async def rooms(session: AsyncSession, station: str | None) -> list[contract.PoliceRoomRead]:
+    stmt = select(PoliceRoom).order_by(PoliceRoom.code)
+    if station:
+        stmt = stmt.where(PoliceRoom.station_code == station)
+    found = list((await session.execute(stmt)).scalars())
+    officers = await directory.room_officers(session, [r.code for r in found])
+    return [
+        contract.PoliceRoomRead(
+            code=r.code,
+            name=r.name,
+            station_code=r.station_code,
+            village_code=r.village_code,
+            officer_ids=officers.get(r.code, []),
+        )
+        for r in found
+    ]
+
+
+async def households(session: AsyncSession, village: str) -> list[contract.HouseholdRead]:
+    rows = (
+        await session.execute(
+            select(Household)
+            .where(Household.village_code == village)
+            .order_by(Household.household_id)
+        )
+    ).scalars()
+    return [contract.HouseholdRead.model_validate(r) for r in rows]
+
+
+async def postings(session: AsyncSession, station: str | None) -> list[contract.PostingRead]:
+    stmt = select(Officer).order_by(Officer.user_id)
+    if station:
+        stmt = stmt.where(Officer.station_code == station)
+    found = list((await session.execute(stmt)).scalars())
+    rooms_of: dict[str, list[str]] = defaultdict(list)
+    for room, oid in await session.execute(
+        select(RoomOfficer.room_code, RoomOfficer.officer_id)
+        .where(RoomOfficer.officer_id.in_([o.user_id for o in found]))
+        .order_by(RoomOfficer.room_code)
+    ):
+        rooms_of[oid].append(room)
+    return [
+        contract.PostingRead(
+            officer_id=o.user_id,
+            name=o.name,
+            station_code=o.station_code,
+            police_room_codes=rooms_of.get(o.user_id, []),
+            active=o.active,
+        )
+        for o in found
+    ]
+
+
+async def changes(session: AsyncSession, *, limit: int = 50) -> list[contract.ChangeRead]:
+    rows = (
+        await session.execute(
+            select(DirectoryChange).order_by(DirectoryChange.id.desc()).limit(limit)
+        )
+    ).scalars()
+    return [contract.ChangeRead.model_validate(r) for r in rows]
+
+
+async def station_of_room(session: AsyncSession, code: str) -> str:
+    row = await session.get(PoliceRoom, code)
+    if row is None:
+        raise NotFound(f"police room {code} not found")
+    return row.station_code

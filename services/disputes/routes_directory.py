@@ -1,0 +1,102 @@
+"""Internal API of the organisation directory's administration (/internal/v1/admin/directory,
+portal only): put a station, police room, village or household (create or change), read them,
+the officers' postings and the change log. Rules in directory_admin.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from services.disputes import directory_admin as da
+from services.disputes import directory_reads as dr
+from services.disputes import postings as po
+from services.disputes.deps import RuntimeDep, SessionDep
+from shared import directory as contract
+from shared.db import transaction
+from shared.web import internal_guard
+
+Code = Annotated[str, Path(pattern=contract.CODE_PATTERN)]
+HouseholdId = Annotated[str, Path(pattern=contract.HOUSEHOLD_PATTERN)]
+
+
+def router(token: str) -> APIRouter:
+    r = APIRouter(
+        prefix="/internal/v1/admin/directory",
+        dependencies=[Depends(internal_guard(token))],
+        tags=["admin"],
+    )
+
+    @r.get("/stations")
+    async def stations(session: SessionDep) -> list[contract.StationRead]:
+        return await dr.stations(session)
+
+    @r.put("/stations/{code}")
+    async def put_station(
+        runtime: RuntimeDep, code: Code, body: contract.StationWrite
+    ) -> contract.StationRead:
+        async with transaction(runtime.factory) as session:
+            out = await da.put_station(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.get("/police-rooms")
+    async def rooms(
+        session: SessionDep, station: str | None = None
+    ) -> list[contract.PoliceRoomRead]:
+        return await dr.rooms(session, station)
+
+    @r.put("/police-rooms/{code}")
+    async def put_room(
+        runtime: RuntimeDep, code: Code, body: contract.PoliceRoomWrite
+    ) -> contract.PoliceRoomRead:
+        async with transaction(runtime.factory) as session:
+            out = await da.put_room(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.put("/villages/{code}")
+    async def put_village(
+        runtime: RuntimeDep, code: Code, body: contract.VillageWrite
+    ) -> contract.VillageRead:
+        async with transaction(runtime.factory) as session:
+            out = await da.put_village(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.get("/households")
+    async def households(
+        session: SessionDep, village: Annotated[str, Query(pattern=contract.CODE_PATTERN)]
+    ) -> list[contract.HouseholdRead]:
+        return await dr.households(session, village)
+
+    @r.put("/households/{household_id}")
+    async def put_household(
+        runtime: RuntimeDep, household_id: HouseholdId, body: contract.HouseholdWrite
+    ) -> contract.HouseholdRead:
+        async with transaction(runtime.factory) as session:
+            return await da.put_household(session, household_id, body, now=datetime.now(UTC))
+
+    @r.get("/postings")
+    async def postings(
+        session: SessionDep, station: str | None = None
+    ) -> list[contract.PostingRead]:
+        return await dr.postings(session, station)
+
+    @r.put("/postings/{officer_id}")
+    async def put_posting(
+        runtime: RuntimeDep, officer_id: str, body: contract.PostingWrite
+    ) -> contract.PostingRead:
+        async with transaction(runtime.factory) as session:
+            out = await po.put_posting(session, officer_id, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.get("/changes")
+    async def changes(
+        session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> list[contract.ChangeRead]:
+        return await dr.changes(session, limit=limit)
+
+    return r

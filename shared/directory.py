@@ -1,0 +1,117 @@
+"""The organisation directory's administration contract: what the portal sends the disputes
+service (which owns the directory) and what it reads back. One model per record and direction
+(`StationWrite` / `StationRead`, ...); codes travel in the path, the rest in the body, and
+every write carries who makes it and why (the directory's change log keeps both)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from shared.tasks import assume_utc
+
+CODE_PATTERN = r"^[A-Z][A-Z0-9-]{1,15}$"  # SYZ01, RYZ0101, VYZ0101
+HOUSEHOLD_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+NAME = Field(min_length=1, max_length=64)
+
+
+class _Write(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    actor_id: str = Field(min_length=1, max_length=64, description="who makes the change")
+    reason: str = Field(min_length=2, max_length=500, description="why (2 to 500 characters)")
+
+
+class StationWrite(_Write):
+    name: str = NAME
+    township: str = NAME
+    county_code: str = Field(min_length=1, max_length=8)
+    chief_id: str = Field(min_length=1, max_length=64, description="the station chief's user id")
+
+
+class PoliceRoomWrite(_Write):
+    name: str = NAME
+    station_code: str = Field(pattern=CODE_PATTERN)
+    village_code: str = Field(
+        pattern=CODE_PATTERN,
+        description="the village the room sits in: from now on it serves that village",
+    )
+
+
+class VillageWrite(_Write):
+    name: str = NAME
+    township: str = NAME
+    station_code: str = Field(pattern=CODE_PATTERN)
+    police_room_code: str = Field(
+        pattern=CODE_PATTERN, description="a police room of the same station"
+    )
+
+
+class HouseholdWrite(_Write):
+    name: str = Field(min_length=1, max_length=128, description="e.g. 马家 (the family name)")
+    village_code: str = Field(pattern=CODE_PATTERN)
+    members: int = Field(default=1, ge=1, le=99)
+
+
+class PostingWrite(_Write):
+    police_room_codes: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
+        max_length=20,
+        description="the police rooms of the officer's station they serve from now on, in "
+        "the order given (none: the station's pool only)",
+    )
+
+
+class _Read(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class StationRead(_Read):
+    code: str
+    name: str
+    township: str
+    county_code: str
+    chief_id: str
+
+
+class PoliceRoomRead(_Read):
+    code: str
+    name: str
+    station_code: str
+    village_code: str
+    officer_ids: list[str] = Field(description="active officers posted here, in assignment order")
+
+
+class VillageRead(_Read):
+    code: str
+    name: str
+    township: str
+    station_code: str
+    police_room_code: str
+
+
+class HouseholdRead(_Read):
+    household_id: str
+    name: str
+    village_code: str
+    members: int
+
+
+class PostingRead(_Read):
+    officer_id: str
+    name: str
+    station_code: str
+    police_room_codes: list[str]
+    active: bool
+
+
+class ChangeRead(_Read):
+    at: datetime
+    actor_id: str
+    kind: str
+    code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    reason: str
+
+    _utc = field_validator("at", mode="before")(assume_utc)
