@@ -24,7 +24,6 @@ from shared import directory as contract
 from shared.errors import Invalid
 
 
-
 async def log_change(
     session: AsyncSession,
     *,
