@@ -17,20 +17,23 @@ HOUSEHOLD_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
 NAME = Field(min_length=1, max_length=64)
 
 
-class _Write(BaseModel):
+class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    actor_id: str = Field(min_length=1, max_length=64, description="who makes the change")
     reason: str = Field(min_length=2, max_length=500, description="why (2 to 500 characters)")
 
 
-class StationWrite(_Write):
+class _Actor(BaseModel):
+    actor_id: str = Field(min_length=1, max_length=64, description="who makes the change")
+
+
+class StationBody(_Body):
     name: str = NAME
     township: str = NAME
     county_code: str = Field(min_length=1, max_length=8)
     chief_id: str = Field(min_length=1, max_length=64, description="the station chief's user id")
 
 
-class PoliceRoomWrite(_Write):
+class PoliceRoomBody(_Body):
     name: str = NAME
     station_code: str = Field(pattern=CODE_PATTERN)
     village_code: str = Field(
@@ -39,7 +42,7 @@ class PoliceRoomWrite(_Write):
     )
 
 
-class VillageWrite(_Write):
+class VillageBody(_Body):
     name: str = NAME
     township: str = NAME
     station_code: str = Field(pattern=CODE_PATTERN)
@@ -48,18 +51,38 @@ class VillageWrite(_Write):
     )
 
 
-class HouseholdWrite(_Write):
+class HouseholdBody(_Body):
     name: str = Field(min_length=1, max_length=128, description="e.g. 马家 (the family name)")
     village_code: str = Field(pattern=CODE_PATTERN)
     members: int = Field(default=1, ge=1, le=99)
 
 
-class PostingWrite(_Write):
+class PostingBody(_Body):
     police_room_codes: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
         max_length=20,
         description="the police rooms of the officer's station they serve from now on, in "
         "the order given (none: the station's pool only)",
     )
+
+
+class StationWrite(StationBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
+class PoliceRoomWrite(PoliceRoomBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
+class VillageWrite(VillageBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
+class HouseholdWrite(HouseholdBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
+class PostingWrite(PostingBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
 class _Read(BaseModel):

@@ -1,5 +1,7 @@
 """Who serves a village, from the desk's replica of the disputes service's directory (kept
-by the `directory.village_listed` events, see consumer.py). No demo data is read here."""
+by its `directory.*` events: villages, police rooms, officers' postings; see consumer.py).
+Each record keeps its newest listing: one arriving late changes nothing. No demo data is
+read here."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.appointments.models import DirectoryVillage
-from shared.messaging.contracts.directory import VillageListed
+from services.appointments.models import DirectoryOfficer, DirectoryRoom, DirectoryVillage
+from shared.messaging.contracts.directory import OfficerPosted, PoliceRoomListed, VillageListed
 from workflows.home_visits.types import Assignment
 
 
@@ -26,6 +28,36 @@ async def record_village(session: AsyncSession, listed: VillageListed) -> None:
     row.police_room_code = listed.police_room_code
     row.officer_id = listed.officer_id
     row.chief_id = listed.chief_id
+    row.listed_at = at
+
+
+async def record_room(session: AsyncSession, listed: PoliceRoomListed) -> None:
+    at = listed.occurred_at.astimezone(UTC)
+    row = await session.get(DirectoryRoom, listed.police_room_code)
+    if row is not None and _utc(row.listed_at) > at:
+        return
+    if row is None:
+        row = DirectoryRoom(code=listed.police_room_code)
+        session.add(row)
+    row.name = listed.name
+    row.station_code = listed.station_code
+    row.village_code = listed.village_code
+    row.officer_ids = list(listed.officer_ids)
+    row.listed_at = at
+
+
+async def record_officer(session: AsyncSession, listed: OfficerPosted) -> None:
+    at = listed.occurred_at.astimezone(UTC)
+    row = await session.get(DirectoryOfficer, listed.officer_id)
+    if row is not None and _utc(row.listed_at) > at:
+        return
+    if row is None:
+        row = DirectoryOfficer(user_id=listed.officer_id)
+        session.add(row)
+    row.name = listed.name
+    row.station_code = listed.station_code
+    row.police_room_codes = list(listed.police_room_codes)
+    row.active = listed.active
     row.listed_at = at
 
 

@@ -231,3 +231,28 @@ class BookingIssue(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(String(16))  # moved | cancelled | fits
     __table_args__ = (Index("ix_booking_issue_open", "office_code", "resolved_at"),)
+
+
+class DirectoryRoom(Base):
+    """A police room and its active officers, replicated from `directory.police_room_listed`."""
+
+    __tablename__ = "directory_room"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    station_code: Mapped[str] = mapped_column(String(16))
+    village_code: Mapped[str] = mapped_column(String(16))
+    officer_ids: Mapped[list[str]] = mapped_column(JSON)
+    listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DirectoryOfficer(Base):
+    """An officer's posting, replicated from `directory.officer_posted` (who may be sent on a
+    door-to-door visit: an inactive officer is not)."""
+
+    __tablename__ = "directory_officer"
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    station_code: Mapped[str] = mapped_column(String(16), index=True)
+    police_room_codes: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True)
+    listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -119,9 +119,7 @@ async def put_room(
             select(func.count()).select_from(RoomOfficer).where(RoomOfficer.room_code == code)
         )
         if posted:
-            raise Invalid(
-                "move the room's officers first: it has officers of its station", "station_code"
-            )
+            raise Invalid("the room still has officers posted: move them first", "station_code")
     villages = {body.village_code}
     if row is None:
         row = PoliceRoom(code=code, **after)

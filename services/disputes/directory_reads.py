@@ -16,9 +16,9 @@ from services.disputes.models import (
     PoliceRoom,
     RoomOfficer,
     Station,
+    Village,
 )
 from shared import directory as contract
-from shared.errors import NotFound
 
 
 async def stations(session: AsyncSession) -> list[contract.StationRead]:
@@ -42,6 +42,17 @@ async def rooms(session: AsyncSession, station: str | None) -> list[contract.Pol
         )
         for r in found
     ]
+
+
+async def villages(
+    session: AsyncSession, *, station: str | None, code: str | None
+) -> list[contract.VillageRead]:
+    stmt = select(Village).order_by(Village.code)
+    if station:
+        stmt = stmt.where(Village.station_code == station)
+    if code:
+        stmt = stmt.where(Village.code == code)
+    return [contract.VillageRead.model_validate(v) for v in (await session.execute(stmt)).scalars()]
 
 
 async def households(session: AsyncSession, village: str) -> list[contract.HouseholdRead]:
@@ -86,10 +97,3 @@ async def changes(session: AsyncSession, *, limit: int = 50) -> list[contract.Ch
         )
     ).scalars()
     return [contract.ChangeRead.model_validate(r) for r in rows]
-
-
-async def station_of_room(session: AsyncSession, code: str) -> str:
-    row = await session.get(PoliceRoom, code)
-    if row is None:
-        raise NotFound(f"police room {code} not found")
-    return row.station_code

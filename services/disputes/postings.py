@@ -84,7 +84,7 @@ async def record_account(session: AsyncSession, event: UserUpserted, *, now: dat
         before,
         now_rooms,
         actor_id=ACCOUNTS,
-        reason=f"account {event.event_id}",
+        because="account " + event.event_id,
         now=now,
     )
 
@@ -96,7 +96,7 @@ async def _changed(
     now_rooms: list[str],
     *,
     actor_id: str,
-    reason: str,
+    because: str,
     now: datetime,
 ) -> bool:
     """Log and list an officer whose posting may have changed; False if nothing did."""
@@ -115,7 +115,7 @@ async def _changed(
         before=before,
         after=after,
         actor_id=actor_id,
-        reason=reason,
+        reason=because,
         now=now,
     )
     touched = set(now_rooms) | set(before["police_room_codes"] if before else [])
@@ -179,7 +179,7 @@ async def put_posting(
         before,
         await directory.officer_rooms(session, officer_id),
         actor_id=body.actor_id,
-        reason=body.reason,
+        because=body.reason,
         now=now,
     )
     return contract.PostingRead(

@@ -56,6 +56,12 @@ def router(token: str) -> APIRouter:
         runtime.wake_relay()
         return out
 
+    @r.get("/villages")
+    async def villages(
+        session: SessionDep, station: str | None = None, code: str | None = None
+    ) -> list[contract.VillageRead]:
+        return await dr.villages(session, station=station, code=code)
+
     @r.put("/villages/{code}")
     async def put_village(
         runtime: RuntimeDep, code: Code, body: contract.VillageWrite

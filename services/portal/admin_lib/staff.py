@@ -1,5 +1,6 @@
 """Staff accounts (no FastAPI here): create with a one-time password sent by SMS, deactivate,
-reactivate, reset, change role and posting; the first login that replaces the one-time password.
+reactivate, reset, change role and posting (the first login that replaces the one-time
+password: first_login.py).
 
 Administrators manage every staff account; a station chief manages the officers of their own
 station only. Every change is audited; every change others must know is a `user.upserted`
@@ -14,23 +15,20 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.deps import User
 from services.portal.inputs import PHONE_RE
-from services.portal.login import WINDOW as LOGIN_WINDOW
 from services.portal.models import (
     ApiToken,
-    LoginAttempt,
     OneTimePassword,
     UserRow,
     WebSession,
     outbox,
 )
-from services.portal.passwords import password_problem
 from services.portal.service import audit, publish_user
-from shared.auth import hash_password, verify_password
+from shared.auth import hash_password
 from shared.i18n import LANGUAGE_TAGS
 from shared.messaging.contracts.accounts import AccountPasswordIssued
 from shared.messaging.outbox import add_event
@@ -357,60 +355,3 @@ async def get_in_scope(session: AsyncSession, actor: User, user_id: str) -> User
 async def pending_since(session: AsyncSession, user_id: str) -> datetime | None:
     otp = await session.get(OneTimePassword, user_id)
     return otp.issued_at if otp else None
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo else t.replace(tzinfo=UTC)
-
-
-async def first_login(
-    session: AsyncSession,
-    *,
-    login: str,
-    one_time: str,
-    new_password: str,
-    ip: str | None,
-    limit: int,
-) -> UserRow | None:
-    """The holder of a one-time password chooses their own; None when refused (counted like
-    a failed login, under the same limit)."""
-    key = f"otp:{login.strip().lower()}"
-    since = now() - LOGIN_WINDOW
-    failures = await session.execute(
-        select(func.count()).where(LoginAttempt.key == key, LoginAttempt.attempted_at >= since)
-    )
-    if int(failures.scalar_one()) >= limit:
-        await audit(session, action="first_login.locked", subject=key[:128], ip=ip)
-        raise StaffInvalid({"login": "too many failed attempts; try again later"})
-    problem = password_problem(new_password, login=login)
-    if problem is not None:
-        raise StaffInvalid({"new_password": problem})
-    row = (
-        (
-            await session.execute(
-                select(UserRow).where(
-                    or_(UserRow.username == login.strip(), UserRow.phone == login.strip())
-                )
-            )
-        )
-        .scalars()
-        .first()
-    )
-    otp = await session.get(OneTimePassword, row.user_id) if row is not None else None
-    ok = (
-        row is not None
-        and row.active
-        and otp is not None
-        and _aware(otp.expires_at) > now()
-        and verify_password(otp.password_hash, one_time.strip())
-    )
-    if not ok or row is None or otp is None:
-        session.add(LoginAttempt(key=key, attempted_at=now()))
-        await audit(session, action="first_login.failed", subject=key[:128], ip=ip)
-        return None
-    if verify_password(otp.password_hash, new_password):
-        raise StaffInvalid({"new_password": "choose a password of your own"})
-    row.password_hash = hash_password(new_password)
-    await session.delete(otp)
-    await audit(session, action="password.first_set", actor_id=row.user_id, ip=ip)
-    return row

@@ -23,6 +23,18 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin", "station_chief"},
     ),
     (
+        "/admin/org",
+        "Organisation",
+        "Stations, police rooms, villages and households",
+        {"admin"},
+    ),
+    (
+        "/admin/org/postings",
+        "Officers' postings",
+        "Post an officer to a police room or move them",
+        {"admin", "station_chief"},
+    ),
+    (
         "/admin/rules/screening",
         "Screening rules",
         "Red, yellow and green rules, with a preview",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.portal import service
+from services.portal.admin_lib import first_login as fl
 from services.portal.admin_lib import staff as st
 from services.portal.deps import OptionalUser, RuntimeDep, render, verify_csrf
 from services.portal.web import client_ip, portal_of, set_session_cookie
@@ -42,7 +43,7 @@ async def first_login_submit(
     if not errors:
         try:
             async with transaction(rt.factory) as session:
-                row = await st.first_login(
+                row = await fl.first_login(
                     session,
                     login=login,
                     one_time=one_time_password,
