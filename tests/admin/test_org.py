@@ -12,7 +12,7 @@ import httpx
 from sqlalchemy import select
 
 from services.disputes.models import DirectoryChange
-from services.portal.models import AuditEntry
+from services.portal.models import AuditEntry, UserRow
 from tests.helpers import eventually
 from tests.portal.conftest import ACCOUNTS, PortalHarness
 from tests.portal.disputes.conftest import (
@@ -213,8 +213,65 @@ async def test_the_org_api_refuses_with_field_and_reason_audits_and_keeps_chiefs
     )
     assert r.status_code == 200, r.text
     assert r.json()["police_room_codes"] == keep
-    me = await (await stack.api("officer")).get("/api/v1/me")
-    assert me.json().get("police_room_code", keep[0]) == keep[0]
+    async with stack.portal.runtime.factory() as s:
+        account = await s.get(UserRow, officer)
+        assert account is not None and account.police_room_code == keep[0]
+
+    await pages_in_both_languages(stack)
+
+
+async def pages_in_both_languages(stack: Stack) -> None:
+    """The pages: a refused form shows the reason beside its field, in Chinese or English."""
+    h = stack.portal
+    admin = await h.login("admin")
+    page = await admin.get("/admin/org", params={"station": STATION})
+    assert page.status_code == 200 and "组织机构" in page.text and VILLAGE.name in page.text
+    assert (await admin.get("/admin")).text.count('href="/admin/org') == 2
+    form = {
+        "code": "RNEW02",
+        "name": "二号警务室",
+        "station_code": STATION,
+        "village_code": VILLAGE.code,
+        "reason": "",
+    }
+    r = await h.post_form(admin, "/admin/org/police_room", form)
+    assert r.status_code == 422 and 'data-field="reason"' in r.text
+    wrong = {**form, "station_code": "SNOPE9", "reason": "新设"}
+    r = await h.post_form(admin, "/admin/org/police_room", wrong)
+    assert r.status_code == 422
+    assert "机构目录中没有这个派出所" in r.text and 'value="二号警务室"' in r.text
+    r = await h.post_form(admin, "/admin/org/police_room", {**form, "reason": "新设"})
+    assert r.status_code == 303
+    page = await admin.get(r.headers["location"])
+    assert 'data-room="RNEW02"' in page.text and 'id="done"' in page.text
+    r = await h.post_form(admin, "/lang", {"language": "en", "next": "/admin/org"})
+    page = await admin.get(f"/admin/org/villages/{VILLAGE.code}")
+    assert "Households" in page.text and "马家" in page.text
+    r = await h.post_form(
+        admin,
+        f"/admin/org/villages/{VILLAGE.code}/households",
+        {
+            "code": "hh-wang",
+            "name": "王家",
+            "members": "x",
+            "reason": "入户登记",
+            "village_code": VILLAGE.code,
+        },
+    )
+    assert r.status_code == 422 and 'data-field="members"' in r.text
+
+    chief = await h.login("station_chief")
+    assert (await chief.get("/admin/org")).status_code == 403
+    postings = await chief.get("/admin/org/postings")
+    assert postings.status_code == 200 and "民警岗位" in postings.text
+    assert f'data-officer="{ACCOUNTS["officer"].user_id}"' in postings.text
+    assert OTHER_OFFICER.user_id not in postings.text
+    r = await h.post_form(
+        chief,
+        f"/admin/org/postings/{OTHER_OFFICER.user_id}",
+        {"police_room_codes": [], "reason": "不是本所的"},
+    )
+    assert r.status_code == 403
 
 
 async def test_the_openapi_documents_the_org_api(portal: PortalHarness) -> None:
