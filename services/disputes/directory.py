@@ -165,7 +165,9 @@ async def publish(session: AsyncSession, events: Iterable[Event]) -> int:
     return queued
 
 
-async def publish_directory(session: AsyncSession) -> int:
-    """Queue a listing of every record (in the caller's transaction); returns how many were
-    new (a record whose facts did not change since its last listing is not sent again)."""
-    return await publish(session, await listings(session))
+async def publish_directory(session: AsyncSession, *, full: bool = False) -> int:
+    """Queue a listing of every village (`full`: of every station, police room and officer
+    too) in the caller's transaction; returns how many were new (a record whose facts did not
+    change since its last listing is not sent again). Changes made afterwards list what they
+    touch (directory_admin.py, postings.py)."""
+    return await publish(session, await (listings(session) if full else village_listings(session)))

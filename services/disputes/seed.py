@@ -1,5 +1,5 @@
 """`python -m services.disputes.seed`: the organisation directory from `shared.demo.org()`,
-and its `directory.village_listed` events in the outbox for the services that replicate it.
+and its `directory.*` listings in the outbox for the services that replicate it.
 
 Idempotent: rows that exist are left alone (INSERT ... ON CONFLICT DO NOTHING).
 """
@@ -112,7 +112,7 @@ def directory_rows() -> list[tuple[Table, list[dict[str, Any]]]]:
 
 
 async def seed_directory(
-    factory: async_sessionmaker[AsyncSession], *, progress: bool = False
+    factory: async_sessionmaker[AsyncSession], *, progress: bool = False, full: bool = False
 ) -> int:
     total = 0
     groups = directory_rows()
@@ -126,7 +126,8 @@ async def seed_directory(
                 await session.execute(ins.values(chunk).on_conflict_do_nothing())
                 bar.update(len(chunk))
                 total += len(chunk)
-        await publish_directory(session)  # the other services learn it from the events
+        # the other services learn it from the events (`full`: rooms and officers too)
+        await publish_directory(session, full=full)
     bar.close()
     return total
 
@@ -136,7 +137,7 @@ async def _main() -> None:
     await asyncio.to_thread(migrate.upgrade, "disputes", settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        await seed_directory(make_session_factory(engine), progress=True)
+        await seed_directory(make_session_factory(engine), progress=True, full=True)
     finally:
         await engine.dispose()
 
