@@ -98,11 +98,10 @@ async def org_save(
     if kind not in FORMS or kind == "household":
         raise HTTPException(404, detail=f"nothing called {kind} here")
     code, data, errors = await _put(request, user, clients, rt, kind)
-    station = code if kind == "station" else data.get("station_code", "")
     if errors:
-        return await _org_page(
-            request, clients, user, station, failed=kind, errors=errors, data=data
-        )
+        at = str((await request.form()).get("at", ""))[:16]  # the station the page showed
+        return await _org_page(request, clients, user, at, failed=kind, errors=errors, data=data)
+    station = code if kind == "station" else data.get("station_code", "")
     return RedirectResponse(f"/admin/org?station={station}&done={kind}", status_code=303)
 
 
