@@ -20,7 +20,7 @@ from services.disputes.models import (
     Station,
     Village,
 )
-from shared import directory as contract
+from shared.contracts import directory as contract
 from shared.errors import Invalid
 
 
@@ -67,8 +67,8 @@ async def _station(session: AsyncSession, code: str, field: str) -> Station:
 
 
 async def put_station(
-    session: AsyncSession, code: str, body: contract.StationWrite, *, now: datetime
-) -> contract.StationRead:
+    session: AsyncSession, code: str, body: contract.OrgStationWrite, *, now: datetime
+) -> contract.OrgStationRead:
     row = await session.get(Station, code)
     before = _facts(row, STATION) if row else None
     after = body.model_dump(include=set(STATION))
@@ -98,12 +98,12 @@ async def put_station(
                 session, stations=[code], rooms=[], villages=list(villages), officers=[]
             ),
         )
-    return contract.StationRead.model_validate(row)
+    return contract.OrgStationRead.model_validate(row)
 
 
 async def put_room(
-    session: AsyncSession, code: str, body: contract.PoliceRoomWrite, *, now: datetime
-) -> contract.PoliceRoomRead:
+    session: AsyncSession, code: str, body: contract.OrgPoliceRoomWrite, *, now: datetime
+) -> contract.OrgPoliceRoomRead:
     """Open a police room (or change one): the village it sits in is served by it from now on."""
     await _station(session, body.station_code, "station_code")
     village = await session.get(Village, body.village_code)
@@ -162,9 +162,9 @@ async def put_room(
     return await room_read(session, row)
 
 
-async def room_read(session: AsyncSession, row: PoliceRoom) -> contract.PoliceRoomRead:
+async def room_read(session: AsyncSession, row: PoliceRoom) -> contract.OrgPoliceRoomRead:
     officers = await directory.room_officers(session, [row.code])
-    return contract.PoliceRoomRead(
+    return contract.OrgPoliceRoomRead(
         code=row.code,
         name=row.name,
         station_code=row.station_code,
@@ -174,8 +174,8 @@ async def room_read(session: AsyncSession, row: PoliceRoom) -> contract.PoliceRo
 
 
 async def put_village(
-    session: AsyncSession, code: str, body: contract.VillageWrite, *, now: datetime
-) -> contract.VillageRead:
+    session: AsyncSession, code: str, body: contract.OrgVillageWrite, *, now: datetime
+) -> contract.OrgVillageRead:
     station = await _station(session, body.station_code, "station_code")
     room = await session.get(PoliceRoom, body.police_room_code)
     if room is None or room.station_code != body.station_code:
@@ -204,12 +204,12 @@ async def put_village(
             session,
             await directory.listings(session, stations=[], rooms=[], villages=[code], officers=[]),
         )
-    return contract.VillageRead.model_validate(row)
+    return contract.OrgVillageRead.model_validate(row)
 
 
 async def put_household(
-    session: AsyncSession, household_id: str, body: contract.HouseholdWrite, *, now: datetime
-) -> contract.HouseholdRead:
+    session: AsyncSession, household_id: str, body: contract.OrgHouseholdWrite, *, now: datetime
+) -> contract.OrgHouseholdRead:
     if await session.get(Village, body.village_code) is None:
         raise Invalid("no such village in the directory", "village_code")
     row = await session.get(Household, household_id)
@@ -232,4 +232,4 @@ async def put_household(
             reason=body.reason,
             now=now,
         )
-    return contract.HouseholdRead.model_validate(row)
+    return contract.OrgHouseholdRead.model_validate(row)

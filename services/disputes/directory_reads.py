@@ -18,22 +18,22 @@ from services.disputes.models import (
     Station,
     Village,
 )
-from shared import directory as contract
+from shared.contracts import directory as contract
 
 
-async def stations(session: AsyncSession) -> list[contract.StationRead]:
+async def stations(session: AsyncSession) -> list[contract.OrgStationRead]:
     rows = (await session.execute(select(Station).order_by(Station.code))).scalars()
-    return [contract.StationRead.model_validate(r) for r in rows]
+    return [contract.OrgStationRead.model_validate(r) for r in rows]
 
 
-async def rooms(session: AsyncSession, station: str | None) -> list[contract.PoliceRoomRead]:
+async def rooms(session: AsyncSession, station: str | None) -> list[contract.OrgPoliceRoomRead]:
     stmt = select(PoliceRoom).order_by(PoliceRoom.code)
     if station:
         stmt = stmt.where(PoliceRoom.station_code == station)
     found = list((await session.execute(stmt)).scalars())
     officers = await directory.room_officers(session, [r.code for r in found])
     return [
-        contract.PoliceRoomRead(
+        contract.OrgPoliceRoomRead(
             code=r.code,
             name=r.name,
             station_code=r.station_code,
@@ -46,16 +46,18 @@ async def rooms(session: AsyncSession, station: str | None) -> list[contract.Pol
 
 async def villages(
     session: AsyncSession, *, station: str | None, code: str | None
-) -> list[contract.VillageRead]:
+) -> list[contract.OrgVillageRead]:
     stmt = select(Village).order_by(Village.code)
     if station:
         stmt = stmt.where(Village.station_code == station)
     if code:
         stmt = stmt.where(Village.code == code)
-    return [contract.VillageRead.model_validate(v) for v in (await session.execute(stmt)).scalars()]
+    return [
+        contract.OrgVillageRead.model_validate(v) for v in (await session.execute(stmt)).scalars()
+    ]
 
 
-async def households(session: AsyncSession, village: str) -> list[contract.HouseholdRead]:
+async def households(session: AsyncSession, village: str) -> list[contract.OrgHouseholdRead]:
     rows = (
         await session.execute(
             select(Household)
@@ -63,10 +65,10 @@ async def households(session: AsyncSession, village: str) -> list[contract.House
             .order_by(Household.household_id)
         )
     ).scalars()
-    return [contract.HouseholdRead.model_validate(r) for r in rows]
+    return [contract.OrgHouseholdRead.model_validate(r) for r in rows]
 
 
-async def postings(session: AsyncSession, station: str | None) -> list[contract.PostingRead]:
+async def postings(session: AsyncSession, station: str | None) -> list[contract.OrgPostingRead]:
     stmt = select(Officer).order_by(Officer.user_id)
     if station:
         stmt = stmt.where(Officer.station_code == station)
@@ -79,7 +81,7 @@ async def postings(session: AsyncSession, station: str | None) -> list[contract.
     ):
         rooms_of[oid].append(room)
     return [
-        contract.PostingRead(
+        contract.OrgPostingRead(
             officer_id=o.user_id,
             name=o.name,
             station_code=o.station_code,
@@ -90,10 +92,10 @@ async def postings(session: AsyncSession, station: str | None) -> list[contract.
     ]
 
 
-async def changes(session: AsyncSession, *, limit: int = 50) -> list[contract.ChangeRead]:
+async def changes(session: AsyncSession, *, limit: int = 50) -> list[contract.OrgChangeRead]:
     rows = (
         await session.execute(
             select(DirectoryChange).order_by(DirectoryChange.id.desc()).limit(limit)
         )
     ).scalars()
-    return [contract.ChangeRead.model_validate(r) for r in rows]
+    return [contract.OrgChangeRead.model_validate(r) for r in rows]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.disputes import directory
 from services.disputes.directory_admin import log_change
 from services.disputes.models import Officer, PoliceRoom, RoomOfficer, Station, Village
-from shared import directory as contract
+from shared.contracts import directory as contract
 from shared.errors import Invalid, NotFound
 from shared.messaging.contracts.users import UserUpserted
 
@@ -139,8 +139,8 @@ async def _changed(
 
 
 async def put_posting(
-    session: AsyncSession, officer_id: str, body: contract.PostingWrite, *, now: datetime
-) -> contract.PostingRead:
+    session: AsyncSession, officer_id: str, body: contract.OrgPostingWrite, *, now: datetime
+) -> contract.OrgPostingRead:
     """Post an officer to exactly these police rooms of their station (a move: the rooms left
     out are left). Their station changes with their account (the staff pages)."""
     row = await session.get(Officer, officer_id)
@@ -182,7 +182,7 @@ async def put_posting(
         because=body.reason,
         now=now,
     )
-    return contract.PostingRead(
+    return contract.OrgPostingRead(
         officer_id=row.user_id,
         name=row.name,
         station_code=row.station_code,

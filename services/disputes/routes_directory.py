@@ -13,7 +13,7 @@ from services.disputes import directory_admin as da
 from services.disputes import directory_reads as dr
 from services.disputes import postings as po
 from services.disputes.deps import RuntimeDep, SessionDep
-from shared import directory as contract
+from shared.contracts import directory as contract
 from shared.db import transaction
 from shared.web import internal_guard
 
@@ -29,13 +29,13 @@ def router(token: str) -> APIRouter:
     )
 
     @r.get("/stations")
-    async def stations(session: SessionDep) -> list[contract.StationRead]:
+    async def stations(session: SessionDep) -> list[contract.OrgStationRead]:
         return await dr.stations(session)
 
     @r.put("/stations/{code}")
     async def put_station(
-        runtime: RuntimeDep, code: Code, body: contract.StationWrite
-    ) -> contract.StationRead:
+        runtime: RuntimeDep, code: Code, body: contract.OrgStationWrite
+    ) -> contract.OrgStationRead:
         async with transaction(runtime.factory) as session:
             out = await da.put_station(session, code, body, now=datetime.now(UTC))
         runtime.wake_relay()
@@ -44,13 +44,13 @@ def router(token: str) -> APIRouter:
     @r.get("/police-rooms")
     async def rooms(
         session: SessionDep, station: str | None = None
-    ) -> list[contract.PoliceRoomRead]:
+    ) -> list[contract.OrgPoliceRoomRead]:
         return await dr.rooms(session, station)
 
     @r.put("/police-rooms/{code}")
     async def put_room(
-        runtime: RuntimeDep, code: Code, body: contract.PoliceRoomWrite
-    ) -> contract.PoliceRoomRead:
+        runtime: RuntimeDep, code: Code, body: contract.OrgPoliceRoomWrite
+    ) -> contract.OrgPoliceRoomRead:
         async with transaction(runtime.factory) as session:
             out = await da.put_room(session, code, body, now=datetime.now(UTC))
         runtime.wake_relay()
@@ -59,13 +59,13 @@ def router(token: str) -> APIRouter:
     @r.get("/villages")
     async def villages(
         session: SessionDep, station: str | None = None, code: str | None = None
-    ) -> list[contract.VillageRead]:
+    ) -> list[contract.OrgVillageRead]:
         return await dr.villages(session, station=station, code=code)
 
     @r.put("/villages/{code}")
     async def put_village(
-        runtime: RuntimeDep, code: Code, body: contract.VillageWrite
-    ) -> contract.VillageRead:
+        runtime: RuntimeDep, code: Code, body: contract.OrgVillageWrite
+    ) -> contract.OrgVillageRead:
         async with transaction(runtime.factory) as session:
             out = await da.put_village(session, code, body, now=datetime.now(UTC))
         runtime.wake_relay()
@@ -74,26 +74,26 @@ def router(token: str) -> APIRouter:
     @r.get("/households")
     async def households(
         session: SessionDep, village: Annotated[str, Query(pattern=contract.CODE_PATTERN)]
-    ) -> list[contract.HouseholdRead]:
+    ) -> list[contract.OrgHouseholdRead]:
         return await dr.households(session, village)
 
     @r.put("/households/{household_id}")
     async def put_household(
-        runtime: RuntimeDep, household_id: HouseholdId, body: contract.HouseholdWrite
-    ) -> contract.HouseholdRead:
+        runtime: RuntimeDep, household_id: HouseholdId, body: contract.OrgHouseholdWrite
+    ) -> contract.OrgHouseholdRead:
         async with transaction(runtime.factory) as session:
             return await da.put_household(session, household_id, body, now=datetime.now(UTC))
 
     @r.get("/postings")
     async def postings(
         session: SessionDep, station: str | None = None
-    ) -> list[contract.PostingRead]:
+    ) -> list[contract.OrgPostingRead]:
         return await dr.postings(session, station)
 
     @r.put("/postings/{officer_id}")
     async def put_posting(
-        runtime: RuntimeDep, officer_id: str, body: contract.PostingWrite
-    ) -> contract.PostingRead:
+        runtime: RuntimeDep, officer_id: str, body: contract.OrgPostingWrite
+    ) -> contract.OrgPostingRead:
         async with transaction(runtime.factory) as session:
             out = await po.put_posting(session, officer_id, body, now=datetime.now(UTC))
         runtime.wake_relay()
@@ -102,7 +102,7 @@ def router(token: str) -> APIRouter:
     @r.get("/changes")
     async def changes(
         session: SessionDep, limit: Annotated[int, Query(ge=1, le=500)] = 50
-    ) -> list[contract.ChangeRead]:
+    ) -> list[contract.OrgChangeRead]:
         return await dr.changes(session, limit=limit)
 
     return r

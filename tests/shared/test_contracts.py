@@ -21,6 +21,7 @@ from shared.config import (
     PointsSettings,
 )
 from shared.contracts import appointments as apts
+from shared.contracts import directory as org
 from shared.contracts import disputes as contract
 from shared.contracts import notifications as notes
 from shared.contracts import points as pts
@@ -29,8 +30,20 @@ from workflows.disputes import types as carried
 
 # (service, method, path, the shared model of its 200 answer): every call the portal's backend
 # client reads into a shared model
+DIRECTORY = "/internal/v1/admin/directory"
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
+    ("disputes", "get", f"{DIRECTORY}/stations", org.OrgStationRead),
+    ("disputes", "put", f"{DIRECTORY}/stations/{{code}}", org.OrgStationRead),
+    ("disputes", "get", f"{DIRECTORY}/police-rooms", org.OrgPoliceRoomRead),
+    ("disputes", "put", f"{DIRECTORY}/police-rooms/{{code}}", org.OrgPoliceRoomRead),
+    ("disputes", "get", f"{DIRECTORY}/villages", org.OrgVillageRead),
+    ("disputes", "put", f"{DIRECTORY}/villages/{{code}}", org.OrgVillageRead),
+    ("disputes", "get", f"{DIRECTORY}/households", org.OrgHouseholdRead),
+    ("disputes", "put", f"{DIRECTORY}/households/{{household_id}}", org.OrgHouseholdRead),
+    ("disputes", "get", f"{DIRECTORY}/postings", org.OrgPostingRead),
+    ("disputes", "put", f"{DIRECTORY}/postings/{{officer_id}}", org.OrgPostingRead),
+    ("disputes", "get", f"{DIRECTORY}/changes", org.OrgChangeRead),
     ("appointments", "get", "/internal/v1/tasks", TaskPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/inbox", notes.InboxPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/unread", notes.UnreadCount),
@@ -97,6 +110,11 @@ CONTRACTS = [
 ]
 # (service, method, path, the shared model of its request body)
 REQUESTS = [
+    ("disputes", "put", f"{DIRECTORY}/stations/{{code}}", org.OrgStationWrite),
+    ("disputes", "put", f"{DIRECTORY}/police-rooms/{{code}}", org.OrgPoliceRoomWrite),
+    ("disputes", "put", f"{DIRECTORY}/villages/{{code}}", org.OrgVillageWrite),
+    ("disputes", "put", f"{DIRECTORY}/households/{{household_id}}", org.OrgHouseholdWrite),
+    ("disputes", "put", f"{DIRECTORY}/postings/{{officer_id}}", org.OrgPostingWrite),
     ("appointments", "post", "/internal/v1/bookings", apts.BookingCreate),
     ("appointments", "post", "/internal/v1/bookings/{code}/cancel", apts.BookingCancel),
     ("appointments", "post", "/internal/v1/bookings/{code}/reschedule", apts.BookingReschedule),

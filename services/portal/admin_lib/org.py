@@ -17,7 +17,7 @@ from services.portal.admin_lib.backend import Problem, Problems, call
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
 from services.portal.service import audit, publish_user
-from shared import directory as d
+from shared.contracts import directory as d
 
 UNAVAILABLE = "the directory of the disputes service is not available"
 BASE = "/admin/directory"
@@ -25,11 +25,11 @@ R = TypeVar("R", bound=BaseModel)
 
 # kind -> (path segment, body model, the model the disputes service takes, read model)
 KINDS: dict[str, tuple[str, type[BaseModel], type[BaseModel], type[BaseModel]]] = {
-    "station": ("stations", d.StationBody, d.StationWrite, d.StationRead),
-    "police_room": ("police-rooms", d.PoliceRoomBody, d.PoliceRoomWrite, d.PoliceRoomRead),
-    "village": ("villages", d.VillageBody, d.VillageWrite, d.VillageRead),
-    "household": ("households", d.HouseholdBody, d.HouseholdWrite, d.HouseholdRead),
-    "posting": ("postings", d.PostingBody, d.PostingWrite, d.PostingRead),
+    "station": ("stations", d.OrgStationBody, d.OrgStationWrite, d.OrgStationRead),
+    "police_room": ("police-rooms", d.OrgPoliceRoomBody, d.OrgPoliceRoomWrite, d.OrgPoliceRoomRead),
+    "village": ("villages", d.OrgVillageBody, d.OrgVillageWrite, d.OrgVillageRead),
+    "household": ("households", d.OrgHouseholdBody, d.OrgHouseholdWrite, d.OrgHouseholdRead),
+    "posting": ("postings", d.OrgPostingBody, d.OrgPostingWrite, d.OrgPostingRead),
 }
 
 
@@ -89,7 +89,7 @@ async def audited(
     )
 
 
-async def follow_posting(session: AsyncSession, row: UserRow, posting: d.PostingRead) -> None:
+async def follow_posting(session: AsyncSession, row: UserRow, posting: d.OrgPostingRead) -> None:
     """The officer's account names their first police room (what the staff pages show and
     what their next `user.upserted` says, so it never undoes this posting)."""
     first = posting.police_room_codes[0] if posting.police_room_codes else None

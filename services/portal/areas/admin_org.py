@@ -16,7 +16,7 @@ from services.portal.admin_lib import staff as st
 from services.portal.admin_lib.backend import Problem, Problems
 from services.portal.deps import Clients, RuntimeDep, User, render, require_roles, verify_csrf
 from services.portal.web import client_ip
-from shared import directory as d
+from shared.contracts import directory as d
 from shared.db import transaction
 
 pages = APIRouter()
@@ -45,17 +45,17 @@ async def _org_page(
     errors: dict[str, str] | None = None,
     data: dict[str, str] | None = None,
 ) -> Response:
-    stations = await org.read(clients, user, d.StationRead, "stations")
+    stations = await org.read(clients, user, d.OrgStationRead, "stations")
     codes = {s.code for s in stations}
     station = station if station in codes else (stations[0].code if stations else "")
-    rooms = await org.read(clients, user, d.PoliceRoomRead, "police-rooms", station=station)
-    villages = await org.read(clients, user, d.VillageRead, "villages", station=station)
+    rooms = await org.read(clients, user, d.OrgPoliceRoomRead, "police-rooms", station=station)
+    villages = await org.read(clients, user, d.OrgVillageRead, "villages", station=station)
     ctx = {
         "stations": stations,
         "station": next((s for s in stations if s.code == station), None),
         "rooms": rooms,
         "villages": villages,
-        "changes": await org.read(clients, user, d.ChangeRead, "changes", limit=15),
+        "changes": await org.read(clients, user, d.OrgChangeRead, "changes", limit=15),
         "failed": failed,
         "errors": errors or {},
         "data": data or {},
@@ -114,13 +114,13 @@ async def village_page(
     errors: dict[str, str] | None = None,
     data: dict[str, str] | None = None,
 ) -> Response:
-    found = await org.read(clients, user, d.VillageRead, "villages", code=code[:16])
+    found = await org.read(clients, user, d.OrgVillageRead, "villages", code=code[:16])
     village = found[0] if found else None
     if village is None:
         raise HTTPException(404, detail="no such village")
     ctx = {
         "village": village,
-        "households": await org.read(clients, user, d.HouseholdRead, "households", village=code),
+        "households": await org.read(clients, user, d.OrgHouseholdRead, "households", village=code),
         "errors": errors or {},
         "data": data or {},
         "done": request.query_params.get("done"),
@@ -157,14 +157,16 @@ async def _postings_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     station = _station_for(user, station)
-    stations = await org.read(clients, user, d.StationRead, "stations")
+    stations = await org.read(clients, user, d.OrgStationRead, "stations")
     if not station and stations:
         station = stations[0].code
     ctx = {
         "stations": stations if user.role == "admin" else [],
         "station": station,
-        "rooms": await org.read(clients, user, d.PoliceRoomRead, "police-rooms", station=station),
-        "officers": await org.read(clients, user, d.PostingRead, "postings", station=station),
+        "rooms": await org.read(
+            clients, user, d.OrgPoliceRoomRead, "police-rooms", station=station
+        ),
+        "officers": await org.read(clients, user, d.OrgPostingRead, "postings", station=station),
         "failed": failed,
         "errors": errors or {},
         "done": request.query_params.get("done"),
@@ -185,8 +187,8 @@ async def post_officer(
     clients: Clients,
     rt: RuntimeDep,
     officer_id: str,
-    body: d.PostingBody,
-) -> d.PostingRead:
+    body: d.OrgPostingBody,
+) -> d.OrgPostingRead:
     """Post the officer (a station chief: an officer of their own station only, else 403)."""
     async with rt.factory() as session:
         try:
@@ -198,7 +200,7 @@ async def post_officer(
                 403, detail="you manage the officers of your own station only"
             ) from None
     posting = await org.write(clients, user, "posting", officer_id, body)
-    assert isinstance(posting, d.PostingRead)
+    assert isinstance(posting, d.OrgPostingRead)
     async with transaction(rt.factory) as session:
         row = await st.get_in_scope(session, user, officer_id)
         await org.follow_posting(session, row, posting)
@@ -220,7 +222,7 @@ async def posting_save(
         body = org.body_of(
             "posting", {"police_room_codes": rooms, "reason": str(form.get("reason", ""))[:500]}
         )
-        assert isinstance(body, d.PostingBody)
+        assert isinstance(body, d.OrgPostingBody)
         await post_officer(request, user, clients, rt, officer_id, body)
     except Problems as exc:
         return await _postings_page(

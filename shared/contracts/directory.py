@@ -26,14 +26,14 @@ class _Actor(BaseModel):
     actor_id: str = Field(min_length=1, max_length=64, description="who makes the change")
 
 
-class StationBody(_Body):
+class OrgStationBody(_Body):
     name: str = NAME
     township: str = NAME
     county_code: str = Field(min_length=1, max_length=8)
     chief_id: str = Field(min_length=1, max_length=64, description="the station chief's user id")
 
 
-class PoliceRoomBody(_Body):
+class OrgPoliceRoomBody(_Body):
     name: str = NAME
     station_code: str = Field(pattern=CODE_PATTERN)
     village_code: str = Field(
@@ -42,7 +42,7 @@ class PoliceRoomBody(_Body):
     )
 
 
-class VillageBody(_Body):
+class OrgVillageBody(_Body):
     name: str = NAME
     township: str = NAME
     station_code: str = Field(pattern=CODE_PATTERN)
@@ -51,13 +51,13 @@ class VillageBody(_Body):
     )
 
 
-class HouseholdBody(_Body):
+class OrgHouseholdBody(_Body):
     name: str = Field(min_length=1, max_length=128, description="e.g. 马家 (the family name)")
     village_code: str = Field(pattern=CODE_PATTERN)
     members: int = Field(default=1, ge=1, le=99)
 
 
-class PostingBody(_Body):
+class OrgPostingBody(_Body):
     police_room_codes: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
         max_length=20,
         description="the police rooms of the officer's station they serve from now on, in "
@@ -65,23 +65,23 @@ class PostingBody(_Body):
     )
 
 
-class StationWrite(StationBody, _Actor):
+class OrgStationWrite(OrgStationBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
-class PoliceRoomWrite(PoliceRoomBody, _Actor):
+class OrgPoliceRoomWrite(OrgPoliceRoomBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
-class VillageWrite(VillageBody, _Actor):
+class OrgVillageWrite(OrgVillageBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
-class HouseholdWrite(HouseholdBody, _Actor):
+class OrgHouseholdWrite(OrgHouseholdBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
-class PostingWrite(PostingBody, _Actor):
+class OrgPostingWrite(OrgPostingBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
@@ -89,7 +89,7 @@ class _Read(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
-class StationRead(_Read):
+class OrgStationRead(_Read):
     code: str
     name: str
     township: str
@@ -97,7 +97,7 @@ class StationRead(_Read):
     chief_id: str
 
 
-class PoliceRoomRead(_Read):
+class OrgPoliceRoomRead(_Read):
     code: str
     name: str
     station_code: str
@@ -105,7 +105,7 @@ class PoliceRoomRead(_Read):
     officer_ids: list[str] = Field(description="active officers posted here, in assignment order")
 
 
-class VillageRead(_Read):
+class OrgVillageRead(_Read):
     code: str
     name: str
     township: str
@@ -113,14 +113,14 @@ class VillageRead(_Read):
     police_room_code: str
 
 
-class HouseholdRead(_Read):
+class OrgHouseholdRead(_Read):
     household_id: str
     name: str
     village_code: str
     members: int
 
 
-class PostingRead(_Read):
+class OrgPostingRead(_Read):
     officer_id: str
     name: str
     station_code: str
@@ -128,7 +128,7 @@ class PostingRead(_Read):
     active: bool
 
 
-class ChangeRead(_Read):
+class OrgChangeRead(_Read):
     at: datetime
     actor_id: str
     kind: str
