@@ -1,7 +1,7 @@
 """directory admin: households and the directory's change log
 
 Revision ID: b7d3e1f0a2c4
-Revises: 1cecb954a38c
+Revises: b15e0a7c3d21
 Create Date: 2026-12-01 09:45:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7d3e1f0a2c4"
-down_revision: str | None = "1cecb954a38c"
+down_revision: str | None = "b15e0a7c3d21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
