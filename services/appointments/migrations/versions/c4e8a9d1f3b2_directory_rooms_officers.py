@@ -1,7 +1,7 @@
 """directory replica: police rooms and officers' postings
 
 Revision ID: c4e8a9d1f3b2
-Revises: ab2dbb2b21e6
+Revises: c4d19b0e5a21
 Create Date: 2026-12-01 09:52:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4e8a9d1f3b2"
-down_revision: str | None = "ab2dbb2b21e6"
+down_revision: str | None = "c4d19b0e5a21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
