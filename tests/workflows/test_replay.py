@@ -5,12 +5,14 @@ re-recorded (SHA256SUMS); `make histories` adds a version folder."""
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
@@ -84,18 +86,25 @@ async def test_recording_refuses_an_existing_version() -> None:
 # --- the corpus holds every path, in every version --------------------------------------------
 
 
+def decoded(payloads: Sequence[Payload]) -> list[Any]:
+    """The JSON of each payload, through the project's codec (files recorded since the
+    codec landed are encrypted; older ones pass through it unchanged)."""
+    codec = data_converter().payload_codec
+    assert codec is not None
+    plain = asyncio.run(codec.decode(list(payloads)))
+    return [json.loads(p.data) for p in plain]
+
+
 def payloads(path: Path) -> list[tuple[str, Any]]:
     """(what, decoded JSON) of each update request and activity input in a history."""
     found: list[tuple[str, Any]] = []
     for e in load(path).events:
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
             req = e.workflow_execution_update_accepted_event_attributes.accepted_request.input
-            found += [(f"update:{req.name}", json.loads(p.data)) for p in req.args.payloads]
+            found += [(f"update:{req.name}", body) for body in decoded(req.args.payloads)]
         elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             a = e.activity_task_scheduled_event_attributes
-            found += [
-                (f"activity:{a.activity_type.name}", json.loads(p.data)) for p in a.input.payloads
-            ]
+            found += [(f"activity:{a.activity_type.name}", b) for b in decoded(a.input.payloads)]
     return found
 
 
