@@ -110,10 +110,11 @@ async def test_an_email_set_on_the_profile_reaches_the_other_services(
 
 async def test_seed_is_idempotent_and_announces_every_person_once(portal: PortalHarness) -> None:
     specs = all_specs()
-    assert len(specs) == 387 + 62 + 46 + 3  # officer, chief and leader demo accounts are org rows
+    # officer, chief and leader demo accounts are org rows; + resident, clerk, admin, 2 partners
+    assert len(specs) == 387 + 62 + 46 + 3 + 2
     first = await seed_accounts(portal.runtime.factory, specs, progress=False)
-    # The six demo accounts were already there (harness); the rest are new.
-    assert first == len(specs) - 6
+    # The eight demo accounts (six roles, two partners) were already there (harness)
+    assert first == len(specs) - 8
     second = await seed_accounts(portal.runtime.factory, specs, progress=False)
     assert second == 0
     async with portal.runtime.factory() as s:

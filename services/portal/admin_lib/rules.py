@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import FormData
 
 from services.portal.admin_lib.backend import Problem
@@ -54,7 +54,10 @@ class Condition(_In):
         json_schema_extra={"enum": list(FACTS)},
     )
     equals: bool | int | None = None
-    gte: int | None = Field(default=None, json_schema_extra={"minimum": 0, "maximum": MAX_NUMBER})
+    # strict: `false` is not the number 0 (schemathesis found it taken as 0)
+    gte: StrictInt | None = Field(
+        default=None, json_schema_extra={"minimum": 0, "maximum": MAX_NUMBER}
+    )
 
 
 class Rule(_In):
