@@ -180,6 +180,9 @@ async def _applications(
     await asyncio.gather(*(one(*p) for p in plans))
 
 
+REPLICA_TRIES = 30
+
+
 async def _home_visits(
     stack: Stack, scale: float, gate: asyncio.Semaphore, out: DeskOutcome
 ) -> None:
@@ -198,14 +201,21 @@ async def _home_visits(
             "phone": phone,
         }
         async with gate:
-            try:
-                await stack.call(
-                    stack.appointments, "POST", "/internal/v1/home-visits", json=body, ok=(409,)
-                )
-            except SeedError as exc:
-                out.failures.append(str(exc))
-            else:
-                out.home_visits += 1
+            # the desk learns villages from the directory's events: a village it has not heard
+            # of yet is refused, so wait for the replica (up to about a minute) and ask again
+            for attempt in range(REPLICA_TRIES):
+                try:
+                    await stack.call(
+                        stack.appointments, "POST", "/internal/v1/home-visits", json=body, ok=(409,)
+                    )
+                except SeedError as exc:
+                    if "village is unknown" in str(exc) and attempt < REPLICA_TRIES - 1:
+                        await asyncio.sleep(2)
+                        continue
+                    out.failures.append(str(exc))
+                else:
+                    out.home_visits += 1
+                return
 
     plans = [
         (n, v, rng.choice(BOOK_SERVICES), f"139{rng.randrange(10**8):08d}")
