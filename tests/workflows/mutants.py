@@ -16,6 +16,7 @@ SOURCE = REPO / "workflows" / "disputes"
 LOGIC = (
     "workflow",
     "steps",
+    "timers",
     "calling",
     "actions",
     "rules_of_action",
