@@ -9,6 +9,7 @@ from temporalio.client import Client
 
 from services.disputes import (
     consumer,
+    lifecycle_admin,
     rollout,
     routes,
     routes_directory,
@@ -41,6 +42,7 @@ def create_app(
     app.include_router(routes.router, prefix="/internal/v1", dependencies=internal)
     app.include_router(routes_partners.router, prefix="/internal/v1", dependencies=internal)
     app.include_router(rules_admin.router(settings))
+    app.include_router(lifecycle_admin.router(settings))
     app.include_router(routes_directory.router(settings.internal_token))
     app.include_router(rollout.make_router(settings.internal_token, settings.lifecycle_file))
     routes_supervision.install(app, settings)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.disputes.rule_versions import CaseRulesVersion, ScreeningRulesVersion
@@ -57,6 +57,18 @@ class DirectoryChange(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class LifecyclePolicyVersion(Base):
+    """A version of the lifecycle's deadlines and cadences: who saved it, when and why. The
+    newest is given to every case reported after it (version 0, not stored: lifecycle.yaml)."""
+
+    __tablename__ = "lifecycle_policy_versions"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deadlines: Mapped[dict[str, Any]] = mapped_column(JSON)
+    author_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(TS)
+
+
 __all__ = [
     "TS",
     "AuditEntry",
@@ -68,6 +80,7 @@ __all__ = [
     "ColourChangeRow",
     "DirectoryChange",
     "Household",
+    "LifecyclePolicyVersion",
     "Officer",
     "PartnerOrg",
     "Party",

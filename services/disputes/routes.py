@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from services.disputes import board, repair, service, supervision
+from services.disputes import board, lifecycle_policy, repair, service, supervision
 from services.disputes.deps import SessionDep, SettingsDep, TemporalDep
 from services.disputes.schemas import (
     CaseRead,
@@ -83,7 +83,11 @@ async def start(
     problem = field_report_problem(body, now=datetime.now(UTC))
     if problem:
         raise Invalid(problem, "reported_in_field_at")
-    case_id = await start_case(temporal, body, task_queue=settings.task_queue)
+    # the deadlines in force now: the case keeps them (a later version reaches it only through
+    # a roll-out)
+    lifecycle = await lifecycle_policy.for_new_case(session)
+    await session.commit()  # end the read before the worker writes the case (SQLite)
+    case_id = await start_case(temporal, body, task_queue=settings.task_queue, lifecycle=lifecycle)
     return CaseStarted(case_id=case_id)
 
 

@@ -203,6 +203,31 @@ ACTIONS: dict[str, type[BaseModel]] = {
 }
 
 
+# The deadlines and cadences of a lifecycle policy version (durations in minutes, hours or
+# days as named; per colour: red, yellow and green). The disputes service checks them (ranges,
+# red no longer than yellow no longer than green) and answers every problem at once.
+class LifecycleDeadlines(_Request):
+    accept_minutes: dict[str, int]
+    follow_up_every_days: dict[str, float]
+    follow_up_grace_hours: dict[str, float]
+    linkage_default_hours: float
+    closure_approval_hours: float
+    return_visit_after_days: float
+    return_visit_grace_days: float
+
+
+class LifecyclePolicyIn(_Request):
+    values: LifecycleDeadlines
+    reason: str = Field(
+        description="why the deadlines change (5 to 500 characters)", min_length=5, max_length=500
+    )
+
+
+class LifecyclePreviewIn(_Request):
+    values: LifecycleDeadlines
+    days: int = Field(default=30, ge=1, le=366, description="cases reported in the last N days")
+
+
 # --- answers: a field the service adds later is ignored here -------------------------------
 
 
@@ -271,3 +296,31 @@ def field_report_problem(
     if now - at > timedelta(days=FIELD_REPORT_MAX_DAYS):
         return f"at most {FIELD_REPORT_MAX_DAYS} days back"
     return None
+
+
+class LifecyclePolicyRead(_Answer):
+    version: int = Field(description="0 is the installation's lifecycle.yaml")
+    values: LifecycleDeadlines
+    author_id: str | None = None
+    reason: str | None = None
+    created_at: datetime | None = None
+
+
+class OverdueChange(_Answer):
+    case_id: str
+    case_no: str
+    current: int
+    proposed: int
+
+
+class LifecyclePreviewRead(_Answer):
+    since: datetime
+    until: datetime
+    cases: int = Field(description="cases reported in the window")
+    current_version: int
+    follow_ups_current: int = Field(description="follow-up visits due under the policy in force")
+    follow_ups_proposed: int = Field(description="follow-up visits due under these deadlines")
+    overdue_current: int = Field(description="of them overdue under the policy in force")
+    overdue_proposed: int = Field(description="of them overdue under these deadlines")
+    changed_total: int
+    changed: list[OverdueChange] = Field(description="the first 50 cases whose count changes")

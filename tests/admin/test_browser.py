@@ -129,3 +129,43 @@ async def test_admin_sets_a_low_stock_mark_on_a_phone(
                 assert "库存不足" in await item.inner_text()
                 await no_sideways_scroll(page)
                 await screenshot(page, "admin-supermarket-zh-phone")
+
+
+async def test_admin_previews_and_saves_lifecycle_deadlines_on_a_phone(live: Live) -> None:
+    await live.case(ACCOUNTS["officer"].user_id)
+    async with browser_page() as page:
+        await log_in(page, live.base, ADMIN.username, ADMIN.password)
+        await page.goto(f"{live.base}/admin")
+        await page.click('a[href="/admin/rules/lifecycle"]')
+        await page.wait_for_url(f"{live.base}/admin/rules/lifecycle")
+        assert "现行：第 0 版" in await page.locator("#in-force").inner_text()
+        await no_sideways_scroll(page)
+        await page.fill('input[name="follow_up_every_days.red"]', "5")
+        await page.click("#preview-button")
+        refusal = page.locator('label .field-error[data-field="follow_up_every_days.red"]')
+        assert await refusal.inner_text() == "红色的时限不得长于黄色（3）"
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-lifecycle-refused-zh-phone")
+
+        for name, value in (("red", "1"), ("yellow", "2"), ("green", "2")):
+            await page.fill(f'input[name="follow_up_every_days.{name}"]', value)
+        await page.click("#preview-button")
+        await page.wait_for_selector("#preview")
+        assert await page.locator("#preview-summary").inner_text() == (
+            "按这些时限，最近 30 天的 1 件案件将有 0 次回访逾期（现行时限下为 0 次）。"
+        )
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-lifecycle-preview-zh-phone")
+
+        await page.fill("textarea[name=reason]", "黄色、绿色案件两天一访")
+        await page.click("#save-button")
+        await page.wait_for_selector("#saved")
+        assert "现行：第 1 版" in await page.locator("#in-force").inner_text()
+        assert "黄色、绿色案件两天一访" in await page.locator("#versions").inner_text()
+        assert await page.input_value('input[name="follow_up_every_days.green"]') == "2"
+
+        await page.click("header .lang button")
+        await page.wait_for_load_state()
+        assert "In force: version 1" in await page.locator("#in-force").inner_text()
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-lifecycle-saved-en-phone")

@@ -31,6 +31,7 @@ from workflows.disputes import types as carried
 # (service, method, path, the shared model of its 200 answer): every call the portal's backend
 # client reads into a shared model
 DIRECTORY = "/internal/v1/admin/directory"
+LIFECYCLE = "/internal/v1/admin/rules/lifecycle"
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
     ("disputes", "get", f"{DIRECTORY}/stations", org.OrgStationRead),
@@ -44,6 +45,11 @@ CONTRACTS = [
     ("disputes", "get", f"{DIRECTORY}/postings", org.OrgPostingRead),
     ("disputes", "put", f"{DIRECTORY}/postings/{{officer_id}}", org.OrgPostingRead),
     ("disputes", "get", f"{DIRECTORY}/changes", org.OrgChangeRead),
+    ("disputes", "get", LIFECYCLE, contract.LifecyclePolicyRead),
+    ("disputes", "get", f"{LIFECYCLE}/versions", contract.LifecyclePolicyRead),
+    ("disputes", "get", f"{LIFECYCLE}/versions/{{number}}", contract.LifecyclePolicyRead),
+    ("disputes", "post", LIFECYCLE, contract.LifecyclePolicyRead),
+    ("disputes", "post", f"{LIFECYCLE}/preview", contract.LifecyclePreviewRead),
     ("appointments", "get", "/internal/v1/tasks", TaskPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/inbox", notes.InboxPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/unread", notes.UnreadCount),
@@ -224,7 +230,15 @@ def _shape(schema: Any) -> Any:
 
 PAIRS = [
     (getattr(contract, name), getattr(carried, name))
-    for name in ("Party", "Household", "RiskFacts", "DisputeIntake", "Actor", "CaseView")
+    for name in (
+        "Party",
+        "Household",
+        "RiskFacts",
+        "DisputeIntake",
+        "Actor",
+        "CaseView",
+        "LifecycleDeadlines",
+    )
 ] + [(contract.ACTIONS[name], model) for name, model in carried.ACTIONS.items()]
 
 

@@ -22,6 +22,7 @@ from workflows.disputes.types import (
     Actor,
     CaseView,
     DisputeIntake,
+    LifecycleDeadlines,
     ReassignInput,
     StartInput,
 )
@@ -55,16 +56,21 @@ def new_case_id() -> str:
 
 
 async def start_case(
-    client: Client, intake: DisputeIntake, *, task_queue: str = DISPUTES_TASK_QUEUE
+    client: Client,
+    intake: DisputeIntake,
+    *,
+    task_queue: str = DISPUTES_TASK_QUEUE,
+    lifecycle: LifecycleDeadlines | None = None,
 ) -> str:
-    """Start the lifecycle; returns the case id. Starting the same case id twice is a no-op."""
+    """Start the lifecycle; returns the case id. Starting the same case id twice is a no-op.
+    `lifecycle`: the deadlines and cadences of the policy in force (None: the worker's file)."""
     case_id = intake.case_id or new_case_id()
     reported = intake.reported_in_field_at or intake.reported_at or datetime.now(UTC)
     intake = intake.model_copy(update={"case_id": case_id, "reported_at": reported})
     try:
         await client.start_workflow(
             WORKFLOW_NAME,
-            StartInput(intake=intake),
+            StartInput(intake=intake, lifecycle=lifecycle),
             id=dispute_workflow_id(case_id),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

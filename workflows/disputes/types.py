@@ -278,6 +278,19 @@ class LifecycleConfig(_Model):
     continue_as_new_after_events: int = 2000
 
 
+# The deadlines and cadences of the disputes service's lifecycle policy (an administrator's
+# version): given at start, laid over the worker's LifecycleConfig for this case only. The same
+# fields as shared.contracts.disputes.LifecycleDeadlines (the schemas are compared).
+class LifecycleDeadlines(_Model):
+    accept_minutes: dict[str, int]
+    follow_up_every_days: dict[str, float]
+    follow_up_grace_hours: dict[str, float]
+    linkage_default_hours: float
+    closure_approval_hours: float
+    return_visit_after_days: float
+    return_visit_grace_days: float
+
+
 class OpenTask(_Model):
     task_id: str
     kind: str  # accept | follow_up | linkage | closure_approval | return_visit | county_review
@@ -326,6 +339,9 @@ class CaseState(_Model):
 class StartInput(_Model):
     intake: DisputeIntake
     state: CaseState | None = None
+    # the policy in force when the case was reported (None: old histories, the installation's
+    # lifecycle.yaml as the worker loads it); a continued run carries its config in `state`
+    lifecycle: LifecycleDeadlines | None = None
 
 
 class RegisterInput(_Model):

@@ -103,6 +103,8 @@ class DisputeWorkflow:
         config = await steps.call(
             DisputeActivities.load_config, ConfigRequest(case_id=intake.case_id)
         )
+        if inp.lifecycle is not None:  # same commands: only the durations differ
+            config = config.model_copy(update=inp.lifecycle.model_dump())
         reg = await steps.call(
             DisputeActivities.register,
             RegisterInput(intake=intake),

@@ -41,6 +41,12 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin"},
     ),
     (
+        "/admin/rules/lifecycle",
+        "Lifecycle deadlines",
+        "Time to accept, follow-up cadence and other deadlines, with a preview",
+        {"admin"},
+    ),
+    (
         "/admin/desk",
         "Six-ways desk",
         "Services, offices, opening hours, seats and holidays",
