@@ -69,9 +69,10 @@ def _per_colour(name: str, raw: Any, whole: bool, top: float, unit: str) -> Iter
         return
     for urgent, calmer in (("red", "yellow"), ("yellow", "green")):
         if raw[urgent] > raw[calmer]:  # the more urgent colour is never given more time
+            limit = f"{raw[calmer]:g}"  # 3, not 3.0
             yield Problem(
                 field=f"{name}.{urgent}",
-                reason=f"{urgent} must not be longer than {calmer}, which is {raw[calmer]}",
+                reason=f"{urgent} must not be longer than {calmer}, which is {limit}",
             )
 
 
