@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -29,7 +30,7 @@ from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness
 PAGE = "/admin/rules/points"
 API = "/api/v1/admin/rules/points"
 ADMIN = ACCOUNTS["admin"].user_id
-FILE_RULES = {
+FILE_RULES: dict[str, Any] = {
     "mediation_help": 10,
     "follow_up_help": 5,
     "screening_report": 5,

@@ -157,13 +157,13 @@ async def test_preview_prices_last_months_awards_under_both_rule_sets(
             )
             await service.rate_tip(s, tip_id=tip.id, officer_id="off-1", rating=rating, rules=rules)
     async with factory() as s:
-        p = await rules_preview.preview(
+        seen = await rules_preview.preview(
             s,
             proposed=EarningRules.model_validate(RICHER),
             since=now - timedelta(days=30),
             until=now + timedelta(minutes=1),
         )
-    kinds = {k.kind: (k.events, k.current_points, k.proposed_points) for k in p.kinds}
+    kinds = {k.kind: (k.events, k.current_points, k.proposed_points) for k in seen.kinds}
     assert kinds == {
         "mediation": (2, 20, 30),
         "follow_up": (0, 0, 0),
@@ -173,7 +173,8 @@ async def test_preview_prices_last_months_awards_under_both_rule_sets(
         "patrol": (4, 12 + 12 + 8 + 16, 18 + 18 + 12 + 24),
         "tip": (2, 20 + 0, 25 + 2),
     }
-    assert (p.events, p.current_points, p.proposed_points, p.current_version) == (8, 88, 129, 0)
+    totals = (seen.events, seen.current_points, seen.proposed_points, seen.current_version)
+    assert totals == (8, 88, 129, 0)
 
 
 async def test_the_internal_api_refuses_saves_and_lists(points_app: PointsApp) -> None:
