@@ -8,7 +8,7 @@ from functools import partial
 
 from fastapi import APIRouter, Depends, FastAPI
 
-from services.points import consumer, routes, stock_admin
+from services.points import consumer, routes, rules_admin, stock_admin
 from services.points.models import outbox
 from services.points.rules import Rules, load_rules
 from shared.config import PointsSettings
@@ -59,5 +59,6 @@ def create_app(
     )
     internal.include_router(routes.router)
     internal.include_router(stock_admin.router)
+    internal.include_router(rules_admin.router)
     app.include_router(internal)
     return app

@@ -39,6 +39,7 @@ class Credit:
     ref: str
     idem_key: str
     village_code: str | None
+    rules_version: int
 
 
 def _helper_credits(event: CreditEvent, rules: Rules) -> list[Credit]:
@@ -51,7 +52,9 @@ def _helper_credits(event: CreditEvent, rules: Rules) -> list[Credit]:
         reason = f"helped with a follow-up of case {event.case_no}"
         key = f"dispute.follow_up:{event.event_id}"
     return [
-        Credit(h, amount, kind, reason, event.case_id, f"{key}:{h}", event.village_code)
+        Credit(
+            h, amount, kind, reason, event.case_id, f"{key}:{h}", event.village_code, rules.version
+        )
         for h in dict.fromkeys(event.helper_ids)
     ]
 
@@ -73,7 +76,10 @@ async def credits_of(
             reason = f"report that led to case {e.case_no}"
             key = f"dispute.screening:{e.case_id}:{e.reporter_id}"
             amount = rules.screening_report
-            out.append(Credit(e.reporter_id, amount, "screening", reason, e.case_id, key, None))
+            credit = Credit(
+                e.reporter_id, amount, "screening", reason, e.case_id, key, None, rules.version
+            )
+            out.append(credit)
     return out
 
 
@@ -123,6 +129,7 @@ async def credit_many(session: AsyncSession, credits: Sequence[Credit]) -> int:
             "kind": "earn", "amount": c.amount, "held_delta": 0, "balance_after": head[0],
             "reason_kind": c.reason_kind, "reason": c.reason, "ref": c.ref, "reverses_id": None,
             "actor_id": None, "idem_key": c.idem_key, "created_at": now, "prev_hash": head[2],
+            "rules_version": c.rules_version,
         }  # fmt: skip
         values["hash"] = head[2] = entry_hash(values)
         entries.append(values)

@@ -2,7 +2,8 @@
 
 `handle` applies one message; `handle_batch` a batch of them in one transaction: the inbox
 claims in one statement, the dispute credits in bulk (services/points/bulk.py), anything else
-one by one in order, acked by the consumer only after the commit.
+one by one in order, acked by the consumer only after the commit. Credits are priced by the
+earning rules in force when the message is handled (services/points/rule_versions.py).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import bulk, service
+from services.points import bulk, rule_versions, service
 from services.points.models import inbox
 from services.points.rules import Rules
 from shared.db import transaction
@@ -36,19 +37,22 @@ async def _apply(session: AsyncSession, event: Event, rules: Rules) -> None:
         await service.upsert_user(session, event)
 
 
-async def handle(runtime: ServiceRuntime, rules: Rules, event: Event, delivery: Delivery) -> None:
+async def handle(
+    runtime: ServiceRuntime, file_rules: Rules, event: Event, delivery: Delivery
+) -> None:
     async with transaction(runtime.factory) as session:
         if not await claim_message(session, inbox, CONSUMER, delivery.message_id):
             return
-        await _apply(session, event, rules)
+        await _apply(session, event, await rule_versions.in_force(session, file_rules))
     runtime.wake_relay()
 
 
 async def handle_batch(
-    runtime: ServiceRuntime, rules: Rules, items: Sequence[tuple[Event, Delivery]]
+    runtime: ServiceRuntime, file_rules: Rules, items: Sequence[tuple[Event, Delivery]]
 ) -> None:
     async with transaction(runtime.factory) as session:
         fresh = await claim_messages(session, inbox, CONSUMER, [d.message_id for _, d in items])
+        rules = await rule_versions.in_force(session, file_rules)  # the version of this moment
         credits: list[bulk.CreditEvent] = []
         for event, delivery in items:
             if delivery.message_id not in fresh:

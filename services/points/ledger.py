@@ -162,6 +162,8 @@ def entry_hash(values: dict[str, Any]) -> str:
         "prev_hash",
     )
     data = [values[f] for f in fields] + [as_utc(values["created_at"]).isoformat()]
+    if values.get("rules_version") is not None:  # entries older than rule versions lack it
+        data.append(values["rules_version"])
     raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode()).hexdigest()
 
@@ -180,6 +182,7 @@ async def post(
     actor_id: str | None = None,
     reverses_id: str | None = None,
     now: datetime | None = None,
+    rules_version: int | None = None,
 ) -> Entry:
     """Append one entry; InsufficientPoints if it would take the balance below zero."""
     row = (
@@ -217,6 +220,7 @@ async def post(
         "actor_id": actor_id,
         "idem_key": idem_key,
         "created_at": now or utcnow(),
+        "rules_version": rules_version,
         "prev_hash": row.head_hash,
     }
     values["hash"] = entry_hash(values)

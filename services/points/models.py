@@ -82,6 +82,8 @@ class Entry(Base):
     actor_id: Mapped[str | None] = mapped_column(String(64))
     idem_key: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the earning rules version an award was priced by (None: not an award by the rules)
+    rules_version: Mapped[int | None] = mapped_column(Integer)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -162,6 +164,7 @@ class Tip(Base):
     rating: Mapped[str | None] = mapped_column(String(16))
     points: Mapped[int] = mapped_column(Integer, default=0)
     rated_by: Mapped[str | None] = mapped_column(String(64))
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -218,3 +221,16 @@ class StockAlert(Base):
     item_id: Mapped[str] = mapped_column(ForeignKey("items.id"), primary_key=True)
     low_at: Mapped[int] = mapped_column(Integer, default=0)
     alerted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RulesVersion(Base):
+    """A saved set of earning amounts (shared/contracts/points_rules.py EarningRules), in force
+    for what is awarded from `created_at` on; version 0 is the installation's file."""
+
+    __tablename__ = "rules_versions"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rules: Mapped[dict[str, object]] = mapped_column(JSON)
+    author_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,4 +1,7 @@
-"""Earning rules, read from `rules.yaml` (FQ_POINTS_RULES_FILE)."""
+"""Earning rules: the installation's file (`rules.yaml`, FQ_POINTS_RULES_FILE) is version 0;
+an administrator's saved versions (services/points/rule_versions.py) replace its earning
+amounts for what is awarded after they are saved. Redemption timings and expiry stay in the
+file."""
 
 from __future__ import annotations
 
@@ -9,6 +12,16 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.localtime import local_zone
+
+# The amounts a saved version sets (shared/contracts/points_rules.py EarningRules).
+EARNING = (
+    "mediation_help",
+    "follow_up_help",
+    "screening_report",
+    "patrol_points_per_hour",
+    "patrol_daily_cap",
+    "tip_points",
+)
 
 
 class Rules(BaseModel):
@@ -23,12 +36,17 @@ class Rules(BaseModel):
     redemption_code_minutes: int = Field(10, gt=0)
     redemption_hold_minutes: int = Field(60, gt=0)
     expiry_days: int = Field(0, ge=0)
+    # which stored version the earning amounts come from (0: the file); kept on each award
+    version: int = Field(0, ge=0)
 
     @property
     def tz(self) -> ZoneInfo:
         return local_zone()
 
+    def earning(self) -> dict[str, object]:
+        return self.model_dump(include=set(EARNING))
+
 
 def load_rules(path: Path) -> Rules:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return Rules.model_validate(data)
+    return Rules.model_validate({**data, "version": 0})  # the file is version 0, always

@@ -61,6 +61,7 @@ def entry_read(entry: Entry) -> EntryRead:
         ref=entry.ref,
         reverses_id=entry.reverses_id,
         created_at=ledger.as_utc(entry.created_at),
+        rules_version=entry.rules_version,
     )
 
 
@@ -139,6 +140,7 @@ async def on_dispute_closed(session: AsyncSession, event: DisputeClosed, rules: 
             reason=f"helped settle case {event.case_no}",
             ref=event.case_id,
             idem_key=f"dispute.closed:{event.case_id}:{helper}",
+            rules_version=rules.version,
         )
         credited += entry is not None
     if event.reporter_id:
@@ -152,6 +154,7 @@ async def on_dispute_closed(session: AsyncSession, event: DisputeClosed, rules: 
                 reason=f"report that led to case {event.case_no}",
                 ref=event.case_id,
                 idem_key=f"dispute.screening:{event.case_id}:{reporter.id}",
+                rules_version=rules.version,
             )
             credited += entry is not None
     return credited
@@ -169,6 +172,7 @@ async def on_follow_up(session: AsyncSession, event: DisputeFollowUpRecorded, ru
             reason=f"helped with a follow-up of case {event.case_no}",
             ref=event.case_id,
             idem_key=f"dispute.follow_up:{event.event_id}:{helper}",
+            rules_version=rules.version,
         )
         credited += entry is not None
     return credited
@@ -259,6 +263,7 @@ async def rate_tip(
         raise Refused(f"unknown rating {rating}", field="rating")
     points = rules.tip_points[rating]
     tip.status, tip.rating, tip.rated_by, tip.points = "rated", rating, officer_id, points
+    tip.rated_at = ledger.utcnow()
     await ledger.credit_once(
         session,
         account_id=tip.tipster_id,
@@ -268,6 +273,7 @@ async def rate_tip(
         ref=tip.id,
         idem_key=f"tip:{tip.id}",
         actor_id=officer_id,
+        rules_version=rules.version,
     )
     await session.flush()
     return tip_read(tip)

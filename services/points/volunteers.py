@@ -241,6 +241,7 @@ async def cosign_patrol(
             ref=patrol.id,
             idem_key=f"patrol:{patrol.id}:{member.user_id}",
             actor_id=officer_id,
+            rules_version=rules.version,
         )
     group = await session.get(Group, patrol.group_code)
     await ledger.ensure_account(
@@ -259,6 +260,7 @@ async def cosign_patrol(
         ref=patrol.id,
         idem_key=f"patrol:{patrol.id}:group",
         actor_id=officer_id,
+        rules_version=rules.version,
     )
     patrol.status = "cosigned"
     patrol.cosigned_by = officer_id

@@ -36,6 +36,9 @@ class EntryRead(BaseModel):
     ref: str
     reverses_id: str | None
     created_at: datetime
+    rules_version: int | None = Field(
+        default=None, description="the earning rules version an award was priced by"
+    )
 
 
 class HistoryRead(BaseModel):

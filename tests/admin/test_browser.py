@@ -3,13 +3,17 @@ uvicorn, a worker on the real Temporal server. Screenshots under test-artifacts/
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from services.points import ledger
 from services.points.api import create_app as create_points_app
+from shared import migrate
 from shared.config import PointsSettings, PortalSettings
+from shared.db import make_engine, make_session_factory, transaction
 from tests.admin.test_staff import NEW_PASSWORD, PHONE, sms_password
 from tests.admin.test_supermarket import VILLAGE as SHOP_VILLAGE
 from tests.admin.test_supermarket import disputes_directory
@@ -169,3 +173,60 @@ async def test_admin_previews_and_saves_lifecycle_deadlines_on_a_phone(live: Liv
         assert "In force: version 1" in await page.locator("#in-force").inner_text()
         await no_sideways_scroll(page)
         await screenshot(page, "admin-lifecycle-saved-en-phone")
+
+
+async def test_admin_previews_and_saves_points_rules_on_a_phone(
+    sqlite_url: Callable[[str], str], exchange: str, tmp_path: Path
+) -> None:
+    points_url = sqlite_url("points")
+    await asyncio.to_thread(migrate.upgrade, "points", points_url)
+    engine = make_engine(points_url)
+    async with transaction(make_session_factory(engine)) as s:  # one dispute helper's award
+        await ledger.ensure_account(s, "res-helper")
+        await ledger.credit_once(
+            s,
+            account_id="res-helper",
+            amount=10,
+            reason_kind="mediation",
+            idem_key="dispute.closed:case-1:res-helper",
+            rules_version=0,
+        )
+    await engine.dispose()
+    points = create_points_app(
+        PointsSettings(database_url=points_url, amqp_url=AMQP_URL, exchange=exchange)
+    )
+    settings = PortalSettings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/portal-p.db",
+        exchange=exchange,
+        amqp_url=AMQP_URL,
+    )
+    await prepare_database(settings)
+    with (
+        serving_in_thread(points) as points_base,
+        running_portal(settings.model_copy(update={"points_url": points_base})) as base,
+    ):
+        async with browser_page() as page:
+            await log_in(page, base, ADMIN.username, ADMIN.password)
+            await page.goto(f"{base}/admin")
+            await page.click('a[href="/admin/rules/points"]')
+            await page.wait_for_url(f"{base}/admin/rules/points")
+            assert "现行：第 0 版" in await page.locator("#in-force").inner_text()
+            await page.fill("input[name=mediation_help]", "15")
+            await page.click("#preview-button")
+            await page.wait_for_selector("#preview")
+            assert await page.locator("#preview-summary").inner_text() == (
+                "按这些规则，最近 30 天的 1 个事件将获得 15 积分（实际发放 10 积分）。"
+            )
+            await no_sideways_scroll(page)
+            await screenshot(page, "admin-points-rules-preview-zh-phone")
+
+            await page.fill("textarea[name=reason]", "调解奖励提高")
+            await page.click("#save-button")
+            await page.wait_for_selector("#saved")
+            assert "现行：第 1 版" in await page.locator("#in-force").inner_text()
+            assert "调解奖励提高" in await page.locator("#versions").inner_text()
+            await page.click("header .lang button")
+            await page.wait_for_load_state()
+            assert "In force: version 1" in await page.locator("#in-force").inner_text()
+            await no_sideways_scroll(page)
+            await screenshot(page, "admin-points-rules-saved-en-phone")

@@ -47,6 +47,12 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin"},
     ),
     (
+        "/admin/rules/points",
+        "Points rules",
+        "Points for patrols, mediation and tips, with a preview",
+        {"admin"},
+    ),
+    (
         "/admin/desk",
         "Six-ways desk",
         "Services, offices, opening hours, seats and holidays",
