@@ -2,12 +2,12 @@
 
 Every change commits together with its audit row and its event (outbox). Seats are taken only
 by a conditional UPDATE (`claim_seat`), and one active booking per person and service is a
-partial unique index, so concurrency cannot overbook on either database.
+partial unique index, so concurrency cannot overbook on either database. On PostgreSQL the
+usual booking is one statement (booking_statement.py); what it cannot decide comes here.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.appointments.booking_statement import book_in_one_statement, new_code
 from services.appointments.calendar import at_local, local_day, now_utc, utc
 from services.appointments.catalogue import (
     check_slot_time,
@@ -29,13 +30,6 @@ from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import ACTIVE_STATES, Booking, Reminder, outbox
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
-
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # read aloud at a window: no 0/O, 1/I
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
-
 
 # --- bookings ----------------------------------------------------------------------------
 
@@ -84,6 +78,19 @@ async def book(
 ) -> Booking:
     now = now or now_utc()
     try:
+        if desk.factory.kw["bind"].dialect.name == "postgresql":
+            made = await book_in_one_statement(
+                desk,
+                resident_id=resident_id,
+                service_code=service_code,
+                slot_id=slot_id,
+                documents=list(dict.fromkeys(documents or [])),
+                hold=hold,
+                reminder=lambda starts_at: reminder_due(desk, starts_at, now),
+                now=now,
+            )
+            if made is not None:
+                return made
         async with desk.factory() as s, s.begin():
             # the usual case in few round trips: service and office in one query, the seat
             # claimed by the conditional UPDATE that also returns the slot; the checks after

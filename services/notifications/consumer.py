@@ -1,8 +1,9 @@
 """Adapter from broker messages to the notifications domain logic (idempotent via the inbox).
 
-`handle` applies one message; `handle_batch` a batch of them in one transaction (inbox claims
-in one statement, recipients and preferences read once per batch through the session),
-acked by the consumer only after the commit.
+`handle` applies one message; `handle_batch` a batch of them in one transaction: the inbox
+claims in one statement, then each run of events between changes of recipients' details with
+one read of the people it reaches and one INSERT of its deliveries; acked by the consumer only
+after the commit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import inbox
 from services.notifications.runtime import SERVICE, NotificationsRuntime
-from services.notifications.service import record_event, upsert_recipient
+from services.notifications.service import record_event, record_events, upsert_recipient
 from shared.db import transaction
 from shared.messaging.broker import Delivery
 from shared.messaging.contracts.accounts import AccountPasswordIssued
@@ -58,9 +59,34 @@ async def handle_batch(
     created = 0
     async with transaction(runtime.factory) as session:
         fresh = await claim_messages(session, inbox, SERVICE, [d.message_id for _, d in items])
+        run: list[Event] = []  # events whose deliveries are written together
         for event, delivery in items:
-            if delivery.message_id in fresh:
-                fresh.discard(delivery.message_id)  # a duplicate in the batch applies once
-                created += await _apply(runtime, session, event)
+            if delivery.message_id not in fresh:
+                continue  # seen before (or earlier in this batch)
+            fresh.discard(delivery.message_id)
+            if isinstance(event, UserUpserted | AccountPasswordIssued):
+                # a recipient's details change: the events before it are written first
+                created += await _record(runtime, session, run)
+                run = []
+                await upsert_recipient(
+                    session, event if isinstance(event, UserUpserted) else event.contact()
+                )
+                if isinstance(event, UserUpserted):
+                    continue
+            run.append(event)
+        created += await _record(runtime, session, run)
     if created:
         runtime.worker.wake()
+
+
+async def _record(runtime: NotificationsRuntime, session: AsyncSession, run: list[Event]) -> int:
+    if not run:
+        return 0
+    return await record_events(
+        session,
+        rules=runtime.rules,
+        renderer=runtime.renderer,
+        settings=runtime.config,
+        events=run,
+        now=datetime.now(UTC),
+    )

@@ -51,6 +51,7 @@ def make_environment(directory: Path = TEMPLATE_DIR) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no stat of the file per message
     )
     env.filters["local_time"] = _local_time
     return env
@@ -112,9 +113,14 @@ class Renderer:
     def __init__(self, directory: Path = TEMPLATE_DIR) -> None:
         self.directory = directory
         self.env = make_environment(directory)
+        self._known: dict[str, bool] = {}
 
     def has_template(self, routing_key: str) -> bool:
-        return all((self.directory / loc / f"{routing_key}.txt").exists() for loc in LOCALES)
+        known = self._known.get(routing_key)
+        if known is None:
+            known = all((self.directory / loc / f"{routing_key}.txt").exists() for loc in LOCALES)
+            self._known[routing_key] = known
+        return known
 
     def _part(self, name: str, part: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render({**context, "part": part}).strip()

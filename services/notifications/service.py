@@ -9,8 +9,7 @@ at once; SMS, e-mail and bot rows wait for the delivery worker (see `delivery.py
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import QUEUED, SENT, Delivery, Preference, Recipient
+from services.notifications.planning import Planned, plan, staff_ids, station_from
 from services.notifications.render import Renderer, event_context
 from services.notifications.routing import EventRule, RoutingRules
 from shared.config import NotificationsSettings
@@ -28,13 +28,6 @@ from shared.messaging.outbox import insert_ignore_count
 
 EXTERNAL_CHANNELS = ("sms", "email", "bot")
 DIGEST_CHANNELS = ("sms", "email")
-
-
-@dataclass(frozen=True)
-class Planned:
-    audience: str
-    recipient_id: str
-    channel: str
 
 
 async def upsert_recipient(session: AsyncSession, event: UserUpserted) -> None:
@@ -55,80 +48,6 @@ async def upsert_recipient(session: AsyncSession, event: UserUpserted) -> None:
         for key, value in values.items():
             setattr(row, key, value)
     await session.flush()
-
-
-def _ids(*values: object) -> list[str]:
-    out: list[str] = []
-    for value in values:
-        items: Iterable[object] = value if isinstance(value, list) else [value]
-        out.extend(str(v) for v in items if v)
-    return out
-
-
-async def _station_of(session: AsyncSession, event: Event) -> str | None:
-    station = getattr(event, "station_code", None)
-    if station:
-        return str(station)
-    for person in _ids(getattr(event, "assignee_id", None), getattr(event, "officer_id", None)):
-        row = await session.get(Recipient, person)
-        if row is not None and row.station_code:
-            return row.station_code
-    return None
-
-
-async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
-    get = getattr
-    if who == "parties":
-        resident_reporter = get(event, "reporter_kind", "") == "resident"
-        reporter = get(event, "reporter_id", None) if resident_reporter else None
-        return _ids(get(event, "resident_ids", []), reporter)
-    if who == "assignee":
-        return _ids(get(event, "assignee_id", None))
-    if who == "resident":
-        return _ids(get(event, "resident_id", None))
-    if who == "officer":
-        return _ids(get(event, "officer_id", None))
-    if who == "account":
-        return _ids(get(event, "account_id", None))
-    if who == "helpers":
-        return _ids(get(event, "helper_ids", []))
-    if who == "applicant":  # someone registering: no recipient row yet, only the event's phone
-        registration = get(event, "registration_id", None)
-        return [f"applicant:{registration}"] if registration else []
-    if who in ("group_leader", "clerk"):  # of the event's village (its group, its shop)
-        village = get(event, "village_code", None)
-        rows = await session.scalars(
-            select(Recipient.user_id).where(
-                Recipient.role == who, Recipient.village_code == village
-            )
-        )
-        return sorted(rows)
-    station = await _station_of(session, event)
-    if who == "station_group":
-        return [f"station:{station}"] if station else []
-    # station_chief: the named chief of an escalation, else every chief of the station
-    if get(event, "chief_id", None):
-        return _ids(get(event, "chief_id", None))
-    if station is None:
-        return []
-    rows = await session.scalars(
-        select(Recipient.user_id).where(
-            Recipient.role == "station_chief", Recipient.station_code == station
-        )
-    )
-    return sorted(rows)
-
-
-async def plan(session: AsyncSession, rule: EventRule, event: Event) -> list[Planned]:
-    seen: set[tuple[str, str]] = set()
-    out: list[Planned] = []
-    for target in rule.targets(event):
-        for person in await _audience(session, target.who, event):
-            for channel in target.channels:
-                if (person, channel) not in seen:
-                    seen.add((person, channel))
-                    out.append(Planned(target.who, person, channel))
-    return out
 
 
 def quiet_until(now: datetime, start_hour: int, end_hour: int, tz: ZoneInfo) -> datetime | None:
@@ -184,6 +103,10 @@ async def _people(
     return {p.user_id: p for p in people}, {p.user_id: p for p in prefs}
 
 
+# rows per INSERT: 21 columns each, far below either database's limit of bound parameters
+INSERT_CHUNK = 500
+
+
 async def record_event(
     session: AsyncSession,
     *,
@@ -194,16 +117,60 @@ async def record_event(
     now: datetime,
 ) -> int:
     """Turn one event into deliveries; returns how many new rows were written."""
-    rule = rules.rule_for(event.routing_key)
-    if rule is None or not renderer.has_template(event.routing_key):
-        return 0
+    return await record_events(
+        session, rules=rules, renderer=renderer, settings=settings, events=[event], now=now
+    )
+
+
+async def record_events(
+    session: AsyncSession,
+    *,
+    rules: RoutingRules,
+    renderer: Renderer,
+    settings: NotificationsSettings,
+    events: Sequence[Event],
+    now: datetime,
+) -> int:
+    """Turn events into deliveries with one read of the people they reach and one INSERT per
+    INSERT_CHUNK rows (a consumer's batch); returns how many new rows were written."""
+    work: list[tuple[Event, EventRule, list[Planned]]] = []
+    for event in events:
+        rule = rules.rule_for(event.routing_key)
+        if rule is not None and renderer.has_template(event.routing_key):
+            work.append((event, rule, await plan(session, rule, event)))
+    ids = [item.recipient_id for _, _, planned in work for item in planned]
+    ids += [person for event, _, _ in work for person in staff_ids(event)]
+    people, prefs = await _people(session, list(dict.fromkeys(ids)))
+    rows: list[dict[str, object]] = []
+    for event, rule, planned in work:
+        rows += _rows(rules, renderer, settings, event, rule, planned, people, prefs, now)
+    # a redelivered event's rows are already there and are left alone
+    created = 0
+    for i in range(0, len(rows), INSERT_CHUNK):
+        created += await insert_ignore_count(
+            session,
+            Delivery.__table__,  # type: ignore[arg-type]
+            rows[i : i + INSERT_CHUNK],
+            ["event_id", "recipient_id", "channel"],
+        )
+    return created
+
+
+def _rows(
+    rules: RoutingRules,
+    renderer: Renderer,
+    settings: NotificationsSettings,
+    event: Event,
+    rule: EventRule,
+    planned: list[Planned],
+    people: dict[str, Recipient],
+    prefs: dict[str, Preference],
+    now: datetime,
+) -> list[dict[str, object]]:
     urgent = rule.is_urgent(event)
     tz = local_zone()
     rows: list[dict[str, object]] = []
     station = None
-    planned = await plan(session, rule, event)
-    ids = list(dict.fromkeys(item.recipient_id for item in planned))
-    people, prefs = await _people(session, ids)
     for item in planned:
         person = people.get(item.recipient_id)
         pref = prefs.get(item.recipient_id) or default_preference(item.recipient_id, settings)
@@ -237,7 +204,7 @@ async def record_event(
             event.routing_key, language, item.channel, event_context(event, item.audience)
         )
         if not rows:
-            station = await _station_of(session, event)
+            station = station_from(event, people)
         rows.append(
             {
                 "event_id": event.event_id,
@@ -263,13 +230,7 @@ async def record_event(
                 "sent_at": now if item.channel == "inbox" else None,
             }
         )
-    # one statement for the event's deliveries; a redelivered event's rows are already there
-    return await insert_ignore_count(
-        session,
-        Delivery.__table__,  # type: ignore[arg-type]
-        rows,
-        ["event_id", "recipient_id", "channel"],
-    )
+    return rows
 
 
 def _reference(event: Event) -> str:

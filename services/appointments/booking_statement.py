@@ -1,0 +1,155 @@
+"""The usual booking as one PostgreSQL statement: seat, booking, audit, reminder and event.
+
+One round trip, outside any explicit transaction (a single statement is atomic): the
+conditional UPDATE takes the seat only while `booked < capacity` and only if the office
+offers the service in that way, and the data-modifying CTEs after it insert the booking, its
+audit row, its reminder and its outbox event from the row it claimed. Nothing claimed (the
+slot is full, not materialised yet, or the request is wrong in a way worth explaining) means
+nothing written: `book_in_one_statement` answers None and the caller takes the step-by-step
+path, which gives the reason. The active-booking unique index fails the whole statement.
+Everything the statement cannot know (the code, the status, the reminder's time, the event)
+is computed first from the slot id, and the UPDATE checks the slot row agrees with it.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+
+from services.appointments.calendar import utc
+from services.appointments.catalogue import check_slot_time, parse_slot_id
+from services.appointments.context import Desk
+from services.appointments.errors import Invalid
+from services.appointments.models import Booking
+from shared.messaging import contracts as c
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # read aloud at a window: no 0/O, 1/I
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
+
+
+BOOK = text(
+    """
+WITH claimed AS (
+    UPDATE slot SET booked = booked + 1
+    WHERE id = :slot_id AND booked < capacity
+      AND office_code = :office_code AND way = :way
+      AND starts_at = CAST(:starts_at AS timestamptz)
+      AND EXISTS (
+          SELECT 1 FROM service v JOIN office o ON o.code = :office_code
+          WHERE v.code = :service_code
+            AND CAST(o.services AS jsonb) ? CAST(:service_code AS text)
+            AND CAST(v.ways AS jsonb) ? CAST(:way AS text))
+    RETURNING id, extended, ends_at
+), made AS (
+    INSERT INTO booking (code, resident_id, service_code, office_code, slot_id, way, starts_at,
+                         ends_at, status, active, held_until, documents, missing, created_at)
+    SELECT :code, :resident_id, :service_code, :office_code, claimed.id,
+           CASE WHEN claimed.extended AND :way = 'appointment' THEN 'extended'
+                ELSE CAST(:way AS varchar) END,
+           CAST(:starts_at AS timestamptz), claimed.ends_at, :status, true,
+           CAST(:held_until AS timestamptz), CAST(:documents AS json), CAST('[]' AS json),
+           CAST(:now AS timestamptz)
+    FROM claimed
+    RETURNING id, way, ends_at
+), audited AS (
+    INSERT INTO audit (entity, entity_id, action, actor_id, detail)
+    SELECT 'booking', :code, :status, :resident_id, CAST(:audit_detail AS json) FROM made
+), reminded AS (
+    INSERT INTO reminder (booking_id, due_at, status)
+    SELECT made.id, CAST(:due_at AS timestamptz), 'pending' FROM made
+    WHERE CAST(:due_at AS timestamptz) IS NOT NULL
+), queued AS (
+    INSERT INTO outbox (message_id, routing_key, version, body, attempts)
+    SELECT :message_id, :routing_key, :version,
+           CASE WHEN made.way = 'extended' THEN CAST(:body_extended AS json)
+                ELSE CAST(:body AS json) END,
+           0
+    FROM made WHERE CAST(:queue_event AS boolean)
+)
+SELECT id, way, ends_at FROM made
+"""
+)
+
+
+async def book_in_one_statement(
+    desk: Desk,
+    *,
+    resident_id: str,
+    service_code: str,
+    slot_id: str,
+    documents: list[str],
+    hold: bool,
+    reminder: Callable[[datetime], datetime | None],
+    now: datetime,
+) -> Booking | None:
+    """The booking made in one statement, or None when the step-by-step path must decide.
+    `reminder(starts_at)` is when its reminder is due (None: no reminder)."""
+    try:
+        check_slot_time(desk, slot_id, now)
+        office_code, starts_at, way = parse_slot_id(slot_id)
+    except Invalid:
+        return None  # the step-by-step path names the first thing wrong, in its order
+    held_until = now + timedelta(seconds=desk.settings.hold_seconds) if hold else None
+    status = "pending_check" if way == "one_visit" else "held" if hold else "booked"
+    code = new_code()
+    event = c.appointments.AppointmentBooked(
+        booking_code=code,
+        resident_id=resident_id,
+        service_code=service_code,
+        office_code=office_code,
+        way=way,
+        starts_at=utc(starts_at).isoformat(),
+    )
+    extended = event.model_copy(update={"way": "extended"})  # an appointment in late hours
+    params = {
+        "slot_id": slot_id,
+        "office_code": office_code,
+        "way": way,
+        "starts_at": starts_at,
+        "service_code": service_code,
+        "code": code,
+        "resident_id": resident_id,
+        "status": status,
+        "held_until": held_until,
+        "documents": json.dumps(documents),
+        "now": now,
+        "audit_detail": json.dumps({"slot_id": slot_id}),
+        "due_at": reminder(starts_at) if status != "held" else None,
+        "message_id": event.event_id,
+        "routing_key": event.routing_key,
+        "version": event.version,
+        "body": json.dumps(event.model_dump(mode="json")),
+        "body_extended": json.dumps(extended.model_dump(mode="json")),
+        "queue_event": status != "held",
+    }
+    async with desk.factory() as s:
+        conn = await s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        row = (await conn.execute(BOOK, params)).first()
+    if row is None:
+        return None
+    return Booking(
+        id=row.id,
+        code=code,
+        resident_id=resident_id,
+        service_code=service_code,
+        office_code=office_code,
+        slot_id=slot_id,
+        way=row.way,
+        starts_at=starts_at,
+        ends_at=row.ends_at,
+        status=status,
+        active=True,
+        held_until=held_until,
+        documents=documents,
+        missing=[],
+        window_code=None,
+        created_at=now,
+        checked_in_at=None,
+    )
