@@ -103,10 +103,6 @@ async def _people(
     return {p.user_id: p for p in people}, {p.user_id: p for p in prefs}
 
 
-# rows per INSERT: 21 columns each, far below either database's limit of bound parameters
-INSERT_CHUNK = 500
-
-
 async def record_event(
     session: AsyncSession,
     *,
@@ -131,8 +127,8 @@ async def record_events(
     events: Sequence[Event],
     now: datetime,
 ) -> int:
-    """Turn events into deliveries with one read of the people they reach and one INSERT per
-    INSERT_CHUNK rows (a consumer's batch); returns how many new rows were written."""
+    """Turn events into deliveries with one read of the people they reach and one INSERT of
+    all their rows (a consumer's batch); returns how many new rows were written."""
     work: list[tuple[Event, EventRule, list[Planned]]] = []
     for event in events:
         rule = rules.rule_for(event.routing_key)
@@ -145,15 +141,12 @@ async def record_events(
     for event, rule, planned in work:
         rows += _rows(rules, renderer, settings, event, rule, planned, people, prefs, now)
     # a redelivered event's rows are already there and are left alone
-    created = 0
-    for i in range(0, len(rows), INSERT_CHUNK):
-        created += await insert_ignore_count(
-            session,
-            Delivery.__table__,  # type: ignore[arg-type]
-            rows[i : i + INSERT_CHUNK],
-            ["event_id", "recipient_id", "channel"],
-        )
-    return created
+    return await insert_ignore_count(
+        session,
+        Delivery.__table__,  # type: ignore[arg-type]
+        rows,
+        ["event_id", "recipient_id", "channel"],
+    )
 
 
 def _rows(

@@ -88,6 +88,15 @@ def _insert_ignore(
     return insert(table).values(values).on_conflict_do_nothing(index_elements=keys)
 
 
+def _insert_ignore_rows(
+    session: AsyncSession, table: Table, keys: list[str]
+) -> sqlite.Insert | postgresql.Insert:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING with no values: executed with a list of rows."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=keys)
+
+
 async def insert_ignore(
     session: AsyncSession, table: Table, values: dict[str, object], keys: list[str]
 ) -> bool:
@@ -99,9 +108,11 @@ async def insert_ignore(
 async def insert_ignore_many(
     session: AsyncSession, table: Table, rows: list[dict[str, object]], keys: list[str]
 ) -> None:
-    """One multi-row INSERT ... ON CONFLICT DO NOTHING (rows already there are left alone)."""
+    """INSERT ... ON CONFLICT DO NOTHING of many rows (rows already there are left alone): one
+    cached statement executed for the list, which SQLAlchemy sends as multi-row VALUES pages
+    (compiling a `.values(rows)` statement anew per batch cost more than the database did)."""
     if rows:
-        await session.execute(_insert_ignore(session, table, rows, keys))
+        await session.execute(_insert_ignore_rows(session, table, keys), rows)
 
 
 async def claim_message(
@@ -122,8 +133,8 @@ async def insert_ignore_count(
     """`insert_ignore_many` that says how many of the rows were new."""
     if not rows:
         return 0
-    stmt = _insert_ignore(session, table, rows, keys).returning(table.c[keys[0]])
-    return len((await session.execute(stmt)).all())
+    stmt = _insert_ignore_rows(session, table, keys).returning(table.c[keys[0]])
+    return len((await session.execute(stmt, rows)).all())
 
 
 async def claim_messages(
@@ -135,8 +146,8 @@ async def claim_messages(
     if not unique:
         return set()
     rows: list[dict[str, object]] = [{"consumer": consumer, "message_id": m} for m in unique]
-    stmt = _insert_ignore(session, table, rows, ["consumer", "message_id"])
-    return set((await session.scalars(stmt.returning(table.c.message_id))).all())
+    stmt = _insert_ignore_rows(session, table, ["consumer", "message_id"])
+    return set((await session.scalars(stmt.returning(table.c.message_id), rows)).all())
 
 
 def event_row(event: Event) -> dict[str, object]:
