@@ -37,6 +37,9 @@ HEADERS = {
     "referrer-policy": "same-origin",
 }
 _TOKENS = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# an integer beyond MAX_INT has at least ten digits in a row (JSON has no leading zeros, and
+# exponents make floats): a body without such a run needs no parse for the integer check
+_TEN_DIGITS = re.compile(rb"\d{10}")
 
 
 class BodyTooDeep(ValueError):
@@ -87,6 +90,8 @@ def check_body(content_type: str, body: bytes) -> tuple[int, bytes] | None:
         return _json_response(
             400, {"detail": [{"field": "body", "reason": reason, "type": "json_too_deep"}]}
         )
+    if _TEN_DIGITS.search(body) is None:
+        return None
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
