@@ -104,6 +104,7 @@ TIMELINE = {
     "regraded": "Colour changed",
     "partner_requested": "Partner requested",
     "partner_replied": "Partner answered",
+    "partner_notified": "Partner notified through its channel",
     "closure_proposed": "Closure proposed",
     "closure_rejected": "Closure rejected",
     "closure_approved": "Closure approved",
