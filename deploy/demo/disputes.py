@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from deploy.demo.stack import SeedError, Stack, demo_id
+from deploy.demo.trouble import STUCK_KEY, break_channel
 from shared.demo import Village, demo_accounts, org
 from shared.demo_partners import partner_code_for
 from workflows.disputes import client as wf
@@ -35,12 +36,7 @@ DEMO_PARTNERS = {
     "demo-16": "village_committee",
     "stuck-linkage": "womens_federation",
 }
-# The demo's technically stuck case: the demo station's women's federation (头营镇妇联) has an
-# outbound channel that is down (nothing listens on port 9), so its linkage notice keeps failing
-# and the case is on the chief's stuck board until the channel is fixed (/admin/org/partners)
-# and "Retry now" is pressed.
-DOWN_CHANNEL = "http://127.0.0.1:9/fengqiao/linkage"
-STUCK_KEY = "stuck-linkage"
+
 SURNAMES = list("马王李张杨刘何田海苏冯韩白赵周吴孙郭胡黄")
 GIVEN = ["建国", "志强", "秀英", "玉兰", "永福", "海燕", "学军", "春梅", "立新", "文华"]
 # Where a planned case ends up: (target, share of the open or closed cases).
@@ -153,29 +149,6 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
         )
     )
     return plans
-
-
-def down_partner() -> str:
-    code = partner_code_for("womens_federation", org().village_named("蒋河村").code)
-    assert code is not None
-    return code
-
-
-async def break_channel(stack: Stack) -> None:
-    """Point the demo station's women's federation at a channel that is down, unless someone
-    set its channel already (a chief who repaired it keeps the repair on a re-run)."""
-    code = down_partner()
-    base = "/internal/v1/admin/directory/partners"
-    station = org().village_named("蒋河村").station_code
-    found = await stack.call(stack.disputes, "GET", base, params={"station": station})
-    if any(p["code"] == code and p["notify_url"] for p in found):
-        return
-    body = {
-        "notify_url": DOWN_CHANNEL,
-        "actor_id": "demo-seed",
-        "reason": "演示：妇联的对外通道尚未接通",
-    }
-    await stack.call(stack.disputes, "PUT", f"{base}/{code}/channel", json=body)
 
 
 def _field_days(rng: random.Random, target: str) -> float | None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from deploy.demo.desk import fill_share, offices
-from deploy.demo.disputes import DEMO_PARTNERS, STUCK_KEY, down_partner, intake_body, plan
+from deploy.demo.disputes import DEMO_PARTNERS, intake_body, plan
+from deploy.demo.trouble import STUCK_KEY, down_partner
 from shared.demo import org
 from workflows.disputes.client import field_report_problem
 from workflows.disputes.types import DisputeIntake
