@@ -230,10 +230,12 @@ async def test_a_notice_stuck_on_a_down_channel_goes_once_the_channel_is_fixed(
         return [i for i in r.json()["items"] if i["case_id"] == case_id]
 
     try:
-        [row] = await poll(board, lambda rows: "is down" in str(rows), timeout=30)
+        [row] = await poll(board, lambda rows: "does not answer" in str(rows), timeout=30)
         assert (row["kind"], row["level"]) == ("technical", "red")
         assert row["why"].startswith("activity dispute_notify_partner at attempt ")
-        assert f"partner channel {down} of {JUDICIAL} is down" in row["why"]
+        assert row["why"].endswith(
+            f"the channel of partner organisation {JUDICIAL} does not answer"
+        )
         assert got == []
 
         async with serving(receiver) as base:

@@ -35,6 +35,7 @@ class PartnerChannel:
             )
         if not url:
             return NoticeSent(channel=None)  # the organisation reads its task list only
+        code = n.partner_code
         try:
             async with httpx.AsyncClient(timeout=POST_TIMEOUT.total_seconds()) as http:
                 r = await http.post(
@@ -43,14 +44,14 @@ class PartnerChannel:
                     headers={"Idempotency-Key": n.request_id},
                 )
         except httpx.HTTPError as exc:
-            why = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
+            activity.logger.warning("partner channel %s of %s: %r", url, code, exc)
             raise ApplicationError(
-                f"partner channel {url} of {n.partner_code} is down ({why})"[:300],
+                f"the channel of partner organisation {code} does not answer",
                 type="PartnerChannelDown",
             ) from None
         if not r.is_success:
             raise ApplicationError(
-                f"partner channel {url} of {n.partner_code} answered {r.status_code}",
+                f"the channel of partner organisation {code} answered {r.status_code}",
                 type="PartnerChannelRefused",
             )
         return NoticeSent(channel=url)
