@@ -72,9 +72,13 @@ def probe(base: str) -> dict[str, Any]:
     board = api(base, "station_chief").get("/api/v1/supervision/stuck").json()
     technical = [r for r in board["items"] if r["kind"] == "technical"]
     inbox = api(base, "admin").get("/api/v1/notifications/inbox").json()
+    visits = api(base, "station_chief").get("/api/v1/supervision/home-visits").json()
     return {
         "chief_board_rows": len(board["items"]),
         "chief_board_technical": [r.get("why", "")[:120] for r in technical],
+        "chief_visits_technical": [
+            v["visit_id"] for v in visits["items"] if v["kind"] == "technical"
+        ],
         "admin_inbox_messages": len(inbox["items"]),
     }
 
@@ -105,10 +109,12 @@ def main() -> None:
             time.sleep(1)
         seeded = time.monotonic() - started
         done = marker(var_dir)
-        if set(done) != PARTS:
-            raise SystemExit(f"not seeded within {args.within} s: {done}")
-        say(f"seeded in {seeded:.0f} s after start; probing the portal")
-        found = probe(f"http://127.0.0.1:{portal_port}")
+        found: dict[str, Any] = {}
+        if set(done) == PARTS:
+            say(f"seeded in {seeded:.0f} s after start; probing the portal")
+            found = probe(f"http://127.0.0.1:{portal_port}")
+        else:  # the parts done by then are still a figure (the machine may be loaded)
+            say(f"not seeded within {args.within:.0f} s: {sorted(done)} done")
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         try:
@@ -123,9 +129,10 @@ def main() -> None:
         "demo_seeding",
         {
             "scale": scale,
+            "seeded": set(done) == PARTS,
             "seconds_from_start_to_seeded": round(seeded, 1),
             "parts_seconds": {name: part.get("seconds") for name, part in done.items()},
-            "disputes_started": done["disputes"].get("started"),
+            "disputes_started": done.get("disputes", {}).get("started"),
             "refusals": sum(len(part.get("failures", [])) for part in done.values()),
             "loadavg_before": before,
             "loadavg_after_seeding": loadavg(),
