@@ -75,7 +75,7 @@ def probe(base: str) -> dict[str, Any]:
     visits = api(base, "station_chief").get("/api/v1/supervision/home-visits").json()
     return {
         "chief_board_rows": len(board["items"]),
-        "chief_board_technical": [r.get("why", "")[:120] for r in technical],
+        "chief_board_technical": [r.get("reason", "")[:120] for r in technical],
         "chief_visits_technical": [
             v["visit_id"] for v in visits["items"] if v["kind"] == "technical"
         ],
