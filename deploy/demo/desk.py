@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from deploy.demo.stack import SeedError, Stack, demo_id
+from deploy.demo.trouble import start_lost_visit
 from shared.demo import Village, demo_accounts, org
 
 BOOKABLE = ("appointment", "one_visit")
@@ -134,6 +135,7 @@ async def seed_desk(
 
     async def visits() -> None:
         await _home_visits(stack, scale, gate, out)
+        await start_lost_visit(stack)
         progress(1)
 
     await asyncio.gather(bookings(), applications(), visits())

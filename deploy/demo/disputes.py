@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from deploy.demo.stack import SeedError, Stack, demo_id
+from deploy.demo.trouble import STUCK_KEY, break_channel
 from shared.demo import Village, demo_accounts, org
 from shared.demo_partners import partner_code_for
 from workflows.disputes import client as wf
@@ -30,7 +31,12 @@ STORIES: dict[str, list[str]] = {
     "other": ["牛羊啃食庄稼赔偿纠纷", "修路占地补偿争议", "红白喜事噪音扰民"],
 }
 PARTNERS = ["village_committee", "judicial_office", "womens_federation", "township_government"]
-DEMO_PARTNERS = {"demo-9": "judicial_office", "demo-16": "village_committee"}
+DEMO_PARTNERS = {
+    "demo-9": "judicial_office",
+    "demo-16": "village_committee",
+    "stuck-linkage": "womens_federation",
+}
+
 SURNAMES = list("马王李张杨刘何田海苏冯韩白赵周吴孙郭胡黄")
 GIVEN = ["建国", "志强", "秀英", "玉兰", "永福", "海燕", "学军", "春梅", "立新", "文华"]
 # Where a planned case ends up: (target, share of the open or closed cases).
@@ -131,6 +137,17 @@ def plan(scale: float, *, seed: int = 20260601) -> list[CasePlan]:
                 field_days=_field_days(rng, target),
             )
         )
+    # after the county's cases, so their draws stay what they were
+    plans.append(
+        CasePlan(
+            key=STUCK_KEY,
+            village=demo_village,
+            target="linkage",
+            colour="yellow",
+            category="marriage_family",
+            officer_id=officer.user_id,
+        )
+    )
     return plans
 
 
@@ -308,6 +325,8 @@ async def seed_disputes(
     concurrency: int = 16,
     progress: Callable[[int], None] = lambda n: None,
 ) -> Outcome:
+    if any(p.key == STUCK_KEY for p in plans):
+        await break_channel(stack)
     driver = Driver(stack)
     gate = asyncio.Semaphore(concurrency)
     out = Outcome()

@@ -47,7 +47,14 @@ async def retry(d: DeskDep, t: TemporalDep, visit_id: str, body: VisitRepair) ->
     return VisitRetryRead(visit_id=visit_id, activities_reset=n)
 
 
-@router.post("/{visit_id}/terminate", response_model=HomeVisitRead)
+class VisitWithoutRecord(BaseModel):
+    """A terminated workflow whose visit the desk has no record of (nothing else to close)."""
+
+    visit_id: str
+    status: str = "terminated"
+
+
+@router.post("/{visit_id}/terminate", response_model=HomeVisitRead | VisitWithoutRecord)
 async def terminate(
     d: DeskDep, w: WakeDep, t: TemporalDep, visit_id: str, body: VisitRepair
 ) -> object:
@@ -56,4 +63,4 @@ async def terminate(
     except RPCError as exc:
         return _engine_down(exc)
     w()
-    return HomeVisitRead.model_validate(v)
+    return VisitWithoutRecord(visit_id=visit_id) if v is None else HomeVisitRead.model_validate(v)

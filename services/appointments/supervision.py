@@ -23,7 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.appointments.calendar import now_utc, utc
 from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, NotFound
-from services.appointments.home_visits import OPEN, _event, get_visit
+from services.appointments.home_visits import OPEN, _event
 from services.appointments.models import HomeVisit, outbox
 from shared.messaging import contracts as c
 from shared.messaging.events import deterministic_event_id
@@ -196,8 +196,9 @@ async def _running(client: Client | None, visit_id: str) -> tuple[Client, int]:
 async def retry(
     desk: Desk, client: Client | None, visit_id: str, *, actor_id: str, reason: str
 ) -> int:
-    """Make the visit's backing-off activities retry now; audited. Returns how many."""
-    await get_visit(desk, visit_id)
+    """Make the visit's backing-off activities retry now; audited. Returns how many. The
+    workflow is what is repaired: a visit whose desk record is missing (restored from an older
+    backup) is repaired the same way."""
     client, pending = await _running(client, visit_id)
     if not pending:
         raise Conflict("no activity of this visit is waiting to be retried")
@@ -218,10 +219,10 @@ async def retry(
 
 async def terminate(
     desk: Desk, client: Client | None, visit_id: str, *, actor_id: str, reason: str
-) -> HomeVisit:
+) -> HomeVisit | None:
     """End the visit's workflow with the reason, then close its row (the officer's task is the
-    open row, so it goes too); the resident and officer are told by the cancelled event."""
-    await get_visit(desk, visit_id)
+    open row, so it goes too); the resident and officer are told by the cancelled event. A
+    workflow whose visit has no desk record (None) is ended all the same, and audited."""
     client, _ = await _running(client, visit_id)
     handle = client.get_workflow_handle(home_visit_workflow_id(visit_id))
     await handle.terminate(reason=f"{actor_id}: {reason}", rpc_timeout=RPC_TIMEOUT)
@@ -229,13 +230,13 @@ async def terminate(
     return closed
 
 
-async def close_row(desk: Desk, visit_id: str, *, actor_id: str, reason: str) -> HomeVisit:
+async def close_row(desk: Desk, visit_id: str, *, actor_id: str, reason: str) -> HomeVisit | None:
     text = f"workflow terminated by a supervisor: {reason.strip()}"
     async with desk.factory() as s, s.begin():
+        audit(s, "home_visit", visit_id, "terminated", actor_id, reason=reason)
         v = await s.get(HomeVisit, visit_id, with_for_update=True)
         if v is None:
-            raise NotFound(f"no home visit {visit_id}")
-        audit(s, "home_visit", v.id, "terminated", actor_id, reason=reason)
+            return None
         if v.status in OPEN:
             v.status, v.seq, v.due_at = "cancelled", v.seq + 1, None
             event = _event(c.appointments.HomeVisitCancelled, v, reason=text).model_copy(

@@ -1,6 +1,7 @@
 """Internal API of the organisation directory's administration (/internal/v1/admin/directory,
 portal only): put a station, police room, village or household (create or change), read them,
-the officers' postings and the change log. Rules in directory_admin.py."""
+the officers' postings, the partner organisations' outbound channels and the change log.
+Rules in directory_admin.py, postings.py and partner_admin.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from services.disputes import directory_admin as da
 from services.disputes import directory_reads as dr
+from services.disputes import partner_admin as pa
 from services.disputes import postings as po
 from services.disputes.deps import RuntimeDep, SessionDep
 from shared.contracts import directory as contract
@@ -19,6 +21,7 @@ from shared.web import internal_guard
 
 Code = Annotated[str, Path(pattern=contract.CODE_PATTERN)]
 HouseholdId = Annotated[str, Path(pattern=contract.HOUSEHOLD_PATTERN)]
+PartnerCode = Annotated[str, Path(pattern=contract.PARTNER_PATTERN)]
 
 
 def router(token: str) -> APIRouter:
@@ -98,6 +101,21 @@ def router(token: str) -> APIRouter:
             out = await po.put_posting(session, officer_id, body, now=datetime.now(UTC))
         runtime.wake_relay()
         return out
+
+    @r.get("/partners")
+    async def partners(
+        session: SessionDep, station: str | None = None
+    ) -> list[contract.OrgPartnerRead]:
+        return await pa.partners(session, station)
+
+    @r.put("/partners/{code}/channel")
+    async def put_partner_channel(
+        runtime: RuntimeDep, code: PartnerCode, body: contract.OrgPartnerChannelWrite
+    ) -> contract.OrgPartnerRead:
+        """Where the organisation's linkage notices go; a stuck notice uses it at its next
+        attempt (the board's retry makes that now)."""
+        async with transaction(runtime.factory) as session:
+            return await pa.put_channel(session, code, body, now=datetime.now(UTC))
 
     @r.get("/changes")
     async def changes(

@@ -58,6 +58,10 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
     if who == "applicant":  # someone registering: no recipient row yet, only the event's phone
         registration = get(event, "registration_id", None)
         return [f"applicant:{registration}"] if registration else []
+    if who == "admins":  # every administrator (they keep the county's items and prices)
+        return sorted(
+            await session.scalars(select(Recipient.user_id).where(Recipient.role == "admin"))
+        )
     if who in ("group_leader", "clerk"):  # of the event's village (its group, its shop)
         village = get(event, "village_code", None)
         rows = await session.scalars(

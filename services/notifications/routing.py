@@ -17,6 +17,7 @@ Audience = Literal[
     "station_group",
     "group_leader",
     "clerk",
+    "admins",
     "resident",
     "officer",
     "account",

@@ -44,6 +44,7 @@ def code_labels() -> dict[str, str]:
         **dl.CATEGORIES,
         **dl.COLOURS,
         **dl.STAGES,
+        **dl.ACTIVITIES,
     }
 
 
@@ -110,7 +111,13 @@ def translate_reason(text: str, directory: str | Path, locale: str) -> str:
     for t in cat.templates:
         found = t.pattern.fullmatch(stripped)
         if found is not None:
-            return _fill(cat.exact[t.msgid], t.keys, [_value(cat, v) for v in found.groups()])
+            values = [_value(cat, v) for v in found.groups()]
+            # a value that is itself a reason ("...: database: {first}") is translated too
+            values = [
+                translate_reason(v, directory, locale) if v == raw and v != stripped else v
+                for v, raw in zip(values, found.groups(), strict=True)
+            ]
+            return _fill(cat.exact[t.msgid], t.keys, values)
     return text
 
 

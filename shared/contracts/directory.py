@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -14,6 +15,7 @@ from shared.tasks import assume_utc
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9-]{1,15}$"  # SYZ01, RYZ0101, VYZ0101
 HOUSEHOLD_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+PARTNER_PATTERN = r"^[A-Z][A-Z0-9-]{1,31}$"  # WF-SYZ01, VC-VYZ0101
 NAME = Field(min_length=1, max_length=64)
 
 
@@ -65,6 +67,25 @@ class OrgPostingBody(_Body):
     )
 
 
+class OrgPartnerChannelBody(_Body):
+    notify_url: str | None = Field(
+        default=None,
+        max_length=300,
+        description="the organisation's outbound channel: each linkage request is POSTed "
+        "there as JSON (an http or https URL); empty: none, it reads its task list only",
+    )
+
+    @field_validator("notify_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError("an http:// or https:// address with a host")
+        return value
+
+
 class OrgStationWrite(OrgStationBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
@@ -82,6 +103,10 @@ class OrgHouseholdWrite(OrgHouseholdBody, _Actor):
 
 
 class OrgPostingWrite(OrgPostingBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
+class OrgPartnerChannelWrite(OrgPartnerChannelBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
 
@@ -126,6 +151,15 @@ class OrgPostingRead(_Read):
     station_code: str
     police_room_codes: list[str]
     active: bool
+
+
+class OrgPartnerRead(_Read):
+    code: str
+    kind: str
+    name: str
+    township: str
+    station_code: str
+    notify_url: str | None
 
 
 class OrgChangeRead(_Read):

@@ -255,6 +255,8 @@ class PartnerRequest(_Answer):
     answered_by: str | None = None  # who recorded the answer (user id)
     answered_by_name: str | None = None
     answered_at: datetime | None = None
+    # since the partner-outbound-notice patch: its notice still to go to the partner's channel
+    notice_pending: bool = False
 
 
 class CaseView(_Answer):

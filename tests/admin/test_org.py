@@ -226,7 +226,7 @@ async def pages_in_both_languages(stack: Stack) -> None:
     admin = await h.login("admin")
     page = await admin.get("/admin/org", params={"station": STATION})
     assert page.status_code == 200 and "组织机构" in page.text and VILLAGE.name in page.text
-    assert (await admin.get("/admin")).text.count('href="/admin/org') == 2
+    assert (await admin.get("/admin")).text.count('href="/admin/org') == 3
     form = {
         "code": "RNEW02",
         "name": "二号警务室",
@@ -272,6 +272,26 @@ async def pages_in_both_languages(stack: Stack) -> None:
         {"police_room_codes": [], "reason": "不是本所的"},
     )
     assert r.status_code == 403
+
+    # the partner organisations' channels: a chief sets their own station's, in Chinese
+    page = await chief.get("/admin/org/partners")
+    assert page.status_code == 200 and "协作单位的通知通道" in page.text
+    women = f"WF-{STATION}"
+    assert f'data-partner="{women}"' in page.text and f"WF-{OTHER_STATION}" not in page.text
+    url = f"/admin/org/partners/{women}/channel"
+    r = await h.post_form(chief, url, {"notify_url": "ftp://x", "reason": "接通通道"})
+    assert r.status_code == 422 and 'data-field="notify_url"' in r.text
+    assert "请填写带主机名的 http:// 或 https:// 地址" in r.text
+    good = {"notify_url": "https://fl.example.cn/fengqiao", "reason": "接通通道"}
+    r = await h.post_form(chief, url, good)
+    assert r.status_code == 303
+    page = await chief.get(r.headers["location"])
+    assert 'value="https://fl.example.cn/fengqiao"' in page.text and 'id="done"' in page.text
+    other = f"/admin/org/partners/WF-{OTHER_STATION}/channel"
+    assert (await h.post_form(chief, other, good)).status_code == 403
+    async with stack.factory() as s:
+        kinds = (await s.scalars(select(DirectoryChange.kind))).all()
+    assert "partner_channel" in kinds
 
 
 async def test_the_openapi_documents_the_org_api(portal: PortalHarness) -> None:

@@ -1,7 +1,8 @@
 """Door-to-door visits on the stuck board, over the real Temporal server: a visit whose activity
 keeps failing is flagged and listed with its figures; the chief retries it once the cause is
 fixed and the officer gets the task; a visit that cannot go on is terminated with a reason and
-its row and task close. An overdue visit is listed by its own deadline."""
+its row and task close. An overdue visit is listed by its own deadline. A visit whose desk
+record is missing (restored from an older backup) is on the board too and is terminated."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from shared.temporal import home_visit_workflow_id
 from tests.appointments.conftest import JIANGHE, STATION, make_desk
 from tests.helpers import poll
 from workflows.home_visits.activities import HttpVisitStore
-from workflows.home_visits.types import Assignment, VisitChange
+from workflows.home_visits.client import start_visit
+from workflows.home_visits.types import Assignment, VisitChange, VisitInput
 from workflows.home_visits.worker import build_worker
 
 TOKEN = "hv-board-token"
@@ -172,3 +174,30 @@ async def test_a_failing_visit_is_on_the_board_and_the_chief_repairs_it(stack: S
     assert again.json()["reason"] == "the visit's workflow is not running"
     missing = await repair(s, "HNOSUCH", "retry", "x")
     assert missing.status_code == 404
+
+
+async def test_a_visit_the_desk_has_no_record_of_is_on_the_board_and_is_terminated(
+    stack: Stack, task_queue: str
+) -> None:
+    s = stack
+    s.store.broken = False  # the desk answers: it has no such visit
+    vid = "HLOST00001"
+    visit = VisitInput(
+        visit_id=vid, resident_id="res-demo-0001", service_code="hukou", village_code=JIANGHE
+    )
+    await start_visit(s.env.client, visit, task_queue=task_queue)
+    [row] = await poll(lambda: board_rows(s, vid), lambda rows: len(rows) == 1, timeout=30)
+    assert (row["kind"], row["activity"], row["station_code"]) == (
+        "technical",
+        "home_visit_record",
+        STATION,
+    )
+    assert row["last_failure"] == f"the desk has no record of visit {vid}"
+    r = await repair(s, vid, "retry", "再试一次")
+    assert (r.status_code, r.json()["activities_reset"]) == (200, 1)
+    r = await repair(s, vid, "terminate", "台账中没有这次上门，已电话核实")
+    assert r.json() == {"visit_id": vid, "status": "terminated"}
+    desc = await s.env.client.get_workflow_handle(home_visit_workflow_id(vid)).describe()
+    assert desc.status == WorkflowExecutionStatus.TERMINATED
+    assert await audits(s, vid) == ["retry", "terminated"]
+    assert await board_rows(s, vid) == []

@@ -24,6 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
+from deploy.demo.trouble import LOST_VISIT, down_partner
 from tests.conftest import REPO
 from tests.helpers import delete_exchange_sync, eventually_sync, free_ports
 from tests.portal.browser import SCREENSHOTS, browser_page, log_in, screenshot
@@ -218,6 +219,29 @@ def assert_every_role_has_work(base: str, done: dict[str, Any]) -> dict[str, int
     late = [r for r in board if r["kind"] == "business" and r["level"] == "red"]
     assert len(late) >= 3, board
     assert all(r["station_code"] == ACCOUNTS["station_chief"]["station"] for r in board)
+    # and the technical trouble its own actions repair: the notice stuck on 头营镇妇联's down
+    # channel, and the visit the desk has no record of
+    technical = eventually_sync(
+        lambda: [
+            r
+            for r in chief.get("/api/v1/supervision/stuck").json()["items"]
+            if r["kind"] == "technical"
+        ],
+        timeout=90,
+        message="the stuck linkage",
+    )
+    women = down_partner()
+    assert any(f"partner organisation {women} does not answer" in r["reason"] for r in technical)
+    visits = eventually_sync(
+        lambda: [
+            v
+            for v in chief.get("/api/v1/supervision/home-visits").json()["items"]
+            if v["kind"] == "technical"
+        ],
+        timeout=90,
+        message="the stuck visit",
+    )
+    assert [v["visit_id"] for v in visits] == [LOST_VISIT]
 
     # the figures are charts with their numbers
     page = browser(base, "station_chief").get("/supervision/figures").text
@@ -231,10 +255,11 @@ def assert_every_role_has_work(base: str, done: dict[str, Any]) -> dict[str, int
     assert me["user_id"] == ACCOUNTS["resident"]["user_id"]
 
     # every role with an inbox has messages; the clerk is told the shop runs low
-    for role in ("resident", "officer", "station_chief", "group_leader", "clerk"):
+    for role in ("resident", "officer", "station_chief", "group_leader", "clerk", "admin"):
         eventually_sync(partial(inbox_subjects, base, role), timeout=60, message=role)
     assert any("库存不足" in s for s in inbox_subjects(base, "clerk"))
     assert any("库存不足" in s for s in inbox_subjects(base, "group_leader"))
+    assert any("库存不足" in s for s in inbox_subjects(base, "admin"))
     return kinds
 
 

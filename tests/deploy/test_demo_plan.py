@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from deploy.demo.desk import fill_share, offices
-from deploy.demo.disputes import intake_body, plan
+from deploy.demo.disputes import DEMO_PARTNERS, intake_body, plan
+from deploy.demo.trouble import STUCK_KEY, down_partner
 from shared.demo import org
 from workflows.disputes.client import field_report_problem
 from workflows.disputes.types import DisputeIntake
@@ -36,7 +37,15 @@ def test_plan_covers_every_township_stage_and_colour_and_is_the_same_each_time()
 def test_small_scale_keeps_the_demo_accounts_station_whole() -> None:
     small = plan(0.0)
     demo = [p for p in small if p.village.name == "蒋河村" and p.key.startswith("demo-")]
-    assert len(demo) == 17 and len(small) == 19
+    assert len(demo) == 17 and len(small) == 20
+    # the stuck case links the demo officer's case to the demo station's women's federation
+    [stuck] = [p for p in small if p.key == STUCK_KEY]
+    assert (stuck.village.name, stuck.target, DEMO_PARTNERS[stuck.key]) == (
+        "蒋河村",
+        "linkage",
+        "womens_federation",
+    )
+    assert down_partner() == f"WF-{stuck.village.station_code}"
     assert {"late", "closure_approval", "assignment", "closed"} <= {p.target for p in demo}
     assert sum(p.resident_party is not None for p in demo) == 3
 

@@ -50,6 +50,8 @@ CONTRACTS = [
     ("disputes", "get", f"{LIFECYCLE}/versions/{{number}}", contract.LifecyclePolicyRead),
     ("disputes", "post", LIFECYCLE, contract.LifecyclePolicyRead),
     ("disputes", "post", f"{LIFECYCLE}/preview", contract.LifecyclePreviewRead),
+    ("disputes", "get", f"{DIRECTORY}/partners", org.OrgPartnerRead),
+    ("disputes", "put", f"{DIRECTORY}/partners/{{code}}/channel", org.OrgPartnerRead),
     ("appointments", "get", "/internal/v1/tasks", TaskPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/inbox", notes.InboxPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/unread", notes.UnreadCount),

@@ -23,6 +23,7 @@ LOGIC = (
     "types",
     "sandbox",
     "rollout",
+    "notices",
 )
 Edits = dict[str, list[tuple[str, str]]]
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 
+from workflows.disputes import notices
 from workflows.disputes.steps import (
     accept_window,
     apply,
@@ -172,6 +173,7 @@ async def link_partner(s: CaseState, payload: LinkPartnerInput, actor: str) -> N
     if payload.partner_code and workflow.patched(PARTNER_PATCH):
         asked.partner_code = task.partner_code = payload.partner_code
         extra = {"partner_code": payload.partner_code, "request_id": task.task_id}
+        notices.mark(asked)
     s.partner_requests.append(asked)
     await apply(
         s,

@@ -21,6 +21,7 @@ from shared.db import transaction
 from shared.messaging.events import deterministic_event_id, event_class
 from shared.messaging.outbox import add_event, insert_ignore
 from shared.stages import OPEN_STAGES
+from workflows.disputes.outbound import PartnerChannel
 from workflows.disputes.rule_versions import RulesSource
 from workflows.disputes.screening import RuleSet, grade
 from workflows.disputes.tables import (
@@ -386,4 +387,12 @@ class DisputeActivities:
         return True
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.load_config, self.register, self.screen, self.pick_officer, self.apply]
+        channel = PartnerChannel(self.factory)
+        return [
+            self.load_config,
+            self.register,
+            self.screen,
+            self.pick_officer,
+            self.apply,
+            channel.notify_partner,
+        ]

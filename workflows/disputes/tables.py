@@ -83,6 +83,8 @@ class PartnerOrg(Base):
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), index=True)
     village_codes: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
+    # the organisation's outbound channel: the linkage notice of each request is POSTed here
+    notify_url: Mapped[str | None] = mapped_column(String(300), default=None)
 
 
 class Case(Base):

@@ -236,6 +236,8 @@ class PartnerRequest(_Model):
     answered_by: str | None = None  # who recorded the answer (user id)
     answered_by_name: str | None = None
     answered_at: datetime | None = None
+    # since the partner-outbound-notice patch: its notice still to go to the partner's channel
+    notice_pending: bool = False
 
 
 class CaseView(_Model):
@@ -378,6 +380,24 @@ class PickInput(_Model):
 
 class Picked(_Model):
     officer_id: str
+
+
+class PartnerNotice(_Model):
+    """A linkage request as told to the partner organisation's outbound channel (no personal
+    data: the organisation reads the case in its own task list)."""
+
+    case_id: str
+    case_no: str
+    request_id: str
+    partner: str
+    partner_code: str
+    request: str
+    deadline: datetime
+    village_code: str
+
+
+class NoticeSent(_Model):
+    channel: str | None = None  # where it went; None: the organisation has no channel
 
 
 class ConfigRequest(_Model):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.disputes import actions, rollout, steps, timers
+from workflows.disputes import actions, notices, rollout, steps, timers
 from workflows.disputes.rollout import LifecycleRollout, RolloutRefused
 from workflows.disputes.rules_of_action import (
     Refused,
@@ -85,6 +85,7 @@ class DisputeWorkflow:
                 try:
                     await self._resume_if_preempted()
                     await timers.on_timers(s)
+                    await notices.send_pending(s)
                 except steps.Preempted:
                     self.preempted = True
         # a board action's record may still run after its update answered (it holds the lock)

@@ -11,6 +11,7 @@ from typing import Protocol
 
 import httpx
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from shared.auth import INTERNAL_TOKEN_HEADER
 from workflows.home_visits.types import AssignInput, Assignment, VisitChange
@@ -38,6 +39,10 @@ class HttpVisitStore:
             json=body,
             headers={INTERNAL_TOKEN_HEADER: self.token},
         )
+        if r.status_code == 404:  # its record is gone (a restore from an older backup)
+            raise ApplicationError(
+                f"the desk has no record of visit {change.visit_id}", type="VisitRecordMissing"
+            )
         r.raise_for_status()
 
     async def assignment(self, village_code: str | None) -> Assignment:

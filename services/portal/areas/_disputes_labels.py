@@ -90,6 +90,17 @@ RISKS = {
     "elderly_involved": "Elderly people involved",
     "disabled_involved": "Disabled people involved",
 }
+# The workflows' activities, named in a stuck step's reason on the board.
+ACTIVITIES = {
+    "dispute_config": "Load the lifecycle settings",
+    "dispute_register": "Register the case",
+    "dispute_screen": "Screen the case",
+    "dispute_pick_officer": "Pick the officer",
+    "dispute_apply": "Record the step",
+    "dispute_notify_partner": "Notify the partner organisation",
+    "home_visit_assign": "Assign the visit",
+    "home_visit_record": "Record the visit's step",
+}
 LEVELS = {"red": "Breached", "amber": "Nearly due", "technical": "Technically stuck"}
 TIMELINE = {
     "reported": "Case reported",
@@ -104,6 +115,7 @@ TIMELINE = {
     "regraded": "Colour changed",
     "partner_requested": "Partner requested",
     "partner_replied": "Partner answered",
+    "partner_notified": "Partner notified through its channel",
     "closure_proposed": "Closure proposed",
     "closure_rejected": "Closure rejected",
     "closure_approved": "Closure approved",

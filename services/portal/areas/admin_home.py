@@ -35,6 +35,12 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin", "station_chief"},
     ),
     (
+        "/admin/org/partners",
+        "Partner organisations' channels",
+        "Where linkage requests are sent to each partner organisation",
+        {"admin", "station_chief"},
+    ),
+    (
         "/admin/rules/screening",
         "Screening rules",
         "Red, yellow and green rules, with a preview",
