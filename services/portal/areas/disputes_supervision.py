@@ -225,9 +225,12 @@ async def board_action(
 
 @pages.post("/supervision/reconcile", dependencies=[Csrf])
 async def reconcile_page(request: Request, clients: Clients, user: User = Supervisor) -> Response:
-    """The board's button: open case rows compared with their workflows, drift repaired."""
+    """The board's button: open case and visit rows compared with their workflows, drift
+    repaired."""
     result = await repair.reconcile(clients, user)
     repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    done = await visits.reconcile(clients, user)
+    repaired += [str(r.get("visit_id")) for r in done.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "board", {"repaired": repaired})
     return RedirectResponse(f"/supervision/stuck?done=reconcile-{len(repaired)}", status_code=303)
 
