@@ -361,10 +361,21 @@ def supervised_station(user: User) -> str | None:
 
 
 async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    rows, _ = await stuck_board(clients, user)
+    return rows
+
+
+async def stuck_board(
+    clients: ServiceClients, user: User
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The board's rows, and whether a worker polls the disputes task queue (`workers`: None
+    when the service could not tell)."""
     resp = await _get(
         clients.disputes, "/internal/v1/stuck", user, station=supervised_station(user)
     )
-    return _rows(_json(resp, "the stuck board"), "the stuck board")
+    data = _json(resp, "the stuck board")
+    workers = data.get("workers") if isinstance(data, dict) else None
+    return _rows(data, "the stuck board"), workers if isinstance(workers, dict) else None
 
 
 async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:

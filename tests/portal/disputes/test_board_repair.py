@@ -1,6 +1,7 @@
 """The board's repairs through the portal (pages and /api/v1/supervision/...): terminate, for
 the station chief and the administrator only, confirmed, audited, in the case's timeline; and
-the reconciliation button closing a row whose workflow was ended behind the system's back."""
+the reconciliation button closing a row whose workflow was ended behind the system's back; the
+board saying when no worker polls the disputes task queue."""
 
 from __future__ import annotations
 
@@ -57,6 +58,30 @@ async def test_reconcile_button_closes_a_row_ended_behind_our_back(stack: Stack)
     assert case_id not in await officer_task_refs(stack)
     r = await chief.post("/api/v1/supervision/reconcile")
     assert r.status_code == 200 and r.json()["repaired"] == []
+
+
+async def test_the_board_says_when_no_worker_polls_the_task_queue(stack: Stack) -> None:
+    page = await stack.portal.login("station_chief")
+    chief = await stack.api("station_chief")
+    board = await page.get("/supervision/stuck")
+    assert board.status_code == 200 and 'id="no-worker"' not in board.text
+    assert (await chief.get("/api/v1/supervision/stuck")).json()["workers"]["polled"] is True
+    served = stack.disputes.state.settings
+    nobody = f"{stack.task_queue}-nobody"  # as when the service's worker was killed long ago
+    stack.disputes.state.settings = served.model_copy(update={"task_queue": nobody})
+    try:
+        board = await page.get("/supervision/stuck")
+        assert 'id="no-worker"' in board.text
+        assert "没有工作进程在轮询任务队列" in board.text and nobody in board.text
+        workers = (await chief.get("/api/v1/supervision/stuck")).json()["workers"]
+        assert workers == {
+            "task_queue": nobody,
+            "polled": False,
+            "last_poll": None,
+            "why": f"no worker is polling the task queue {nobody}",
+        }
+    finally:
+        stack.disputes.state.settings = served
 
 
 async def test_a_repair_is_in_the_case_timeline_with_who_when_and_why(stack: Stack) -> None:
