@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
-from services.portal.backend import Problems, problems_of
+from services.portal.backend import Problems, problems_of, service_reason
 from services.portal.deps import (
     ServiceClients,
     User,
@@ -70,7 +70,8 @@ async def _get(client: httpx.AsyncClient, path: str, user: User, **params: Any) 
 def _json(resp: httpx.Response, what: str) -> Any:
     if resp.status_code >= 400:
         log.warning("disputes area: %s answered %s", what, resp.status_code)
-        raise HTTPException(status_code=503, detail=f"{what} is not available right now")
+        reason = service_reason(resp) or f"{what} is not available right now"
+        raise HTTPException(status_code=503, detail=reason)
     return resp.json()
 
 
