@@ -22,6 +22,7 @@ Audience = Literal[
     "account",
     "helpers",
     "applicant",
+    "county_desk",
 ]
 Channel = Literal["inbox", "sms", "email", "bot"]
 

@@ -103,6 +103,10 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
             )
         )
         return sorted(rows)
+    if who == "county_desk":  # the county bureau's duty desk: its administrators
+        return sorted(
+            await session.scalars(select(Recipient.user_id).where(Recipient.role == "admin"))
+        )
     station = await _station_of(session, event)
     if who == "station_group":
         return [f"station:{station}"] if station else []
