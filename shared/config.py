@@ -178,6 +178,8 @@ class DisputesSettings(ServiceSettings):
     rules_file: Path = REPO_ROOT / "workflows" / "disputes" / "rules.yaml"
     lifecycle_file: Path = REPO_ROOT / "workflows" / "disputes" / "lifecycle.yaml"
     task_queue: str = "fengqiao-disputes"
+    # the board says "no worker is polling" when no worker polled the queue for this long
+    worker_stale_seconds: float = 90
     # stuck for the business: no progress for this long (technically stuck: see FqTrouble)
     stuck_idle_hours: float = 72
 

@@ -11,6 +11,7 @@ an `application/problem+json` answer (RFC 9457) carrying `status`, `title`, `rea
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -73,20 +74,29 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status, exc.reason, exc.field)
 
 
-DB_UNREACHABLE = "the service's database is unreachable; try again shortly"
+def db_unreachable(service: str) -> str:
+    """The 503 reason when a service's database does not answer; it names the service, so the
+    portal can tell the user which database is down (not only which service)."""
+    return f"the {service} database is unreachable; try again shortly"
 
 
-async def _database_down(_: Request, exc: Exception) -> JSONResponse:
-    """A database that does not answer (refused, timed out, gone): a clear 503 at once, not a
-    500 or a hung request; the caller may retry."""
-    log.warning("database unreachable: %s", str(exc).splitlines()[0] if str(exc) else exc)
-    resp = problem(503, DB_UNREACHABLE)
-    resp.headers["Retry-After"] = "5"
-    return resp
+DB_UNREACHABLE = db_unreachable("service's")
 
 
-def install_error_handler(app: FastAPI) -> None:
+def _database_down(service: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handler(_: Request, exc: Exception) -> JSONResponse:
+        """A database that does not answer (refused, timed out, gone): a clear 503 at once, not
+        a 500 or a hung request; the caller may retry."""
+        log.warning("database unreachable: %s", str(exc).splitlines()[0] if str(exc) else exc)
+        resp = problem(503, db_unreachable(service))
+        resp.headers["Retry-After"] = "5"
+        return resp
+
+    return handler
+
+
+def install_error_handler(app: FastAPI, service: str = "service's") -> None:
     app.add_exception_handler(DomainError, _domain_error)
     # OperationalError / InterfaceError: the connection, not the statement, failed
-    app.add_exception_handler(OperationalError, _database_down)
-    app.add_exception_handler(InterfaceError, _database_down)
+    app.add_exception_handler(OperationalError, _database_down(service))
+    app.add_exception_handler(InterfaceError, _database_down(service))

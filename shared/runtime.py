@@ -172,7 +172,7 @@ def create_service_app(
     app.state.health_checks = checks
     app.state.optional_checks = {}
     instrument(app, name, checks, app.state.optional_checks, internal_token=settings.internal_token)
-    install_error_handler(app)
+    install_error_handler(app, service=name)
     return app
 
 

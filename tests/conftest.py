@@ -101,10 +101,16 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=TEMPORAL_BIN,
         data_converter=data_converter(),
-        dev_server_extra_args=dev_server_args(),
+        dev_server_extra_args=[*dev_server_args(), *LONG_POLL_ARGS],
     )
     async with env:
         yield env
+
+
+# An idle worker's poll returns after 5 s, not 60 s, so a test can tell a killed worker (its
+# last poll ages) from a live one (it polls again every 5 s) in seconds (shared/pollers.py).
+LONG_POLL_ARGS = ["--dynamic-config-value", 'matching.longPollExpirationInterval="5s"']
+WORKER_STALE_SECONDS = 8
 
 
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 from functools import partial
 
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from services.appointments import consumer, home_visits, jobs
+from services.appointments import consumer, home_visits, jobs, reconcile
 from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.routes import router
@@ -43,6 +44,27 @@ async def jobs_loop(app: FastAPI) -> None:
         await asyncio.sleep(settings.jobs_interval_seconds)
 
 
+RECONCILE_EVERY = timedelta(minutes=10)
+
+
+async def reconcile_loop(app: FastAPI) -> None:
+    """Background task: home-visit rows compared with their workflows (first run one period
+    after start); the next round tries again after a failure."""
+    settings: AppointmentsSettings = app.state.settings
+    rt: ServiceRuntime = app.state.runtime
+    link: TemporalLink = app.state.temporal_link
+    while True:
+        await asyncio.sleep(RECONCILE_EVERY.total_seconds())
+        if not settings.run_jobs or link.client is None:
+            continue
+        try:
+            done = await reconcile.reconcile(Desk(rt.factory, settings), link.client)
+            if done.repaired:
+                rt.wake_relay()
+        except Exception as exc:
+            log.warning("appointments: periodic reconciliation failed: %s", exc)
+
+
 def create_app(
     settings: AppointmentsSettings,
     *,
@@ -54,7 +76,11 @@ def create_app(
     if rt.consumer_spec is None:
         rt.consumer_spec = ConsumerSpec(consumer.PATTERNS, partial(consumer.handle, rt))
     app = create_service_app(
-        SERVICE, settings, title="Fengqiao appointments service", runtime=rt, background=[jobs_loop]
+        SERVICE,
+        settings,
+        title="Fengqiao appointments service",
+        runtime=rt,
+        background=[jobs_loop, reconcile_loop],
     )
     app.state.settings = settings
     link = TemporalLink(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError
 
-from services.appointments import supervision
+from services.appointments import reconcile, supervision
 from services.appointments.deps import DeskDep, TemporalDep, WakeDep
 from shared.contracts.appointments import HomeVisitRead
 from shared.errors import problem
@@ -20,6 +20,11 @@ router = APIRouter(prefix="/internal/v1/supervision/home-visits")
 class VisitRepair(BaseModel):
     actor_id: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=1, max_length=1000)
+
+
+class VisitReconcileCreate(BaseModel):
+    actor_id: str = Field(min_length=1, max_length=64)
+    station: str | None = None
 
 
 class VisitRetryRead(BaseModel):
@@ -64,3 +69,19 @@ async def terminate(
         return _engine_down(exc)
     w()
     return VisitWithoutRecord(visit_id=visit_id) if v is None else HomeVisitRead.model_validate(v)
+
+
+@router.post("/reconcile", response_model=reconcile.VisitReconcileRead)
+async def reconcile_now(
+    d: DeskDep, w: WakeDep, t: TemporalDep, body: VisitReconcileCreate
+) -> object:
+    """The board's button: open visit rows compared with their workflows, drift repaired."""
+    if t is None:
+        return problem(503, supervision.NO_ENGINE)
+    try:
+        done = await reconcile.reconcile(d, t, actor=body.actor_id, station=body.station)
+    except RPCError as exc:
+        return _engine_down(exc)
+    if done.repaired:
+        w()
+    return done

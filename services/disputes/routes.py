@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from temporalio.service import RPCError
 
 from services.disputes import board, lifecycle_policy, repair, service, supervision
 from services.disputes.deps import SessionDep, SettingsDep, TemporalDep
@@ -19,12 +21,15 @@ from services.disputes.schemas import (
     StuckBoard,
     VillageRead,
 )
+from shared import pollers
 from shared.db import transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.runtime import RuntimeDep
 from shared.tasks import TaskPage
 from workflows.disputes.client import field_report_problem, start_case
 from workflows.disputes.types import DisputeIntake
+
+log = logging.getLogger("fengqiao.disputes")
 
 Colour = Annotated[str | None, Query(pattern="^(red|yellow|green)$")]
 
@@ -102,6 +107,12 @@ async def stuck(
         idle=timedelta(hours=settings.stuck_idle_hours),
     )
     items += await supervision.technical_stuck(temporal, station=station)
+    stale = timedelta(seconds=settings.worker_stale_seconds)
+    try:
+        workers = await pollers.worker_health(temporal, settings.task_queue, stale=stale)
+    except RPCError as exc:
+        log.warning("stuck board: the task queue's pollers are unknown: %s", exc)
+        workers = None
     names = await service.station_names(session, {r.station_code for r in items if r.station_code})
     by_station: dict[str, int] = {}
     by_officer: dict[str, int] = {}
@@ -109,7 +120,7 @@ async def stuck(
         row.station_name = names.get(row.station_code or "")
         by_station[row.station_code or "?"] = by_station.get(row.station_code or "?", 0) + 1
         by_officer[row.assignee_id or "?"] = by_officer.get(row.assignee_id or "?", 0) + 1
-    return StuckBoard(items=items, by_station=by_station, by_officer=by_officer)
+    return StuckBoard(items=items, by_station=by_station, by_officer=by_officer, workers=workers)
 
 
 @router.get("/figures")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes import board, live, partners, reconcile, repair, service
+from services.disputes import board, live, partners, reconcile, repair
 from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
 from shared.db import transaction
@@ -223,7 +223,8 @@ def router(settings: DisputesSettings) -> APIRouter:
     async def terminate(
         runtime: RuntimeDep, temporal: TemporalDep, case_id: str, body: RepairCreate
     ) -> reconcile.ReconcileRead:
-        """The last resort: end the workflow with the reason; the row and tasks close."""
+        """The last resort: end the workflow with the reason (audited, in the case timeline);
+        the row and tasks close."""
         try:
             await reconcile.terminate(temporal, case_id, reason=f"{body.actor_id}: {body.reason}")
         except reconcile.NotRunning:
@@ -233,7 +234,7 @@ def router(settings: DisputesSettings) -> APIRouter:
                 raise HTTPException(404, detail=f"case {case_id} not found") from None
             raise
         async with transaction(runtime.factory) as session:
-            await service.audit(
+            await repair.record_repair(
                 session,
                 case_id=case_id,
                 actor_id=body.actor_id,

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from shared.pollers import WorkerHealth
+
 
 class PartyRead(BaseModel):
     name: str
@@ -107,6 +109,8 @@ class StuckBoard(BaseModel):
     items: list[StuckRow]
     by_station: dict[str, int]
     by_officer: dict[str, int]
+    # whether a worker polls the service's task queue (None: the engine did not answer)
+    workers: WorkerHealth | None = None
 
 
 class Durations(BaseModel):

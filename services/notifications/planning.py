@@ -58,7 +58,9 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
     if who == "applicant":  # someone registering: no recipient row yet, only the event's phone
         registration = get(event, "registration_id", None)
         return [f"applicant:{registration}"] if registration else []
-    if who == "admins":  # every administrator (they keep the county's items and prices)
+    # admins: every administrator (they keep the county's items and prices);
+    # county_desk: the county bureau's duty desk, which its administrators hold
+    if who in ("admins", "county_desk"):
         return sorted(
             await session.scalars(select(Recipient.user_id).where(Recipient.role == "admin"))
         )

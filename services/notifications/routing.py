@@ -23,6 +23,7 @@ Audience = Literal[
     "account",
     "helpers",
     "applicant",
+    "county_desk",
 ]
 Channel = Literal["inbox", "sms", "email", "bot"]
 

@@ -72,6 +72,19 @@ def reason_of(resp: httpx.Response, default: str = "refused") -> str:
     return str(detail) if detail is not None else default
 
 
+def service_reason(resp: httpx.Response) -> str | None:
+    """The reason a service gave for its 503 (e.g. "the disputes database is unreachable; try
+    again shortly"), shown instead of only naming the service; None when it gave none."""
+    if resp.status_code != 503:
+        return None
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    reason = body.get("reason") if isinstance(body, dict) else None
+    return reason if isinstance(reason, str) and reason else None
+
+
 @overload
 async def call_service(
     client: httpx.AsyncClient,
@@ -128,7 +141,7 @@ async def call_service(
         log.warning("%s: %s", unavailable, exc)
         raise HTTPException(503, unavailable) from exc
     if resp.status_code >= 500 or resp.status_code == 401:
-        raise HTTPException(503, unavailable)
+        raise HTTPException(503, service_reason(resp) or unavailable)
     if resp.status_code == 422:
         try:
             body = resp.json()

@@ -24,6 +24,15 @@ PLACEHOLDER = re.compile(r"\{[^{}]+\}")
 VALUE_ERROR = "Value error, "
 
 
+# The services, as named in their reasons ("the disputes database is unreachable").
+SERVICE_LABELS = {
+    "disputes": "Disputes",
+    "appointments": "Appointments",
+    "points": "Points",
+    "notifications": "Notifications",
+}
+
+
 @lru_cache(maxsize=1)
 def code_labels() -> dict[str, str]:
     """Codes that travel inside reasons (a stage, a colour...), shown by their labels."""
@@ -33,6 +42,7 @@ def code_labels() -> dict[str, str]:
     from services.portal.areas import _points_backend as pb
 
     return {
+        **SERVICE_LABELS,
         **pb.KIND_LABELS,
         **pb.RATING_LABELS,
         **pb.STATUS_LABELS,

@@ -201,3 +201,39 @@ async def test_a_visit_the_desk_has_no_record_of_is_on_the_board_and_is_terminat
     assert desc.status == WorkflowExecutionStatus.TERMINATED
     assert await audits(s, vid) == ["retry", "terminated"]
     assert await board_rows(s, vid) == []
+
+
+def visit_repairs(metrics: str, kind: str) -> float:
+    line = f'fq_home_visit_repairs_total{{kind="{kind}"}}'
+    found = [ln for ln in metrics.splitlines() if ln.startswith(line)]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+async def test_a_visit_terminated_behind_our_back_is_closed_by_reconciliation(
+    stack: Stack,
+) -> None:
+    s = stack
+    s.store.broken = False
+    vid = await request(s)
+    await poll(lambda: officer_tasks(s), lambda refs: refs == [vid], timeout=15)
+    before = visit_repairs((await s.http.get("/metrics", headers=H)).text, "terminated")
+    await s.env.client.get_workflow_handle(home_visit_workflow_id(vid)).terminate(
+        reason="an operator's mistake"
+    )
+    assert await officer_tasks(s) == [vid], "the drift: the row is still open"
+
+    r = await s.http.post(f"{BOARD}/reconcile", json={"actor_id": CHIEF}, headers=H)
+    assert r.status_code == 200, r.text
+    assert [x for x in r.json()["repaired"] if x["visit_id"] == vid] == [
+        {"visit_id": vid, "kind": "terminated", "status": "cancelled"}
+    ]
+    visit = (await s.http.get(f"/internal/v1/home-visits/{vid}", headers=H)).json()
+    assert visit["status"] == "cancelled"
+    assert await officer_tasks(s) == [], "the officer's task closed with the row"
+    after = visit_repairs((await s.http.get("/metrics", headers=H)).text, "terminated")
+    assert after == before + 1
+    r = await s.http.post(f"{BOARD}/reconcile", json={"actor_id": CHIEF}, headers=H)
+    assert vid not in [x["visit_id"] for x in r.json()["repaired"]], "nothing left to repair"
+    assert await audits(s, vid) == ["requested", "assigned", "reconciled"]
+    bad = await s.http.post(f"{BOARD}/reconcile", json={}, headers=H)
+    assert bad.status_code == 422 and "actor_id" in bad.text

@@ -4,13 +4,15 @@ queue, against the real Temporal server and the service's real database."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from shared.config import DisputesSettings
 from tests.disputes.conftest import Service
 from workflows.disputes.activities import DisputeActivities
 from workflows.disputes.config import load_lifecycle
@@ -34,14 +36,25 @@ class BreakableActivities(DisputeActivities):
         return await super().screen(req)
 
 
-@asynccontextmanager
-async def breakable_worker(
+def breakable_worker(
     client: Client, svc: Service, queue: str, **config: Any
+) -> AbstractAsyncContextManager[BreakableActivities]:
+    return breakable_worker_on(client, svc.runtime.factory, svc.settings, queue, **config)
+
+
+@asynccontextmanager
+async def breakable_worker_on(
+    client: Client,
+    factory: async_sessionmaker[AsyncSession],
+    settings: DisputesSettings,
+    queue: str,
+    **config: Any,
 ) -> AsyncIterator[BreakableActivities]:
-    lifecycle = load_lifecycle(svc.settings.lifecycle_file)
+    """The worker on the service's own database (`factory`) and files (`settings`)."""
+    lifecycle = load_lifecycle(settings.lifecycle_file)
     acts = BreakableActivities(
-        svc.runtime.factory,
-        load_rules(svc.settings.rules_file),
+        factory,
+        load_rules(settings.rules_file),
         lifecycle.model_copy(update=config),
     )
     acts.broken, acts.attempts = set(), {}

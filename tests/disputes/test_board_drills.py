@@ -1,7 +1,8 @@
 """Drills through the board on the real Temporal server: the disputes database unreachable (the
 board and a board action answer a clear 503 with the reason at once, through the service and
-the portal), and a killed worker (the case shows on the board once its deadline passes; a
-board action answers within its deadline; asked again after the worker is back, it acts once).
+the portal), and a killed worker (the board says "no worker is polling the task queue", the
+case shows on it once its deadline passes; a board action answers within its deadline; asked
+again after the worker is back, it acts once).
 A hang fails the drill: every request is bounded by `asyncio.wait_for`."""
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from services.disputes.api import create_app
 from services.disputes.seed import seed_directory
 from shared.config import DisputesSettings
 from shared.db import make_engine, make_session_factory
-from shared.errors import DB_UNREACHABLE
-from tests.conftest import AMQP_URL
+from shared.errors import db_unreachable
+from tests.conftest import AMQP_URL, WORKER_STALE_SECONDS
 from tests.disputes.conftest import TOKEN, Service
 from tests.disputes.drills import breakable_worker
 from tests.helpers import poll
@@ -79,9 +80,9 @@ async def test_disputes_database_unreachable_answers_503_with_the_reason(
     _, http = db_down
     r = await bounded(http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code}))
     assert r.status_code == 503
-    assert r.json()["reason"] == DB_UNREACHABLE and r.headers["retry-after"] == "5"
+    assert r.json()["reason"] == db_unreachable("disputes") and r.headers["retry-after"] == "5"
     r = await bounded(http.get("/internal/v1/cases/nosuchcase"))
-    assert r.status_code == 503 and r.json()["reason"] == DB_UNREACHABLE
+    assert r.status_code == 503 and r.json()["reason"] == db_unreachable("disputes")
 
 
 @pytest.mark.soak  # the portal harness's setup is most of it: ~25 s
@@ -93,14 +94,14 @@ async def test_disputes_database_unreachable_through_the_portal_board(
         chief = await portal.api("station_chief")
         r = await bounded(chief.get("/api/v1/supervision/stuck"))
         assert r.status_code == 503
-        assert "not available right now" in r.text
+        assert r.json()["detail"] == "the disputes database is unreachable; try again shortly"
         r = await bounded(
             chief.post(
                 "/api/v1/supervision/cases/somecase/terminate",
                 json={"reason": "数据库故障演练", "confirm": True},
             )
         )
-        assert r.status_code == 503 and "not available right now" in r.text
+        assert r.status_code == 503 and "the disputes database is unreachable" in r.text
         page = await portal.login("station_chief")
         r = await bounded(page.get("/supervision/stuck"))
         assert r.status_code == 503
@@ -119,6 +120,12 @@ async def test_killed_worker_case_is_on_the_board_and_an_action_answers(
 ) -> None:
     client = temporal_env.client
     queue = f"tq-kill-{uuid.uuid4().hex[:8]}"
+
+    async def workers() -> tuple[bool, str | None]:
+        r = await svc.http.get("/internal/v1/stuck", params={"station": VILLAGE.station_code})
+        w = r.json()["workers"]
+        return w["polled"], w["why"]
+
     async with breakable_worker(client, svc, queue):
         case_id = await dc.start_case(client, intake(), task_queue=queue)
         handle = client.get_workflow_handle(f"dispute-{case_id}")
@@ -128,6 +135,12 @@ async def test_killed_worker_case_is_on_the_board_and_an_action_answers(
             return r.json() if r.status_code == 200 else None
 
         v = await poll(row, lambda c: c and c["assignee_id"] and c["stage_deadline"])
+        # the board watches the queue this case runs on (idle polls return every 5 s here)
+        served = svc.app.state.settings
+        svc.app.state.settings = served.model_copy(
+            update={"task_queue": queue, "worker_stale_seconds": WORKER_STALE_SECONDS}
+        )
+        assert (await workers()) == (True, None), "a worker polls the queue"
     # the worker is gone: nothing moves the case on
     try:
         deadline = v["stage_deadline"]
@@ -146,6 +159,10 @@ async def test_killed_worker_case_is_on_the_board_and_an_action_answers(
         assert r.status_code == 503, r.text
         assert r.json()["detail"].startswith("the case is busy")
         assert r.headers["retry-after"] == "5"
+        # the board says why under its own label, not only as lateness
+        no_worker = (False, f"no worker is polling the task queue {queue}")
+        assert await poll(workers, lambda w: w == no_worker, timeout=20) == no_worker
+        svc.app.state.settings = served
 
         async with breakable_worker(client, svc, queue):  # the worker is back
             r = await bounded(svc.http.post(url, json=cancel_body(key)))

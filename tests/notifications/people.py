@@ -53,6 +53,14 @@ LEADER = UserUpserted(
     phone="13800000006",
     village_code="V1",
 )
+# the county bureau's administrator: the duty desk of cases no officer accepted
+ADMIN = UserUpserted(
+    user_id="admin-county",
+    role="admin",
+    display_name="县局值班员",
+    phone="13800000007",
+    station_code=None,
+)
 EVERYONE = (RESIDENT, RESIDENT_EN, OFFICER, CHIEF, OTHER_CHIEF, LEADER)
 
 # Free text an officer might type: names the other party, with phone and ID number.

@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from services.notifications.models import Delivery
+from shared.messaging.contracts.disputes import DisputeEscalated
 from tests.helpers import eventually
 from tests.notifications.conftest import Service, ServiceFactory, Sink
 from tests.notifications.people import (
+    ADMIN,
     CHIEF,
     EVERYONE,
     LEADER,
@@ -149,3 +151,37 @@ async def _status(service: Service, delivery_id: int, status: str) -> bool:
     async with service.runtime.factory() as s:
         row = await s.get(Delivery, delivery_id)
         return row is not None and row.status == status
+
+
+def escalated(level: str, case_no: str) -> DisputeEscalated:
+    return DisputeEscalated(
+        case_id=f"case-{case_no}",
+        case_no=case_no,
+        colour="yellow",
+        stage="assignment",
+        village_code="V1",
+        station_code="S1",
+        reason="not accepted after 3 officers",
+        chief_id=CHIEF.user_id,
+        level=level,
+    )
+
+
+async def test_a_case_escalated_to_the_county_reaches_the_county_duty_desk(
+    start_service: ServiceFactory, sink: Sink, sqlite_url: Callable[[str], str]
+) -> None:
+    service = await start_service(sqlite_url("n"))
+    await service.add_users(*EVERYONE, ADMIN)
+    county, station = escalated("county", "GY-2026-0901"), escalated("station", "GY-2026-0902")
+    await service.publish(county, station)
+    found = await settled(service, county.event_id, expected=6)
+    assert {k for k in found if k[0] == ADMIN.user_id} == {
+        (ADMIN.user_id, "inbox"),
+        (ADMIN.user_id, "sms"),
+    }
+    assert found[(ADMIN.user_id, "inbox")].urgent
+    [sms] = sink.received("sms", ADMIN.phone)
+    assert "GY-2026-0901" in sms.body
+    # a station-level escalation stays with the station
+    other = await settled(service, station.event_id, expected=4)
+    assert not any(r == ADMIN.user_id for r, _ in other)

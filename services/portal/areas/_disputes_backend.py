@@ -18,7 +18,7 @@ from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
-from services.portal.backend import Problems, problems_of
+from services.portal.backend import Problems, problems_of, service_reason
 from services.portal.deps import (
     ServiceClients,
     User,
@@ -70,7 +70,8 @@ async def _get(client: httpx.AsyncClient, path: str, user: User, **params: Any) 
 def _json(resp: httpx.Response, what: str) -> Any:
     if resp.status_code >= 400:
         log.warning("disputes area: %s answered %s", what, resp.status_code)
-        raise HTTPException(status_code=503, detail=f"{what} is not available right now")
+        reason = service_reason(resp) or f"{what} is not available right now"
+        raise HTTPException(status_code=503, detail=reason)
     return resp.json()
 
 
@@ -361,10 +362,21 @@ def supervised_station(user: User) -> str | None:
 
 
 async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
+    rows, _ = await stuck_board(clients, user)
+    return rows
+
+
+async def stuck_board(
+    clients: ServiceClients, user: User
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The board's rows, and whether a worker polls the disputes task queue (`workers`: None
+    when the service could not tell)."""
     resp = await _get(
         clients.disputes, "/internal/v1/stuck", user, station=supervised_station(user)
     )
-    return _rows(_json(resp, "the stuck board"), "the stuck board")
+    data = _json(resp, "the stuck board")
+    workers = data.get("workers") if isinstance(data, dict) else None
+    return _rows(data, "the stuck board"), workers if isinstance(workers, dict) else None
 
 
 async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:

@@ -129,6 +129,7 @@ TIMELINE = {
     "repair_pause": "Failing step paused",
     "repair_resume": "Paused step resumed",
     "repair_reset": "Reset to the last good point",
+    "repair_terminate": "Workflow terminated by a supervisor",
 }
 # Screening rule ids of workflows/disputes/rules.yaml.
 RULES = {

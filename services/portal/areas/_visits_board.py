@@ -97,3 +97,23 @@ async def repair(
         json={"actor_id": user.user_id, "reason": reason},
     )
     return done
+
+
+async def reconcile(clients: ServiceClients, user: User) -> dict[str, Any]:
+    """The board's reconcile button, for visits: open visit rows compared with their workflows
+    (the service closes the drifted ones). An appointments service that does not answer leaves
+    the disputes half working (`unavailable` says why)."""
+    try:
+        done: dict[str, Any] = await ab.call(
+            clients,
+            "POST",
+            f"{BOARD}/reconcile",
+            user,
+            dict[str, Any],
+            json={"actor_id": user.user_id, "station": _station(user)},
+        )
+    except HTTPException as exc:
+        if exc.status_code != 503:
+            raise
+        return {"checked": 0, "repaired": [], "unavailable": str(exc.detail)}
+    return done

@@ -29,7 +29,12 @@ from services.portal.areas._disputes_intake import (
 from services.portal.areas._disputes_labels import NEXT_STEPS
 from services.portal.areas._disputes_models import CaseDetail
 from services.portal.areas._visits_board import VisitRow
-from services.portal.areas.disputes_supervision import StuckRow, stuck_rows
+from services.portal.areas.disputes_supervision import (
+    StuckRow,
+    WorkerStatus,
+    stuck_rows,
+    worker_status,
+)
 from services.portal.deps import Clients, ServiceClients, User, require_roles
 from shared.contracts.disputes import (
     Category,
@@ -235,13 +240,23 @@ class StuckPage(BaseModel):
     home_visits_unavailable: str | None = Field(
         default=None, description="why the visits are missing (the appointments service)"
     )
+    workers: WorkerStatus | None = Field(
+        default=None,
+        description="whether a worker polls the disputes task queue (`why`: 'no worker is "
+        "polling the task queue ...' after a killed worker); null when unknown",
+    )
 
 
 @api.get("/supervision/stuck", response_model=StuckPage)
 async def stuck(clients: Clients, user: User = Supervisor) -> StuckPage:
-    rows = stuck_rows(await backend.stuck(clients, user))
+    raw, workers = await backend.stuck_board(clients, user)
     board = await visits.board(clients, user)
-    return StuckPage(items=rows, home_visits=board.items, home_visits_unavailable=board.unavailable)
+    return StuckPage(
+        items=stuck_rows(raw),
+        home_visits=board.items,
+        home_visits_unavailable=board.unavailable,
+        workers=worker_status(workers),
+    )
 
 
 api.include_router(actions)

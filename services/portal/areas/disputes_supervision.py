@@ -67,6 +67,23 @@ class StuckRow(BaseModel):
     officers_tried: int | None = None
 
 
+class WorkerStatus(BaseModel):
+    """Whether a worker polls the disputes task queue; `why` in words when none does."""
+
+    model_config = ConfigDict(extra="ignore")
+    task_queue: str
+    polled: bool
+    last_poll: datetime | None = None
+    why: str | None = None
+
+
+def worker_status(raw: dict[str, Any] | None) -> WorkerStatus | None:
+    try:
+        return None if raw is None else WorkerStatus.model_validate(raw)
+    except ValidationError:
+        return None
+
+
 def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
     """The service's rows; their figures (`code`, `used_pct`, `window_start`, `deadline`) come
     as fields, so the page words and translates them (`why` stays as the English detail)."""
@@ -126,7 +143,8 @@ async def _board(
     failed: str | None = None,
     errors: list[dict[str, str]] | None = None,
 ) -> Response:
-    rows = stuck_rows(await backend.stuck(clients, user))
+    raw, workers = await backend.stuck_board(clients, user)
+    rows = stuck_rows(raw)
     station = backend.supervised_station(user)
     if station is not None:
         rows = with_cases(rows, await backend.list_cases(clients, user, station=station))
@@ -144,6 +162,7 @@ async def _board(
             "visits": len(home_visits.items),
         },
         "visits": home_visits,
+        "workers": worker_status(workers),
         "officers": officers,
         "officer_names": {o.get("user_id"): o.get("name") for o in officers},
         "station_names": {r.station_code: r.station_name for r in rows if r.station_name},
@@ -225,9 +244,12 @@ async def board_action(
 
 @pages.post("/supervision/reconcile", dependencies=[Csrf])
 async def reconcile_page(request: Request, clients: Clients, user: User = Supervisor) -> Response:
-    """The board's button: open case rows compared with their workflows, drift repaired."""
+    """The board's button: open case and visit rows compared with their workflows, drift
+    repaired."""
     result = await repair.reconcile(clients, user)
     repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    done = await visits.reconcile(clients, user)
+    repaired += [str(r.get("visit_id")) for r in done.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "board", {"repaired": repaired})
     return RedirectResponse(f"/supervision/stuck?done=reconcile-{len(repaired)}", status_code=303)
 

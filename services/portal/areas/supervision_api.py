@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_repair as repair
+from services.portal.areas import _visits_board as visits
 from services.portal.areas.disputes_supervision import CONFIRMED, Supervisor, _in_scope
 from services.portal.deps import Clients, FieldError, User
 
@@ -26,8 +27,12 @@ class RepairBody(BaseModel):
 
 @api.post("/supervision/reconcile")
 async def reconcile_api(request: Request, clients: Clients, user: User = Supervisor) -> Any:
+    """Case rows (the answer's `repaired`) and door-to-door visit rows (`home_visits`)
+    compared with their workflows; drift repaired."""
     result = await repair.reconcile(clients, user)
     repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    result["home_visits"] = await visits.reconcile(clients, user)
+    repaired += [str(r.get("visit_id")) for r in result["home_visits"].get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "api", {"repaired": repaired})
     return result
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowQueryFailedError
@@ -72,6 +73,7 @@ class Stack:
     factory: async_sessionmaker[AsyncSession]
     env: WorkflowEnvironment
     task_queue: str
+    disputes: FastAPI
 
     async def wait_for(
         self, case_id: str, pred: Callable[[CaseView], bool], timeout: float = 20
@@ -190,7 +192,7 @@ async def running_stack(
                     station_code=OTHER_STATION,
                 ),
             )
-            yield Stack(h, factory, env, task_queue)
+            yield Stack(h, factory, env, task_queue, disputes_app)
     finally:
         await engine.dispose()
 

@@ -2,7 +2,8 @@
 only (pages and /api/v1/supervision/...), on the real Temporal server: a visit whose activity
 keeps failing shows as technically stuck; the officer may not repair it; the chief retries it
 once the cause is fixed (the officer gets the task), then terminates it with a confirmed reason
-(the task closes). Each repair is in the portal's audit log."""
+(the task closes); another, ended behind the system's back, is closed by the board's reconcile
+button. Each repair is in the portal's audit log."""
 
 from __future__ import annotations
 
@@ -109,3 +110,18 @@ async def test_a_stuck_home_visit_is_on_the_board_and_the_chief_repairs_it(
     r = await chief.post(f"{url}/retry", json={"reason": "again"})
     assert r.status_code == 409 and "not running" in r.text
     assert await portal_audit(stack) == [("home_visit.retry", vid), ("home_visit.terminate", vid)]
+
+    # a visit ended behind the system's back: the board's reconcile button closes its row
+    r = await resident.post(
+        "/api/v1/home-visits", json={"service_code": "hukou", "reason": "elderly"}
+    )
+    assert r.status_code in (200, 201), r.text
+    other = r.json()["id"]
+    await poll(lambda: officer_task_refs(stack), lambda refs: other in refs, timeout=15)
+    await stack.env.client.get_workflow_handle(f"home-visit-{other}").terminate(reason="operator")
+    assert other in await officer_task_refs(stack), "the drift"
+    r = await stack.portal.post_form(page, "/supervision/reconcile", {})
+    assert r.status_code == 303 and r.headers["location"] == "/supervision/stuck?done=reconcile-1"
+    assert other not in await officer_task_refs(stack), "the officer's task closed with the row"
+    r = await chief.post("/api/v1/supervision/reconcile")
+    assert r.status_code == 200 and r.json()["home_visits"]["repaired"] == []

@@ -1,11 +1,13 @@
 """The board's repairs through the portal (pages and /api/v1/supervision/...): terminate, for
 the station chief and the administrator only, confirmed, audited, in the case's timeline; and
-the reconciliation button closing a row whose workflow was ended behind the system's back."""
+the reconciliation button closing a row whose workflow was ended behind the system's back; the
+board saying when no worker polls the disputes task queue, and which database is down."""
 
 from __future__ import annotations
 
 import re
 
+from shared.db import make_engine, make_session_factory
 from tests.portal.conftest import ACCOUNTS
 from tests.portal.disputes.conftest import Stack, audit_actions
 from tests.portal.disputes.test_api import create
@@ -57,6 +59,50 @@ async def test_reconcile_button_closes_a_row_ended_behind_our_back(stack: Stack)
     assert case_id not in await officer_task_refs(stack)
     r = await chief.post("/api/v1/supervision/reconcile")
     assert r.status_code == 200 and r.json()["repaired"] == []
+
+
+async def test_the_board_says_when_no_worker_polls_the_task_queue(stack: Stack) -> None:
+    page = await stack.portal.login("station_chief")
+    chief = await stack.api("station_chief")
+    board = await page.get("/supervision/stuck")
+    assert board.status_code == 200 and 'id="no-worker"' not in board.text
+    assert (await chief.get("/api/v1/supervision/stuck")).json()["workers"]["polled"] is True
+    served = stack.disputes.state.settings
+    nobody = f"{stack.task_queue}-nobody"  # as when the service's worker was killed long ago
+    stack.disputes.state.settings = served.model_copy(update={"task_queue": nobody})
+    try:
+        board = await page.get("/supervision/stuck")
+        assert 'id="no-worker"' in board.text
+        assert "没有工作进程在轮询任务队列" in board.text and nobody in board.text
+        workers = (await chief.get("/api/v1/supervision/stuck")).json()["workers"]
+        assert workers == {
+            "task_queue": nobody,
+            "polled": False,
+            "last_poll": None,
+            "why": f"no worker is polling the task queue {nobody}",
+        }
+    finally:
+        stack.disputes.state.settings = served
+
+
+async def test_the_503_page_and_answer_name_the_database_that_is_down(stack: Stack) -> None:
+    page = await stack.portal.login("station_chief")
+    chief = await stack.api("station_chief")
+    runtime = stack.disputes.state.runtime
+    good = runtime.factory
+    dead = make_engine("postgresql://postgres@127.0.0.1:1/fq_nowhere")  # refuses every connection
+    runtime.factory = make_session_factory(dead)
+    try:
+        r = await chief.get("/api/v1/supervision/stuck")
+        assert r.status_code == 503
+        assert r.json()["detail"] == "the disputes database is unreachable; try again shortly"
+        r = await page.get("/supervision/stuck")
+        assert r.status_code == 503
+        assert "矛盾纠纷服务的数据库无法连接，请稍后再试" in r.text
+    finally:
+        runtime.factory = good
+        await dead.dispose()
+    assert (await chief.get("/api/v1/supervision/stuck")).status_code == 200
 
 
 async def test_a_repair_is_in_the_case_timeline_with_who_when_and_why(stack: Stack) -> None:

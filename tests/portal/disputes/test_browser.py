@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Page
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from services.disputes.api import create_app as create_disputes_app
@@ -38,12 +39,15 @@ class Live:
     base: str
     env: WorkflowEnvironment
     task_queue: str
+    factory: async_sessionmaker[AsyncSession]
+    settings: DisputesSettings
 
-    async def case(self, assignee: str, **risk: object) -> str:
+    async def case(self, assignee: str, *, queue: str | None = None, **risk: object) -> str:
         intake = DisputeIntake.model_validate(
             {**intake_body(**risk), "reporter_kind": "officer", "reporter_id": assignee}
         )
-        case_id = await dc.start_case(self.env.client, intake, task_queue=self.task_queue)
+        queue = queue or self.task_queue
+        case_id = await dc.start_case(self.env.client, intake, task_queue=queue)
         view = await self.until(case_id, lambda v: v.assignee_id is not None)
         if view.assignee_id != assignee:
             body = ACTIONS["reassign"].model_validate({"officer_id": assignee, "reason": "setup"})
@@ -97,7 +101,7 @@ async def live(
                     psettings.model_copy(update={"disputes_url": disputes_base})
                 )
                 with serving_in_thread(portal_app) as base:
-                    yield Live(base, temporal_env, task_queue)
+                    yield Live(base, temporal_env, task_queue, factory, dsettings)
     finally:
         await engine.dispose()
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select, update
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from tests.workflows.disputes.conftest import CHIEF, VILLAGE, Harness, intake, officer
+from services.disputes.models import Officer, Task
+from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, Harness, intake, officer
 from workflows.disputes.activities import DisputeActivities
 from workflows.disputes.types import Actor, CaseView, Transition
 
@@ -274,6 +276,42 @@ async def field_reported_case_keeps_its_earlier_schedule(h: Harness) -> None:
     await h.act(case_id, "follow-up", me, done="回访", outcome="settled")
     await h.act(case_id, "propose-closure", me, settlement_kind="withdrawn", summary="撤回")
     await h.act(case_id, "return-visit", me, holds=True)
+
+
+@path({"accept_minutes": {"red": 1, "yellow": 1, "green": 1}})
+async def nobody_accepts_county_desk_then_chief_cancels(h: Harness) -> None:
+    """Since `county-escalation-desk`: every officer of the station (two active here) lets the
+    acceptance window pass: the first miss tells the chief and reassigns, the second escalates
+    to the county level and opens the county duty desk's task; every candidate tried, the
+    rotation stops. The chief then cancels the case (the desk's task closes)."""
+    room = list(ROOM.officer_ids)
+    async with h.factory() as s, s.begin():
+        await s.execute(
+            update(Officer)
+            .where(Officer.station_code == VILLAGE.station_code, Officer.user_id.not_in(room))
+            .values(active=False)
+        )
+    case_id = await h.start(intake())
+    await assigned(h, case_id)
+    deadline = asyncio.get_running_loop().time() + 200
+    while await desk_tasks(h, case_id) != 1:  # two windows of a minute each
+        assert asyncio.get_running_loop().time() < deadline, "the county desk was not reached"
+        await asyncio.sleep(1)
+    v = await h.act(case_id, "cancel", CHIEF, reason="无人接案，县局值班台核实后撤销")
+    assert v.stage == "cancelled"
+    await until_timeline(h, case_id, "cancelled")
+    assert await desk_tasks(h, case_id) == 0
+
+
+async def desk_tasks(h: Harness, case_id: str) -> int:
+    """Open county-desk tasks of the case, in the projection."""
+    async with h.factory() as s:
+        found = await s.scalars(
+            select(Task.task_id).where(
+                Task.case_id == case_id, Task.kind == "county_review", Task.closed_at.is_(None)
+            )
+        )
+        return len(found.all())
 
 
 @path({"linkage_default_hours": 5 / 3600})
