@@ -10,8 +10,9 @@ from pydantic import BaseModel, Field
 
 from services.disputes import board, lifecycle_policy, repair, service, supervision
 from services.disputes.deps import SessionDep, SettingsDep, TemporalDep
-from services.disputes.schemas import (
+from shared.contracts.disputes_read import (
     CaseRead,
+    CaseStarted,
     CaseSummary,
     Figures,
     OfficerRead,
@@ -29,10 +30,6 @@ from workflows.disputes.types import DisputeIntake
 Colour = Annotated[str | None, Query(pattern="^(red|yellow|green)$")]
 
 router = APIRouter(tags=["disputes"])
-
-
-class CaseStarted(BaseModel):
-    case_id: str
 
 
 class RetryCreate(BaseModel):

@@ -155,9 +155,7 @@ async def create_dispute(
             )
         data.update(reporter_kind="officer", reporter_id=user.user_id)
         if user.role != "admin":
-            codes = {
-                str(v.get("code")) for v in await backend.villages(clients, user, user.station_code)
-            }
+            codes = {v.code for v in await backend.villages(clients, user, user.station_code)}
             if codes and body.village_code not in codes:
                 raise RequestValidationError(
                     [
@@ -239,7 +237,7 @@ class StuckPage(BaseModel):
 
 @api.get("/supervision/stuck", response_model=StuckPage)
 async def stuck(clients: Clients, user: User = Supervisor) -> StuckPage:
-    rows = stuck_rows(await backend.stuck(clients, user))
+    rows = stuck_rows((await backend.stuck(clients, user)).items)
     board = await visits.board(clients, user)
     return StuckPage(items=rows, home_visits=board.items, home_visits_unavailable=board.unavailable)
 

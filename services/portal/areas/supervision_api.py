@@ -27,9 +27,9 @@ class RepairBody(BaseModel):
 @api.post("/supervision/reconcile")
 async def reconcile_api(request: Request, clients: Clients, user: User = Supervisor) -> Any:
     result = await repair.reconcile(clients, user)
-    repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    repaired = [r.case_id for r in result.repaired]
     await backend.record(request, user, "dispute.reconcile", "api", {"repaired": repaired})
-    return result
+    return result.model_dump(mode="json")
 
 
 @api.post("/supervision/cases/{case_id}/terminate")
@@ -67,4 +67,4 @@ async def repair_api(
     except backend.ActionRefused as exc:
         raise HTTPException(status_code=409, detail=exc.reason) from None
     await backend.record(request, user, f"dispute.{name}", case_id, {"reason": body.reason})
-    return done
+    return done.model_dump(mode="json")

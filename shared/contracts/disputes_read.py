@@ -1,14 +1,32 @@
-"""Request and response models of the disputes API (XCreate / XUpdate / XRead)."""
+"""What the disputes service answers its clients (the portal) with: a case, the rows of a case
+list, the stuck board, the figures, the directory's villages and officers, the answers of the
+board's repairs (XRead). The service's routes declare them as their response models and the
+portal reads them back through its one backend client (`call_service(..., answer=Model)`);
+tests/shared/test_contracts.py holds the service's OpenAPI to them field for field.
+
+An answer ignores a field it does not know (the service may add one first), and a timestamp
+read back without its offset (SQLite keeps none) is UTC, as the service writes it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from shared.tasks import assume_utc
 
 
-class PartyRead(BaseModel):
+class _Read(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    _utc = field_validator("*")(assume_utc)
+
+
+# --- a case -------------------------------------------------------------------------------
+
+
+class PartyRead(_Read):
     name: str
     phone: str
     id_number: str | None
@@ -16,7 +34,9 @@ class PartyRead(BaseModel):
     user_id: str | None
 
 
-class EarlierCase(BaseModel):
+class EarlierCase(_Read):
+    """Another case of the same household, newest first."""
+
     case_id: str
     case_no: str
     colour: str
@@ -24,13 +44,13 @@ class EarlierCase(BaseModel):
     reported_at: datetime
 
 
-class HouseholdRead(BaseModel):
+class HouseholdRead(_Read):
     household_id: str
     name: str
     earlier_cases: list[EarlierCase]
 
 
-class ColourChangeRead(BaseModel):
+class ColourChangeRead(_Read):
     at: datetime
     previous: str | None
     colour: str
@@ -39,7 +59,9 @@ class ColourChangeRead(BaseModel):
     by: str
 
 
-class TimelineRead(BaseModel):
+class TimelineRead(_Read):
+    """One entry of the case's timeline (`seq` below zero: a repair, written by the service)."""
+
     seq: int
     at: datetime
     kind: str
@@ -51,7 +73,9 @@ class TimelineRead(BaseModel):
     data: dict[str, Any]
 
 
-class CaseSummary(BaseModel):
+class CaseSummary(_Read):
+    """A row of a case list (a resident's cases, a station's)."""
+
     case_id: str
     case_no: str
     category: str
@@ -65,6 +89,9 @@ class CaseSummary(BaseModel):
 
 
 class CaseRead(CaseSummary):
+    """The case as the service's tables hold it (the running workflow may be ahead: its
+    `CaseView` in shared/contracts/disputes.py)."""
+
     description: str
     township: str
     reporter_kind: str
@@ -81,7 +108,14 @@ class CaseRead(CaseSummary):
     allowed_actions: list[str]
 
 
-class StuckRow(BaseModel):
+class CaseStarted(_Read):
+    case_id: str
+
+
+# --- the stuck board ----------------------------------------------------------------------
+
+
+class StuckRow(_Read):
     case_id: str
     case_no: str | None
     station_code: str | None
@@ -103,18 +137,60 @@ class StuckRow(BaseModel):
     officers_tried: int | None = None
 
 
-class StuckBoard(BaseModel):
+class StuckBoard(_Read):
     items: list[StuckRow]
     by_station: dict[str, int]
     by_officer: dict[str, int]
 
 
-class Durations(BaseModel):
+class RetryRead(_Read):
+    case_id: str
+    activities_reset: int
+
+
+class RepairRead(_Read):
+    case_id: str
+    repair: str
+    activities: int | None = None
+    run_id: str | None = None
+
+
+class Repair(_Read):
+    case_id: str
+    kind: str  # terminated | failed | timed_out | canceled | missing | completed | missing_row
+    stage: str
+    tasks_closed: int
+    tasks_rebuilt: int = 0
+
+
+class ReconcileRead(_Read):
+    checked: int
+    repaired: list[Repair]
+
+
+class LifecycleRead(_Read):
+    """The lifecycle configuration new cases start with."""
+
+    lifecycle_yaml: str
+
+
+class RolloutRead(_Read):
+    """A roll-out of a lifecycle version: the cases that took it, and why others refused."""
+
+    version: str
+    rolled: list[str]
+    refused: dict[str, str]
+
+
+# --- figures and the directory's reads ----------------------------------------------------
+
+
+class Durations(_Read):
     median_hours: float | None
     p90_hours: float | None
 
 
-class Figures(BaseModel):
+class Figures(_Read):
     open_by_colour_township: dict[str, dict[str, int]]
     stage_durations: dict[str, Durations]
     settled_per_month: dict[str, int]
@@ -123,7 +199,7 @@ class Figures(BaseModel):
     reported_per_month_colour: dict[str, dict[str, int]] = {}
 
 
-class VillageRead(BaseModel):
+class VillageRead(_Read):
     code: str
     name: str
     township: str
@@ -131,13 +207,8 @@ class VillageRead(BaseModel):
     police_room_code: str
 
 
-class OfficerRead(BaseModel):
+class OfficerRead(_Read):
     user_id: str
     name: str
     station_code: str
     open_cases: int
-
-
-class RetryRead(BaseModel):
-    case_id: str
-    activities_reset: int
