@@ -1,7 +1,7 @@
 """village replica: when the directory listed each village
 
 Revision ID: b7e2c41d9a30
-Revises: 315505da0e4a
+Revises: e3a0f140ef39
 Create Date: 2026-12-01 13:05:00.000000
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision: str = 'b7e2c41d9a30'
-down_revision: str | None = '315505da0e4a'
+down_revision: str | None = 'e3a0f140ef39'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
