@@ -13,26 +13,17 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel
 from temporalio.api.enums.v1 import TaskQueueKind, TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 
+from shared.contracts.disputes_read import WorkerHealth
+
 RPC_TIMEOUT = timedelta(seconds=5)
 STALE = timedelta(seconds=90)
 CACHE_FOR = timedelta(seconds=15)
 NO_WORKER = "no worker is polling the task queue {queue}"
-
-
-class WorkerHealth(BaseModel):
-    """`polled`: some worker polled the queue's workflow and activity tasks within `stale`.
-    `why` says in words what is wrong (None when all is well)."""
-
-    task_queue: str
-    polled: bool
-    last_poll: datetime | None = None
-    why: str | None = None
 
 
 _cache: dict[tuple[str, str], tuple[float, WorkerHealth]] = {}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disputes.models import Case, Officer, TimelineEntry
-from services.disputes.schemas import StuckRow
+from shared.contracts.disputes_read import StuckRow
 from shared.stages import LIVE_STAGES, OPEN_STAGES
 
 AMBER_SHARE = 0.75

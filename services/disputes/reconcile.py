@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
-from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -24,6 +23,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from services.disputes import rebuild, service
 from services.disputes.models import Case, Task, TimelineEntry
+from shared.contracts.disputes_read import ReconcileRead, Repair
 from shared.stages import LIVE_STAGES
 from shared.temporal import dispute_workflow_id
 from workflows.disputes.client import QUERY_NAME
@@ -46,19 +46,6 @@ CLOSED = {
 
 class NotRunning(Exception):
     pass
-
-
-class Repair(BaseModel):
-    case_id: str
-    kind: str  # terminated | failed | timed_out | canceled | missing | completed | missing_row
-    stage: str
-    tasks_closed: int
-    tasks_rebuilt: int = 0
-
-
-class ReconcileRead(BaseModel):
-    checked: int
-    repaired: list[Repair]
 
 
 async def _status(client: Client, case_id: str) -> tuple[str | None, Any]:

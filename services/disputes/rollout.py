@@ -22,6 +22,7 @@ from temporalio.client import Client
 
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import Case
+from shared.contracts.disputes_read import LifecycleRead, RolloutRead
 from shared.stages import LIVE_STAGES
 from shared.web import internal_guard
 from workflows.disputes.client import ActionRefused, roll_out_lifecycle
@@ -42,12 +43,6 @@ class RolloutCreate(BaseModel):
     actor_id: str = Field(min_length=1, max_length=64)
     station: str | None = Field(default=None, max_length=16)
     case_ids: list[str] | None = Field(default=None, max_length=10_000)
-
-
-class RolloutRead(BaseModel):
-    version: str
-    rolled: list[str]
-    refused: dict[str, str]
 
 
 def parse_lifecycle(text: str) -> LifecycleConfigForm:
@@ -102,10 +97,6 @@ async def roll_out(client: Client, case_ids: list[str], rollout: LifecycleRollou
         len(refused),
     )
     return RolloutRead(version=rollout.version, rolled=rolled, refused=refused)
-
-
-class LifecycleRead(BaseModel):
-    lifecycle_yaml: str
 
 
 def make_router(internal_token: str, lifecycle_file: Path) -> APIRouter:

@@ -12,8 +12,10 @@ from temporalio.service import RPCError
 
 from services.disputes import board, lifecycle_policy, repair, service, supervision
 from services.disputes.deps import SessionDep, SettingsDep, TemporalDep
-from services.disputes.schemas import (
+from shared import pollers
+from shared.contracts.disputes_read import (
     CaseRead,
+    CaseStarted,
     CaseSummary,
     Figures,
     OfficerRead,
@@ -21,7 +23,6 @@ from services.disputes.schemas import (
     StuckBoard,
     VillageRead,
 )
-from shared import pollers
 from shared.db import transaction
 from shared.errors import Conflict, Invalid, NotFound
 from shared.runtime import RuntimeDep
@@ -34,10 +35,6 @@ log = logging.getLogger("fengqiao.disputes")
 Colour = Annotated[str | None, Query(pattern="^(red|yellow|green)$")]
 
 router = APIRouter(tags=["disputes"])
-
-
-class CaseStarted(BaseModel):
-    case_id: str
 
 
 class RetryCreate(BaseModel):

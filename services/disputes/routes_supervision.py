@@ -20,6 +20,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from services.disputes import board, live, partners, reconcile, repair
 from services.disputes.deps import RuntimeDep, TemporalDep
 from shared.config import DisputesSettings
+from shared.contracts.disputes_read import ReconcileRead, RepairRead
 from shared.db import transaction
 from shared.runtime import ServiceRuntime
 from shared.web import internal_guard
@@ -71,13 +72,6 @@ async def check_reassign_target(
 class RepairCreate(BaseModel):
     actor_id: str = Field(min_length=1)
     reason: str = Field(min_length=1, max_length=1000)
-
-
-class RepairRead(BaseModel):
-    case_id: str
-    repair: str
-    activities: int | None = None
-    run_id: str | None = None
 
 
 REPAIRS = ("pause", "resume", "reset")
@@ -166,7 +160,7 @@ def router(settings: DisputesSettings) -> APIRouter:
     @r.post("/supervision/reconcile")
     async def reconcile_now(
         runtime: RuntimeDep, temporal: TemporalDep, body: ReconcileCreate
-    ) -> reconcile.ReconcileRead:
+    ) -> ReconcileRead:
         return await reconcile.reconcile(
             runtime.factory,
             temporal,
@@ -222,7 +216,7 @@ def router(settings: DisputesSettings) -> APIRouter:
     @r.post("/supervision/terminate/{case_id}")
     async def terminate(
         runtime: RuntimeDep, temporal: TemporalDep, case_id: str, body: RepairCreate
-    ) -> reconcile.ReconcileRead:
+    ) -> ReconcileRead:
         """The last resort: end the workflow with the reason (audited, in the case timeline);
         the row and tasks close."""
         try:

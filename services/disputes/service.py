@@ -21,7 +21,8 @@ from services.disputes.models import (
     TimelineEntry,
     Village,
 )
-from services.disputes.schemas import (
+from shared import errors
+from shared.contracts.disputes_read import (
     CaseRead,
     CaseSummary,
     ColourChangeRead,
@@ -34,7 +35,6 @@ from services.disputes.schemas import (
     TimelineRead,
     VillageRead,
 )
-from shared import errors
 from shared.stages import OPEN_STAGES
 from shared.tasks import TaskPage, TaskRead
 from workflows.disputes.rules_of_action import STAGES

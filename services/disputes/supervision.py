@@ -13,7 +13,7 @@ from temporalio.api.workflowservice.v1 import ResetActivityRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.disputes.schemas import StuckRow
+from shared.contracts.disputes_read import StuckRow
 from shared.temporal import (
     SA_ASSIGNEE,
     SA_STATION,

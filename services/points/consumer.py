@@ -12,11 +12,12 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import bulk, rule_versions, service
+from services.points import bulk, directory, rule_versions, service
 from services.points.models import inbox
 from services.points.rules import Rules
 from shared.db import transaction
 from shared.messaging.broker import Delivery
+from shared.messaging.contracts.directory import VillageListed
 from shared.messaging.contracts.disputes import DisputeClosed, DisputeFollowUpRecorded
 from shared.messaging.contracts.users import UserUpserted
 from shared.messaging.events import Event
@@ -35,6 +36,8 @@ async def _apply(session: AsyncSession, event: Event, rules: Rules) -> None:
         await service.on_follow_up(session, event, rules)
     elif isinstance(event, UserUpserted):
         await service.upsert_user(session, event)
+    elif isinstance(event, VillageListed):
+        await directory.record_village(session, event)
 
 
 async def handle(

@@ -100,13 +100,16 @@ class IdempotentRequest(Base):
 
 
 class Village(Base):
-    """Reference copy of the directory: which station a village (and its shop) belongs to."""
+    """Replica of the directory's villages (services/points/directory.py, fed by its
+    `directory.village_listed` events): which station a village (and its shop) belongs to."""
 
     __tablename__ = "villages"
 
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     station_code: Mapped[str] = mapped_column(String(16), index=True)
+    # when the directory listed the row held (None: a row from before the replica)
+    listed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Group(Base):

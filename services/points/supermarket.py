@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import ledger, stock
+from services.points import directory, ledger, stock
 from services.points.ledger import Forbidden, NotFound, Refused, claim_key, store_result
 from services.points.models import Account, Item, Redemption, RedemptionCode
 from services.points.rules import Rules
@@ -51,6 +51,8 @@ async def list_items(session: AsyncSession, *, village_code: str | None = None) 
 
 
 async def create_item(session: AsyncSession, data: ItemCreate) -> ItemRead:
+    """A shop item of a village the directory lists (422 `village_code` otherwise)."""
+    await directory.require_village(session, data.village_code, "village_code")
     item = Item(id=str(uuid.uuid4()), **data.model_dump())
     session.add(item)
     await session.flush()

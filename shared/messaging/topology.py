@@ -10,7 +10,12 @@ from __future__ import annotations
 SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "appointments": ("directory.*",),
     "disputes": ("user.upserted",),
-    "points": ("dispute.closed", "dispute.follow_up_recorded", "user.upserted"),
+    "points": (
+        "dispute.closed",
+        "dispute.follow_up_recorded",
+        "user.upserted",
+        "directory.village_listed",
+    ),
     "notifications": (
         "dispute.*",
         "appointment.*",

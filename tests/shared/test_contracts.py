@@ -23,6 +23,7 @@ from shared.config import (
 from shared.contracts import appointments as apts
 from shared.contracts import directory as org
 from shared.contracts import disputes as contract
+from shared.contracts import disputes_read as reads
 from shared.contracts import notifications as notes
 from shared.contracts import points as pts
 from shared.tasks import TaskPage
@@ -34,6 +35,25 @@ DIRECTORY = "/internal/v1/admin/directory"
 LIFECYCLE = "/internal/v1/admin/rules/lifecycle"
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
+    ("disputes", "get", "/internal/v1/cases/{case_id}", reads.CaseRead),
+    ("disputes", "get", "/internal/v1/cases", reads.CaseSummary),
+    ("disputes", "post", "/internal/v1/cases", reads.CaseStarted),
+    ("disputes", "get", "/internal/v1/cases/{case_id}/live", contract.CaseView),
+    ("disputes", "get", "/internal/v1/stuck", reads.StuckBoard),
+    ("disputes", "get", "/internal/v1/figures", reads.Figures),
+    ("disputes", "get", "/internal/v1/directory/villages", reads.VillageRead),
+    ("disputes", "get", "/internal/v1/directory/officers", reads.OfficerRead),
+    ("disputes", "post", "/internal/v1/supervision/retry/{case_id}", reads.RetryRead),
+    ("disputes", "post", "/internal/v1/supervision/reconcile", reads.ReconcileRead),
+    ("disputes", "post", "/internal/v1/supervision/terminate/{case_id}", reads.ReconcileRead),
+    (
+        "disputes",
+        "post",
+        "/internal/v1/supervision/repair/{repair_name}/{case_id}",
+        reads.RepairRead,
+    ),
+    ("disputes", "get", "/internal/v1/lifecycle", reads.LifecycleRead),
+    ("disputes", "post", "/internal/v1/lifecycle/rollouts", reads.RolloutRead),
     ("disputes", "get", f"{DIRECTORY}/stations", org.OrgStationRead),
     ("disputes", "put", f"{DIRECTORY}/stations/{{code}}", org.OrgStationRead),
     ("disputes", "get", f"{DIRECTORY}/police-rooms", org.OrgPoliceRoomRead),

@@ -4,14 +4,15 @@ cases fetched from the disputes service, labels."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.portal.admin_lib.backend import call
 from services.portal.admin_lib.staff import Directory
+from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
+from shared.contracts.disputes_read import CaseSummary, OfficerRead, VillageRead
 from shared.pii import mask_phone
 
 UNAVAILABLE = "the directory of the disputes service is not available"
@@ -89,44 +90,46 @@ def staff_read(row: UserRow, pending: bool) -> StaffRead:
     )
 
 
-async def villages(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    rows = await call(clients.disputes, UNAVAILABLE, "GET", "/directory/villages", user)
-    return [r for r in rows if isinstance(r, dict)]
-
-
-def directory_of(rows: list[dict[str, Any]]) -> Directory:
-    return Directory(
-        stations=frozenset(str(v["station_code"]) for v in rows),
-        rooms={str(v["police_room_code"]): str(v["station_code"]) for v in rows},
-        villages={str(v["code"]): str(v["station_code"]) for v in rows},
+async def villages(clients: ServiceClients, user: User) -> list[VillageRead]:
+    return await call_service(
+        clients.disputes, UNAVAILABLE, "GET", "/directory/villages", user, answer=list[VillageRead]
     )
 
 
-async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[dict[str, Any]]:
+def directory_of(rows: list[VillageRead]) -> Directory:
+    return Directory(
+        stations=frozenset(v.station_code for v in rows),
+        rooms={v.police_room_code: v.station_code for v in rows},
+        villages={v.code: v.station_code for v in rows},
+    )
+
+
+async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[CaseSummary]:
     """The officer's open cases (what the bulk reassignment moves), or [] for others."""
     if row.role not in ("officer", "station_chief") or not row.station_code:
         return []
-    cases = await call(
-        clients.disputes, UNAVAILABLE, "GET", "/cases", user, params={"station": row.station_code}
+    cases = await call_service(
+        clients.disputes,
+        UNAVAILABLE,
+        "GET",
+        "/cases",
+        user,
+        answer=list[CaseSummary],
+        params={"station": row.station_code},
     )
-    return [
-        c
-        for c in cases
-        if isinstance(c, dict)
-        and c.get("assignee_id") == row.user_id
-        and c.get("stage") in OPEN_STAGES
-    ]
+    return [c for c in cases if c.assignee_id == row.user_id and c.stage in OPEN_STAGES]
 
 
-async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[dict[str, Any]]:
+async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[OfficerRead]:
     if not row.station_code:
         return []
-    found = await call(
+    found = await call_service(
         clients.disputes,
         UNAVAILABLE,
         "GET",
         "/directory/officers",
         user,
+        answer=list[OfficerRead],
         params={"station": row.station_code},
     )
-    return [o for o in found if isinstance(o, dict) and o.get("user_id") != row.user_id]
+    return [o for o in found if o.user_id != row.user_id]

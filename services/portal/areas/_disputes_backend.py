@@ -1,5 +1,7 @@
 """The disputes area's access to the backends: the disputes service's internal API (which
-owns the workflows: the portal holds no Temporal client for disputes).
+owns the workflows: the portal holds no Temporal client for disputes). Every answer is read
+into its shared model (shared/contracts/disputes_read.py, shared/contracts/disputes.py,
+shared/tasks.py) by the portal's one backend client (`call`, services/portal/backend.py).
 
 No routes here. Pages (`disputes.py`, `disputes_supervision.py`) and the JSON API
 (`disputes_api.py`) share these calls, the scope rules and the view models.
@@ -11,14 +13,14 @@ import hashlib
 import logging
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from fastapi import HTTPException, Request
 from pydantic import BaseModel, ValidationError
 
 from services.portal.areas._disputes_models import CaseDetail, PartnerRequestOut
-from services.portal.backend import Problems, problems_of, service_reason
+from services.portal.backend import Problems, call_service, problems_of
 from services.portal.deps import (
     ServiceClients,
     User,
@@ -27,6 +29,16 @@ from services.portal.deps import (
     backend_path,
 )
 from shared.contracts.disputes import ACTIONS, Actor, CaseView, DisputeIntake
+from shared.contracts.disputes_read import (
+    CaseRead,
+    CaseStarted,
+    CaseSummary,
+    Figures,
+    OfficerRead,
+    RetryRead,
+    StuckBoard,
+    VillageRead,
+)
 from shared.stages import LIVE_STAGES
 from shared.tasks import COUNTY_DESK, TaskPage, TaskRead
 
@@ -35,6 +47,8 @@ log = logging.getLogger("fengqiao.portal.disputes")
 STAFF_ROLES = ("officer", "station_chief", "admin")
 SUPERVISORS = ("station_chief", "admin")
 OPEN_STAGES = LIVE_STAGES  # the workflow still runs and answers queries (shared.stages)
+UNAVAILABLE = "the disputes service is not available right now"
+T = TypeVar("T")
 
 
 class ActionRefused(Exception):
@@ -59,31 +73,31 @@ def _unavailable(exc: Exception, what: str) -> HTTPException:
     return HTTPException(status_code=503, detail=f"{what} is not available right now")
 
 
-async def _get(client: httpx.AsyncClient, path: str, user: User, **params: Any) -> httpx.Response:
-    query = {k: v for k, v in params.items() if v not in (None, "")}
-    try:
-        return await client.get(backend_path(path), params=query, headers=actor_headers(user))
-    except httpx.HTTPError as exc:
-        raise _unavailable(exc, "the disputes service") from exc
+async def call(
+    clients: ServiceClients,
+    user: User,
+    method: str,
+    path: str,
+    answer: type[T],
+    *,
+    json: Any = None,
+    **params: Any,
+) -> T:
+    """The disputes service's answer as its shared model (services/portal/backend.py): 4xx
+    with the service's reason, 422 with every field, 503 when it is down or out of step."""
+    return await call_service(
+        clients.disputes, UNAVAILABLE, method, path, user, answer=answer, json=json, params=params
+    )
 
 
-def _json(resp: httpx.Response, what: str) -> Any:
-    if resp.status_code >= 400:
-        log.warning("disputes area: %s answered %s", what, resp.status_code)
-        reason = service_reason(resp) or f"{what} is not available right now"
-        raise HTTPException(status_code=503, detail=reason)
-    return resp.json()
-
-
-def _rows(data: Any, what: str) -> list[dict[str, Any]]:
-    """The rows of a list answer (cases, villages, officers: a JSON list; the stuck board: its
-    `items`), as services/disputes/schemas.py declares them; anything else is a service out of
-    step with its contract, shown as unavailable."""
-    rows = data.get("items") if isinstance(data, dict) else data
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        log.error("disputes area: %s answered out of contract: %.200r", what, data)
-        raise HTTPException(status_code=503, detail=f"{what} is not available right now")
-    return rows
+def refused(exc: HTTPException) -> Exception:
+    """A 409 of the service is a refusal the page shows (ActionRefused), a 404 no such case;
+    anything else stays as it is."""
+    if exc.status_code == 409:
+        return ActionRefused(str(exc.detail))
+    if exc.status_code == 404:
+        return HTTPException(status_code=404, detail="no such case")
+    return exc
 
 
 # --- scope ------------------------------------------------------------------------------------
@@ -109,12 +123,13 @@ def actor_of(user: User) -> Actor:
 
 async def fetch_case(clients: ServiceClients, user: User, case_id: str) -> CaseDetail:
     """The case, or 404 (unknown) / 403 (outside the caller's scope)."""
-    resp = await _get(clients.disputes, f"/internal/v1/cases/{case_id}", user)
-    if resp.status_code == 404:
+    try:
+        case = CaseDetail.of(await call(clients, user, "GET", f"/cases/{case_id}", CaseRead))
+    except HTTPException as exc:
+        if exc.status_code != 404:
+            raise
         # Not (yet) in the service's tables: a case whose registration is still running.
         case = await _from_workflow(clients, user, case_id)
-    else:
-        case = CaseDetail.model_validate(_json(resp, "the disputes service"))
     if not can_see(user, case):
         raise HTTPException(status_code=403, detail="this case is outside your jurisdiction")
     if case.stage in OPEN_STAGES:
@@ -129,22 +144,19 @@ async def named(clients: ServiceClients, user: User, case: CaseDetail) -> CaseDe
     """The village's and the handling officer's names from the directory, for pages."""
     update: dict[str, Any] = {}
     for v in await villages(clients, user, case.station_code):
-        if v.get("code") == case.village_code:
-            update["village_name"] = v.get("name")
+        if v.code == case.village_code:
+            update["village_name"] = v.name
     if case.assignee_id and not case.assignee_name:
         for o in await officers(clients, user, case.station_code):
-            if o.get("user_id") == case.assignee_id:
-                update["assignee_name"] = o.get("name")
+            if o.user_id == case.assignee_id:
+                update["assignee_name"] = o.name
     return case.model_copy(update=update)
 
 
 async def live_view(clients: ServiceClients, user: User, case_id: str) -> CaseView:
     """The case as its workflow holds it, asked of the disputes service (which owns the
-    workflows; the portal has no Temporal client for disputes). 404 / 409 / 503 as it says."""
-    resp = await _get(clients.disputes, f"/internal/v1/cases/{case_id}/live", user)
-    if resp.status_code in (404, 409, 503):
-        raise HTTPException(status_code=resp.status_code, detail=_detail(resp))
-    return CaseView.model_validate(_json(resp, "the disputes service"))
+    workflows; the portal has no Temporal client for disputes). 404 / 409 / 503."""
+    return await call(clients, user, "GET", f"/cases/{case_id}/live", CaseView)
 
 
 def _detail(resp: httpx.Response) -> str:
@@ -183,28 +195,21 @@ def merge_view(case: CaseDetail, live: CaseView) -> CaseDetail:
             "next_follow_up_at": live.next_follow_up_at,
             "allowed_actions": live.allowed_actions,
             "partner_requests": [
-                PartnerRequestOut.model_validate(p.model_dump()) for p in live.partner_requests
+                PartnerRequestOut.model_validate(p, from_attributes=True)
+                for p in live.partner_requests
             ],
         }
     )
 
 
-async def list_cases(clients: ServiceClients, user: User, **params: Any) -> list[dict[str, Any]]:
-    resp = await _get(clients.disputes, "/internal/v1/cases", user, **params)
-    return _rows(_json(resp, "the disputes service"), "the disputes service")
+async def list_cases(clients: ServiceClients, user: User, **params: Any) -> list[CaseSummary]:
+    return await call(clients, user, "GET", "/cases", list[CaseSummary], **params)
 
 
 async def start_case(clients: ServiceClients, user: User, intake: DisputeIntake) -> str:
     """Start the case through the disputes service (it knows the worker's task queue)."""
-    try:
-        resp = await clients.disputes.post(
-            "/internal/v1/cases", json=intake.model_dump(mode="json"), headers=actor_headers(user)
-        )
-    except httpx.HTTPError as exc:
-        raise _unavailable(exc, "the disputes service") from exc
-    if resp.status_code == 422:
-        _raise_field_error(resp)
-    return str(_json(resp, "the disputes service")["case_id"])
+    body = intake.model_dump(mode="json")
+    return (await call(clients, user, "POST", "/cases", CaseStarted, json=body)).case_id
 
 
 def case_id_for(user: User, idempotency_key: str | None) -> str:
@@ -252,7 +257,13 @@ async def act(
         _raise_field_error(resp)
     if resp.status_code == 503:
         raise HTTPException(status_code=503, detail=_detail(resp), headers={"Retry-After": "5"})
-    return CaseView.model_validate(_json(resp, "the disputes service"))
+    if resp.status_code >= 400:
+        log.warning("disputes area: an action answered %s", resp.status_code)
+        raise HTTPException(status_code=503, detail=UNAVAILABLE)
+    try:
+        return CaseView.model_validate(resp.json())
+    except (ValidationError, ValueError) as exc:  # out of step with the contract
+        raise _unavailable(exc, "the disputes service") from exc
 
 
 def _raise_field_error(resp: httpx.Response) -> None:
@@ -276,16 +287,22 @@ def task_order(task: TaskRead) -> tuple[int, datetime]:
     return (0 if task.overdue else 1, due)
 
 
-async def _task_page(client: httpx.AsyncClient, user: User) -> TaskPage:
+async def _task_page(client: httpx.AsyncClient, name: str, user: User) -> TaskPage:
     """The user's tasks; an administrator also holds the county duty desk's (cases no officer
     accepted, escalated to the county)."""
     pages = []
     for assignee in (user.user_id, *((COUNTY_DESK,) if user.role == "admin" else ())):
-        resp = await client.get(
-            "/internal/v1/tasks", params={"assignee": assignee}, headers=actor_headers(user)
+        pages.append(
+            await call_service(
+                client,
+                f"the task list of the {name} service",
+                "GET",
+                "/tasks",
+                user,
+                answer=TaskPage,
+                params={"assignee": assignee},
+            )
         )
-        resp.raise_for_status()
-        pages.append(TaskPage.model_validate(resp.json()))
     items = [t for p in pages for t in p.items]
     counts: dict[str, int] = {}
     for p in pages:
@@ -301,9 +318,9 @@ async def merged_tasks(clients: ServiceClients, user: User) -> tuple[list[TaskRe
     missing: list[str] = []
     for name, client in (("disputes", clients.disputes), ("appointments", clients.appointments)):
         try:
-            tasks.extend((await _task_page(client, user)).items)
-        except (httpx.HTTPError, ValidationError, ValueError) as exc:
-            log.warning("disputes area: task list of %s unavailable: %s", name, exc)
+            tasks.extend((await _task_page(client, name, user)).items)
+        except HTTPException as exc:
+            log.warning("disputes area: task list of %s unavailable: %s", name, exc.detail)
             missing.append(name)
     tasks.sort(key=task_order)
     return tasks, missing
@@ -331,28 +348,24 @@ def counts_by_kind(tasks: list[TaskRead]) -> dict[str, int]:
 # --- directory, supervision, figures ----------------------------------------------------------
 
 
-async def villages(
-    clients: ServiceClients, user: User, station: str | None
-) -> list[dict[str, Any]]:
+async def villages(clients: ServiceClients, user: User, station: str | None) -> list[VillageRead]:
+    """The directory's villages (of `station`); none when the directory cannot answer."""
     try:
-        resp = await _get(
-            clients.disputes, "/internal/v1/directory/villages", user, station=station
+        rows = await call(
+            clients, user, "GET", "/directory/villages", list[VillageRead], station=station
         )
-        rows = _rows(_json(resp, "the directory"), "the directory")
-    except (HTTPException, httpx.HTTPError, ValueError):
+    except HTTPException:
         return []
-    return [r for r in rows if not station or r.get("station_code") in (None, station)]
+    return [r for r in rows if not station or r.station_code == station]
 
 
-async def officers(
-    clients: ServiceClients, user: User, station: str | None
-) -> list[dict[str, Any]]:
+async def officers(clients: ServiceClients, user: User, station: str | None) -> list[OfficerRead]:
+    """The directory's active officers (of `station`); none when it cannot answer."""
     try:
-        resp = await _get(
-            clients.disputes, "/internal/v1/directory/officers", user, station=station
+        return await call(
+            clients, user, "GET", "/directory/officers", list[OfficerRead], station=station
         )
-        return _rows(_json(resp, "the directory"), "the directory")
-    except (HTTPException, httpx.HTTPError, ValueError):
+    except HTTPException:
         return []
 
 
@@ -361,42 +374,33 @@ def supervised_station(user: User) -> str | None:
     return None if user.role == "admin" else user.station_code
 
 
-async def stuck(clients: ServiceClients, user: User) -> list[dict[str, Any]]:
-    rows, _ = await stuck_board(clients, user)
-    return rows
+async def stuck(clients: ServiceClients, user: User) -> StuckBoard:
+    return await call(clients, user, "GET", "/stuck", StuckBoard, station=supervised_station(user))
 
 
-async def stuck_board(
-    clients: ServiceClients, user: User
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The board's rows, and whether a worker polls the disputes task queue (`workers`: None
-    when the service could not tell)."""
-    resp = await _get(
-        clients.disputes, "/internal/v1/stuck", user, station=supervised_station(user)
-    )
-    data = _json(resp, "the stuck board")
-    workers = data.get("workers") if isinstance(data, dict) else None
-    return _rows(data, "the stuck board"), workers if isinstance(workers, dict) else None
-
-
-async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> None:
+async def retry(clients: ServiceClients, user: User, case_id: str, reason: str) -> RetryRead:
+    """Retry the case's failing activity now: 404 (no such case), ActionRefused (nothing
+    waits to be retried)."""
+    body = {"reason": reason, "actor_id": user.user_id}
     try:
-        resp = await clients.disputes.post(
-            backend_path(f"/internal/v1/supervision/retry/{case_id}"),
-            json={"reason": reason, "actor_id": user.user_id},
-            headers=actor_headers(user),
+        return await call(
+            clients, user, "POST", f"/supervision/retry/{case_id}", RetryRead, json=body
         )
-    except httpx.HTTPError as exc:
-        raise _unavailable(exc, "the disputes service") from exc
-    if resp.status_code == 404:
-        raise HTTPException(status_code=404, detail="no such case")
-    if resp.status_code == 409:
-        raise ActionRefused(str(resp.json().get("detail", "retry refused")))
-    _json(resp, "the disputes service")
+    except HTTPException as exc:
+        raise refused(exc) from None
+
+
+async def dispute_figures(clients: ServiceClients, user: User, **params: Any) -> Figures | None:
+    """The disputes service's figures, or None when it cannot answer."""
+    try:
+        return await call(clients, user, "GET", "/figures", Figures, **params)
+    except HTTPException:
+        return None
 
 
 async def figures(client: httpx.AsyncClient, user: User, **params: Any) -> dict[str, Any] | None:
-    """A service's `GET /internal/v1/figures`, or None when it has none (or is down)."""
+    """Another service's `GET /internal/v1/figures` (appointments, points), or None when it
+    has none (or is down)."""
     try:
         resp = await client.get("/internal/v1/figures", params=params, headers=actor_headers(user))
         if resp.status_code != 200:

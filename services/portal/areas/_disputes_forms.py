@@ -102,7 +102,7 @@ async def check_village(clients: ServiceClients, user: User, village_code: str) 
     """Officers and chiefs open cases only in the villages of their station."""
     if user.role not in ("officer", "station_chief"):
         return
-    codes = {str(v.get("code")) for v in await backend.villages(clients, user, user.station_code)}
+    codes = {v.code for v in await backend.villages(clients, user, user.station_code)}
     if codes and village_code not in codes:
         raise FormError("village_code", "not a village of your station")
 

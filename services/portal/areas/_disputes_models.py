@@ -1,4 +1,6 @@
-"""View models of the disputes area: a case as the disputes service and the workflow tell it."""
+"""View models of the disputes area: a case as the disputes service (its typed answer,
+shared.contracts.disputes_read.CaseRead) and the workflow (CaseView) tell it, as pages and the
+public API show it."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from shared.contracts.disputes_read import CaseRead
 from shared.pii import mask_id_number, mask_phone
 from shared.tasks import assume_utc
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", from_attributes=True)
 
     _utc = field_validator("*")(assume_utc)
 
@@ -104,6 +107,11 @@ class CaseDetail(_In):
     timeline: list[TimelineOut] = []
     partner_requests: list[PartnerRequestOut] = []
     allowed_actions: list[str] = []
+
+    @classmethod
+    def of(cls, case: CaseRead) -> CaseDetail:
+        """The page's case from the service's answer (shared.contracts.disputes_read)."""
+        return cls.model_validate(case, from_attributes=True)
 
     def involves(self, user_id: str) -> bool:
         return (

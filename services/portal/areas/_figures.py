@@ -13,6 +13,7 @@ from services.portal.areas._disputes_labels import COLOURS as COLOUR_LABELS
 from services.portal.areas._disputes_labels import STAGES as STAGE_LABELS
 from services.portal.charts import COLOURS, ChartSpec
 from services.portal.deps import ServiceClients, User
+from shared.contracts.disputes_read import Figures
 
 COLOUR_ORDER = ("red", "yellow", "green")
 STAGE_ORDER = ("screening", "assignment", "follow_up", "closure_approval", "return_visit")
@@ -54,17 +55,19 @@ def _plain(keys: list[str]) -> list[tuple[str, str]]:
     return [(k, k) for k in keys]
 
 
-def disputes_charts(fig: dict[str, Any], station_towns: dict[str, str]) -> list[ChartSpec]:
-    open_by = {c: _numbers(v) for c, v in (fig.get("open_by_colour_township") or {}).items()}
+def disputes_charts(fig: Figures, station_towns: dict[str, str]) -> list[ChartSpec]:
+    open_by = {
+        c: {t: float(n) for t, n in v.items()} for c, v in fig.open_by_colour_township.items()
+    }
     totals: dict[str, float] = {}
     for towns in open_by.values():
         for town, n in towns.items():
             totals[town] = totals.get(town, 0.0) + n
-    reported = fig.get("reported_per_month_colour") or {}
-    durations = fig.get("stage_durations") or {}
+    reported = fig.reported_per_month_colour
+    durations = fig.stage_durations
     stages = [s for s in STAGE_ORDER if s in durations]
-    settled = _numbers(fig.get("settled_per_month"))
-    breaches = _numbers(fig.get("sla_breaches_per_station"))
+    settled = {m: float(n) for m, n in fig.settled_per_month.items()}
+    breaches = {s: float(n) for s, n in fig.sla_breaches_per_station.items()}
     return [
         ChartSpec(
             "open",
@@ -90,12 +93,12 @@ def disputes_charts(fig: dict[str, Any], station_towns: dict[str, str]) -> list[
             [
                 (
                     "Median",
-                    {s: float(d.get("median_hours") or 0) for s, d in durations.items()},
+                    {s: float(d.median_hours or 0) for s, d in durations.items()},
                     "",
                 ),
                 (
                     "90th percentile",
-                    {s: float(d.get("p90_hours") or 0) for s, d in durations.items()},
+                    {s: float(d.p90_hours or 0) for s, d in durations.items()},
                     "",
                 ),
             ],
@@ -187,13 +190,13 @@ def facts(fig: dict[str, Any], keys: tuple[str, ...]) -> list[tuple[str, float]]
 async def figures_context(clients: ServiceClients, user: User) -> dict[str, Any]:
     station = backend.supervised_station(user)
     params = {"station": station} if station else {}
-    disputes = await backend.figures(clients.disputes, user, **params) or {}
+    disputes = await backend.dispute_figures(clients, user, **params)
     appointments = await backend.figures(clients.appointments, user, **params)
     points = await backend.figures(clients.points, user, **params)
     towns = {
-        str(v.get("station_code")): str(v.get("township"))
+        v.station_code: v.township
         for v in await backend.villages(clients, user, None)
-        if v.get("township")
+        if v.township
     }
     sections = []
     if appointments:

@@ -27,6 +27,7 @@ from services.portal.deps import (
 )
 from services.portal.models import UserRow
 from services.portal.web import client_ip
+from shared.contracts.disputes_read import VillageRead
 from shared.db import transaction
 from shared.pii import mask_phone
 
@@ -77,11 +78,11 @@ def _problems(exc: st.StaffInvalid) -> Response:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def _form_ctx(user: User, villages: list[dict[str, Any]]) -> dict[str, Any]:
-    stations = sorted({(v["station_code"], v["township"]) for v in villages})
+def _form_ctx(user: User, villages: list[VillageRead]) -> dict[str, Any]:
+    stations = sorted({(v.station_code, v.township) for v in villages})
     if user.role != "admin":
         stations = [s for s in stations if s[0] == user.station_code]
-    rooms = sorted({(v["police_room_code"], v["station_code"], v["name"]) for v in villages})
+    rooms = sorted({(v.police_room_code, v.station_code, v.name) for v in villages})
     return {
         "roles": st.allowed_roles(user),
         "stations": stations,
@@ -267,7 +268,7 @@ async def staff_cases_api(
     """The officer's open cases: after a deactivation, move them with the bulk reassignment."""
     row = await _row(session, user, user_id)
     cases = await sw.open_cases(clients, user, row)
-    return sw.OpenCases(user_id=row.user_id, case_ids=[str(c["case_id"]) for c in cases])
+    return sw.OpenCases(user_id=row.user_id, case_ids=[c.case_id for c in cases])
 
 
 async def _act(

@@ -30,6 +30,7 @@ from services.portal.deps import (
 )
 from services.portal.service import audit_once_within
 from services.portal.web import portal_of
+from shared.contracts.disputes_read import OfficerRead, VillageRead
 from shared.db import transaction
 
 pages = APIRouter()
@@ -57,10 +58,7 @@ async def tasks_page(
 ) -> Response:
     tasks, missing = await backend.merged_tasks(clients, user)
     shown = backend.filter_tasks(tasks, colour=colour, village=village, kind=kind)
-    names = {
-        str(v.get("code")): str(v.get("name"))
-        for v in await backend.villages(clients, user, user.station_code)
-    }
+    names = {v.code: v.name for v in await backend.villages(clients, user, user.station_code)}
     codes = sorted({t.village_code for t in tasks if t.village_code})
     villages = [(c, names.get(c, c)) for c in codes]
     return render(
@@ -80,7 +78,7 @@ async def tasks_page(
 
 
 async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[str, Any]:
-    officers: list[dict[str, Any]] = []
+    officers: list[OfficerRead] = []
     if user.role in backend.SUPERVISORS and "reassign" in case.allowed_actions:
         officers = await backend.officers(clients, user, case.station_code)
     orgs = await partners_backend.organisations(
@@ -91,7 +89,7 @@ async def _case_context(clients: Clients, user: User, case: CaseDetail) -> dict[
         "org_names": {o.code: o.name for o in orgs},
         "case": case.masked(),
         "L": LABELS,
-        "officers": [o for o in officers if o.get("user_id") != case.assignee_id],
+        "officers": [o for o in officers if o.user_id != case.assignee_id],
         "idem": uuid.uuid4().hex,
         "is_assignee": case.assignee_id == user.user_id,
         "is_supervisor": user.role in backend.SUPERVISORS,
@@ -138,10 +136,12 @@ async def _new_case_form(
     station = None if user.role in ("admin", "resident") else user.station_code
     villages = await backend.villages(clients, user, station)
     if user.role == "resident":  # residents report only in their own village
-        villages = [v for v in villages if v.get("code") == user.village_code]
+        villages = [v for v in villages if v.code == user.village_code]
     chosen = values.get("village_code") or user.village_code or ""
     if not villages and chosen:
-        villages = [{"code": chosen, "name": chosen}]
+        villages = [
+            VillageRead(code=chosen, name=chosen, township="", station_code="", police_room_code="")
+        ]
     template = "disputes/report.html" if user.role == "resident" else "disputes/new_case.html"
     ctx = {
         "villages": villages,
@@ -283,7 +283,7 @@ async def my_cases(
         rows, unavailable = [], True
     else:
         unavailable = False
-    rows.sort(key=lambda r: str(r.get("reported_at") or ""), reverse=True)
+    rows.sort(key=lambda r: r.reported_at, reverse=True)
     ctx = {
         "cases": rows,
         "unavailable": unavailable,

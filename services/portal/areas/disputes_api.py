@@ -160,9 +160,7 @@ async def create_dispute(
             )
         data.update(reporter_kind="officer", reporter_id=user.user_id)
         if user.role != "admin":
-            codes = {
-                str(v.get("code")) for v in await backend.villages(clients, user, user.station_code)
-            }
+            codes = {v.code for v in await backend.villages(clients, user, user.station_code)}
             if codes and body.village_code not in codes:
                 raise RequestValidationError(
                     [
@@ -249,13 +247,13 @@ class StuckPage(BaseModel):
 
 @api.get("/supervision/stuck", response_model=StuckPage)
 async def stuck(clients: Clients, user: User = Supervisor) -> StuckPage:
-    raw, workers = await backend.stuck_board(clients, user)
+    cases = await backend.stuck(clients, user)
     board = await visits.board(clients, user)
     return StuckPage(
-        items=stuck_rows(raw),
+        items=stuck_rows(cases.items),
         home_visits=board.items,
         home_visits_unavailable=board.unavailable,
-        workers=worker_status(workers),
+        workers=worker_status(cases.workers),
     )
 
 

@@ -27,6 +27,8 @@ from services.portal.deps import (
     verify_csrf,
 )
 from shared.contracts.disputes import ReassignInput
+from shared.contracts.disputes_read import CaseSummary, WorkerHealth
+from shared.contracts.disputes_read import StuckRow as StuckRead
 
 pages = APIRouter()
 
@@ -40,6 +42,8 @@ Csrf = Depends(verify_csrf)
 BOARD_ACTIONS = ("reassign", "escalate", "cancel", "retry", "terminate", *repair.REPAIRS)
 # repairs that end or rewrite a workflow: confirmed on the page (the `confirm` box)
 CONFIRMED = ("terminate", "reset")
+# the service's row codes the page words by themselves (anything else: past its deadline)
+EXPLAINED = {"idle": "idle", "nearly": "nearly", "not_accepted": "not_accepted"}
 
 
 class StuckRow(BaseModel):
@@ -77,49 +81,57 @@ class WorkerStatus(BaseModel):
     why: str | None = None
 
 
-def worker_status(raw: dict[str, Any] | None) -> WorkerStatus | None:
-    try:
-        return None if raw is None else WorkerStatus.model_validate(raw)
-    except ValidationError:
-        return None
+def worker_status(health: WorkerHealth | None) -> WorkerStatus | None:
+    return None if health is None else WorkerStatus.model_validate(health.model_dump())
 
 
-def stuck_rows(raw: list[dict[str, Any]]) -> list[StuckRow]:
-    """The service's rows; their figures (`code`, `used_pct`, `window_start`, `deadline`) come
-    as fields, so the page words and translates them (`why` stays as the English detail)."""
+def stuck_rows(board: list[StuckRead]) -> list[StuckRow]:
+    """The service's rows as the page shows them; their figures (`code`, `used_pct`,
+    `window_start`, `deadline`) come as fields, so the page words and translates them (`why`
+    stays as the English detail)."""
     rows = []
-    for r in raw:
-        r = {k: v for k, v in r.items() if v is not None}  # absent figures keep their defaults
-        why = str(r.get("why") or r.get("reason") or "")
-        r["reason"] = why
-        code = str(r.get("code") or "")
-        if r.get("kind") == "technical":
-            r["level"], r["explain"] = "technical", "technical"
-        elif code in ("idle", "nearly", "not_accepted"):
-            r["explain"] = code
-        else:
-            r["explain"] = "breached"
-        if r.get("deadline") and not r.get("stage_deadline"):
-            r["stage_deadline"] = r["deadline"]
-        try:
-            rows.append(StuckRow.model_validate(r))
-        except ValidationError:
-            continue
+    for r in board:
+        technical = r.kind == "technical"
+        rows.append(
+            StuckRow(
+                case_id=r.case_id,
+                case_no=r.case_no,
+                kind=r.kind,
+                level="technical" if technical else r.level,
+                reason=r.why,
+                since=r.since,
+                stage=r.stage or "",
+                station_code=r.station_code,
+                station_name=r.station_name,
+                assignee_id=r.assignee_id,
+                stage_deadline=r.deadline,
+                attempts=r.attempts,
+                last_failure=r.last_failure,
+                explain="technical" if technical else EXPLAINED.get(r.code, "breached"),
+                used_pct=r.used_pct,
+                window_start=r.window_start,
+                officers_tried=r.officers_tried,
+            )
+        )
     return rows
 
 
-def with_cases(rows: list[StuckRow], cases: list[dict[str, Any]]) -> list[StuckRow]:
+def with_cases(rows: list[StuckRow], cases: list[CaseSummary]) -> list[StuckRow]:
     """Stage, colour and deadline of each row's case (the board's rows carry only ids)."""
-    by_id = {c.get("case_id"): c for c in cases}
+    by_id = {c.case_id: c for c in cases}
     out = []
     for r in rows:
         c = by_id.get(r.case_id)
         if c is None:
             out.append(r)
             continue
-        update = {k: c.get(k) for k in ("stage", "colour", "village_code") if c.get(k)}
-        if c.get("stage_deadline"):
-            update["stage_deadline"] = datetime.fromisoformat(str(c["stage_deadline"]))
+        update: dict[str, Any] = {
+            k: v
+            for k, v in (("stage", c.stage), ("colour", c.colour), ("village_code", c.village_code))
+            if v
+        }
+        if c.stage_deadline:
+            update["stage_deadline"] = c.stage_deadline
         out.append(r.model_copy(update=update))
     return out
 
@@ -143,8 +155,8 @@ async def _board(
     failed: str | None = None,
     errors: list[dict[str, str]] | None = None,
 ) -> Response:
-    raw, workers = await backend.stuck_board(clients, user)
-    rows = stuck_rows(raw)
+    board = await backend.stuck(clients, user)
+    rows, workers = stuck_rows(board.items), board.workers
     station = backend.supervised_station(user)
     if station is not None:
         rows = with_cases(rows, await backend.list_cases(clients, user, station=station))
@@ -164,7 +176,7 @@ async def _board(
         "visits": home_visits,
         "workers": worker_status(workers),
         "officers": officers,
-        "officer_names": {o.get("user_id"): o.get("name") for o in officers},
+        "officer_names": {o.user_id: o.name for o in officers},
         "station_names": {r.station_code: r.station_name for r in rows if r.station_name},
         "message": message,
         "failed": failed,
@@ -189,7 +201,7 @@ async def _in_scope(clients: Clients, user: User, case_id: str) -> None:
     except HTTPException as exc:
         if exc.status_code != 404:
             raise
-        if not any(r.get("case_id") == case_id for r in await backend.stuck(clients, user)):
+        if not any(r.case_id == case_id for r in (await backend.stuck(clients, user)).items):
             raise
 
 
@@ -247,7 +259,7 @@ async def reconcile_page(request: Request, clients: Clients, user: User = Superv
     """The board's button: open case and visit rows compared with their workflows, drift
     repaired."""
     result = await repair.reconcile(clients, user)
-    repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
+    repaired = [r.case_id for r in result.repaired]
     done = await visits.reconcile(clients, user)
     repaired += [str(r.get("visit_id")) for r in done.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "board", {"repaired": repaired})
@@ -297,14 +309,14 @@ async def active_colleague(
 ) -> bool:
     """`to_officer` is active (the directory lists only active officers) and serves the station
     of the cases moved: the supervisor's own, or for the county bureau the leaving officer's."""
-    everyone = {str(o.get("user_id")): o for o in await backend.officers(clients, user, None)}
+    everyone = {o.user_id: o for o in await backend.officers(clients, user, None)}
     target = everyone.get(to_officer)
     if target is None:
         return False
     station = backend.supervised_station(user)
     if station is None and from_officer in everyone:
-        station = str(everyone[from_officer].get("station_code"))
-    return station is None or target.get("station_code") == station
+        station = everyone[from_officer].station_code
+    return station is None or target.station_code == station
 
 
 async def reassign_all(
@@ -313,11 +325,9 @@ async def reassign_all(
     station = backend.supervised_station(user)
     if station is None:  # the county bureau: the station of the officer on leave
         found = [
-            o
-            for o in await backend.officers(clients, user, None)
-            if o.get("user_id") == from_officer
+            o for o in await backend.officers(clients, user, None) if o.user_id == from_officer
         ]
-        station = str(found[0].get("station_code")) if found else None
+        station = found[0].station_code if found else None
     if station is None:
         return [], []
     rows = await backend.list_cases(clients, user, station=station)
@@ -325,8 +335,8 @@ async def reassign_all(
     refused: list[str] = []
     key = idem or uuid.uuid4().hex
     for row in rows:
-        case_id = str(row.get("case_id", ""))
-        if row.get("assignee_id") != from_officer or row.get("stage") not in backend.OPEN_STAGES:
+        case_id = row.case_id
+        if row.assignee_id != from_officer or row.stage not in backend.OPEN_STAGES:
             continue
         payload = ReassignInput(officer_id=to_officer, reason=reason)
         try:

@@ -11,12 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from services.portal.areas import _disputes_backend as backend
 from services.portal.backend import problems_of
 from services.portal.deps import Clients, User, actor_headers, render, require_roles, verify_csrf
+from shared.contracts.disputes_read import LifecycleRead, RolloutRead
 
 pages = APIRouter()
 ORDER = 86  # after the admin hub (85), before accounts (90) and the security log (95)
@@ -28,10 +29,11 @@ TEMPLATE = "lifecycle/rollout.html"
 
 async def _current(clients: Clients, user: User) -> str:
     try:
-        resp = await clients.disputes.get("/internal/v1/lifecycle", headers=actor_headers(user))
-    except httpx.HTTPError:
+        return (
+            await backend.call(clients, user, "GET", "/lifecycle", LifecycleRead)
+        ).lifecycle_yaml
+    except HTTPException:
         return ""
-    return str(resp.json().get("lifecycle_yaml", "")) if resp.status_code == 200 else ""
 
 
 @pages.get("/admin/lifecycle")
@@ -80,7 +82,9 @@ async def roll_out(
     if resp.status_code == 422:
         errors = [{"field": p.field, "reason": p.reason} for p in problems_of(resp.json())]
         return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
-    result = backend._json(resp, "the disputes service")
+    if resp.status_code >= 400:
+        raise HTTPException(status_code=503, detail=backend.UNAVAILABLE)
+    result = RolloutRead.model_validate(resp.json())
     await backend.record(
         request,
         user,
@@ -89,8 +93,8 @@ async def roll_out(
         {
             "reason": body["reason"],
             "station": body["station"],
-            "rolled": len(result["rolled"]),
-            "refused": result["refused"],
+            "rolled": len(result.rolled),
+            "refused": result.refused,
         },
     )
     return render(request, TEMPLATE, {"values": values, "errors": [], "result": result})

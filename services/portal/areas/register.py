@@ -29,6 +29,7 @@ from services.portal.schemas import (
     UserRead,
 )
 from services.portal.web import client_ip, portal_of, request_locale
+from shared.contracts.disputes_read import VillageRead
 from shared.db import transaction
 from shared.pii import mask_phone
 
@@ -41,14 +42,14 @@ Csrf = Depends(verify_csrf)
 _APPLICANT = User(user_id="registration", role="resident", display_name="")
 
 
-async def _villages(clients: ServiceClients) -> list[dict[str, Any]]:
+async def _villages(clients: ServiceClients) -> list[VillageRead]:
     return await disputes.villages(clients, _APPLICANT, None)
 
 
 async def _start(
     request: Request, rt: RuntimeDep, clients: ServiceClients, body: ResidentCreate
 ) -> signup.CodeSent:
-    known = {str(v.get("code")) for v in await _villages(clients)}
+    known = {v.code for v in await _villages(clients)}
     async with transaction(rt.factory) as session:
         sent = await signup.start_registration(
             session,

@@ -30,11 +30,11 @@ async def reconcile_api(request: Request, clients: Clients, user: User = Supervi
     """Case rows (the answer's `repaired`) and door-to-door visit rows (`home_visits`)
     compared with their workflows; drift repaired."""
     result = await repair.reconcile(clients, user)
-    repaired = [str(r.get("case_id")) for r in result.get("repaired", [])]
-    result["home_visits"] = await visits.reconcile(clients, user)
-    repaired += [str(r.get("visit_id")) for r in result["home_visits"].get("repaired", [])]
+    repaired = [r.case_id for r in result.repaired]
+    home_visits = await visits.reconcile(clients, user)
+    repaired += [str(r.get("visit_id")) for r in home_visits.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "api", {"repaired": repaired})
-    return result
+    return result.model_dump(mode="json")
 
 
 @api.post("/supervision/cases/{case_id}/terminate")
@@ -72,4 +72,4 @@ async def repair_api(
     except backend.ActionRefused as exc:
         raise HTTPException(status_code=409, detail=exc.reason) from None
     await backend.record(request, user, f"dispute.{name}", case_id, {"reason": body.reason})
-    return done
+    return done.model_dump(mode="json")

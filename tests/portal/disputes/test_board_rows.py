@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.portal.areas.disputes_supervision import bars, grouped, stuck_rows
+from shared.contracts.disputes_read import StuckRow
 
 ROWS: list[dict[str, Any]] = [
     {
@@ -55,9 +56,14 @@ ROWS: list[dict[str, Any]] = [
 ]
 
 
+def board(rows: list[dict[str, Any]]) -> list[StuckRow]:
+    """The rows as the portal reads the service's answer (its shared contract)."""
+    return [StuckRow.model_validate(r) for r in rows]
+
+
 def test_rows_keep_every_kind_and_say_why() -> None:
     """The figures come as fields: the English `why` is detail, never parsed."""
-    rows = {r.case_id: r for r in stuck_rows(ROWS)}
+    rows = {r.case_id: r for r in stuck_rows(board(ROWS))}
     assert [(r.level, r.explain, r.used_pct) for r in rows.values()] == [
         ("technical", "technical", None),
         ("amber", "nearly", 80),
@@ -66,11 +72,11 @@ def test_rows_keep_every_kind_and_say_why() -> None:
     ]
     assert rows["t1"].reason.endswith("database is locked")
     words_only = dict(ROWS[1], why="follow_up: 99% of the allowed time used", used_pct=80)
-    assert stuck_rows([words_only])[0].used_pct == 80
+    assert stuck_rows(board([words_only]))[0].used_pct == 80
 
 
 def test_business_rows_grouped_by_station_then_officer_red_first() -> None:
-    business = [r for r in stuck_rows(ROWS) if r.level != "technical"]
+    business = [r for r in stuck_rows(board(ROWS)) if r.level != "technical"]
     groups = grouped(business)
     assert [(s, [(o, [r.case_id for r in rs]) for o, rs in by]) for s, by in groups] == [
         ("SYZ01", [("off-0001", ["b3"]), ("off-0002", ["b2", "b1"])])
