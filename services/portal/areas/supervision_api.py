@@ -34,7 +34,7 @@ async def reconcile_api(request: Request, clients: Clients, user: User = Supervi
     home_visits = await visits.reconcile(clients, user)
     repaired += [str(r.get("visit_id")) for r in home_visits.get("repaired", [])]
     await backend.record(request, user, "dispute.reconcile", "api", {"repaired": repaired})
-    return result.model_dump(mode="json")
+    return {**result.model_dump(mode="json"), "home_visits": home_visits}
 
 
 @api.post("/supervision/cases/{case_id}/terminate")
