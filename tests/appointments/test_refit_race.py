@@ -69,7 +69,7 @@ async def _check_the_desk_is_consistent(desk: DeskDb) -> None:
             await s.scalars(select(BookingIssue).where(BookingIssue.resolved_at.is_(None)))
         )
     open_issues = Counter(i.booking_code for i in issues)
-    assert max(open_issues.values(), default=0) == 1, open_issues
+    assert all(n == 1 for n in open_issues.values()), open_issues
     by_slot: dict[str, list[Booking]] = {}
     for b in active:
         by_slot.setdefault(b.slot_id, []).append(b)
