@@ -10,11 +10,12 @@ from functools import partial
 from fastapi import Depends, FastAPI
 from temporalio.client import Client
 
-from services.appointments import consumer, home_visits, jobs, reconcile
+from services.appointments import consumer, runner
 from services.appointments.context import Desk
 from services.appointments.models import outbox
 from services.appointments.routes import router
 from services.appointments.routes_admin import router as admin_router
+from services.appointments.routes_home_visits import router as home_visits_router
 from services.appointments.routes_supervision import router as supervision_router
 from services.appointments.routes_withdrawal import router as withdrawal_router
 from shared.config import AppointmentsSettings
@@ -31,12 +32,12 @@ async def jobs_loop(app: FastAPI) -> None:
     settings: AppointmentsSettings = app.state.settings
     rt: ServiceRuntime = app.state.runtime
     link: TemporalLink = app.state.temporal_link
-    d = Desk(rt.factory, settings)
+    d = Desk(settings)
     while True:
         if settings.run_jobs:
             try:
-                report = await jobs.run_jobs(d)
-                await home_visits.start_pending(d, link.client)
+                report = await runner.run_jobs(rt.factory, d)
+                await runner.start_pending(rt.factory, d, link.client)
                 if report.total:
                     rt.wake_relay()
             except Exception:
@@ -58,7 +59,7 @@ async def reconcile_loop(app: FastAPI) -> None:
         if not settings.run_jobs or link.client is None:
             continue
         try:
-            done = await reconcile.reconcile(Desk(rt.factory, settings), link.client)
+            done = await runner.reconcile_visits(rt.factory, link.client)
             if done.repaired:
                 rt.wake_relay()
         except Exception as exc:
@@ -89,6 +90,7 @@ def create_app(
     link.attach(app)
     guard = [Depends(internal_guard(settings.internal_token))]
     app.include_router(router, dependencies=guard)
+    app.include_router(home_visits_router, dependencies=guard)
     app.include_router(withdrawal_router, dependencies=guard)
     app.include_router(admin_router, dependencies=guard)
     app.include_router(supervision_router, dependencies=guard)

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments import directory
 from services.appointments.calendar import local_day, now_utc, utc
@@ -36,7 +37,7 @@ def _event(
 
 
 async def submit(
-    desk: Desk,
+    s: AsyncSession,
     *,
     resident_id: str,
     village_code: str | None,
@@ -46,37 +47,35 @@ async def submit(
     now: datetime | None = None,
 ) -> Application:
     now = now or now_utc()
-    async with desk.factory() as s, s.begin():
-        svc = await get_service(s, service_code)
-        if "online" not in svc.ways:
-            raise Invalid(f"{svc.name} cannot be applied for online", "service_code")
-        missing = [d for d in svc.checklist if d not in documents]
-        if missing:
-            raise Invalid(f"missing documents: {', '.join(missing)}", "documents")
-        who = await directory.assignment_for(s, village_code)
-        a = Application(
-            id="A" + uuid.uuid4().hex[:10].upper(),
-            resident_id=resident_id,
-            service_code=svc.code,
-            documents=list(dict.fromkeys(documents)),
-            details=details,
-            status="submitted",
-            assignee_id=who.officer_id,
-            village_code=village_code,
-            station_code=who.station_code,
-            due_at=now + timedelta(days=svc.promised_days),
-            created_at=now,
-            note="",
-        )
-        s.add(a)
-        audit(s, "application", a.id, "submitted", resident_id)
-        await add_event(s, outbox, _event(c.appointments.ApplicationSubmitted, a))
+    svc = await get_service(s, service_code)
+    if "online" not in svc.ways:
+        raise Invalid(f"{svc.name} cannot be applied for online", "service_code")
+    missing = [d for d in svc.checklist if d not in documents]
+    if missing:
+        raise Invalid(f"missing documents: {', '.join(missing)}", "documents")
+    who = await directory.assignment_for(s, village_code)
+    a = Application(
+        id="A" + uuid.uuid4().hex[:10].upper(),
+        resident_id=resident_id,
+        service_code=svc.code,
+        documents=list(dict.fromkeys(documents)),
+        details=details,
+        status="submitted",
+        assignee_id=who.officer_id,
+        village_code=village_code,
+        station_code=who.station_code,
+        due_at=now + timedelta(days=svc.promised_days),
+        created_at=now,
+        note="",
+    )
+    s.add(a)
+    audit(s, "application", a.id, "submitted", resident_id)
+    await add_event(s, outbox, _event(c.appointments.ApplicationSubmitted, a))
     return a
 
 
-async def get(desk: Desk, app_id: str, *, resident_id: str | None = None) -> Application:
-    async with desk.factory() as s:
-        a = await s.get(Application, app_id)
+async def get(s: AsyncSession, app_id: str, *, resident_id: str | None = None) -> Application:
+    a = await s.get(Application, app_id)
     if a is None:
         raise NotFound(f"no application {app_id}")
     if resident_id is not None and a.resident_id != resident_id:
@@ -85,58 +84,61 @@ async def get(desk: Desk, app_id: str, *, resident_id: str | None = None) -> App
 
 
 async def listing(
-    desk: Desk, *, resident_id: str | None = None, status: str | None = None
+    s: AsyncSession, *, resident_id: str | None = None, status: str | None = None
 ) -> list[Application]:
-    async with desk.factory() as s:
-        q = select(Application)
-        if resident_id:
-            q = q.where(Application.resident_id == resident_id)
-        if status:
-            q = q.where(Application.status == status)
-        return list((await s.scalars(q.order_by(Application.created_at.desc()))).all())
+    q = select(Application)
+    if resident_id:
+        q = q.where(Application.resident_id == resident_id)
+    if status:
+        q = q.where(Application.status == status)
+    return list((await s.scalars(q.order_by(Application.created_at.desc()))).all())
 
 
 async def decide(
-    desk: Desk, app_id: str, *, decision: str, note: str, actor_id: str, now: datetime | None = None
+    s: AsyncSession,
+    app_id: str,
+    *,
+    decision: str,
+    note: str,
+    actor_id: str,
+    now: datetime | None = None,
 ) -> Application:
     now = now or now_utc()
     if decision not in DECISIONS:
         raise Invalid(f"decision must be one of {', '.join(DECISIONS)}", "decision")
     if decision != "approved" and not note.strip():
         raise Invalid("say why, so the resident knows what to do", "note")
-    async with desk.factory() as s, s.begin():
-        a = await s.get(Application, app_id, with_for_update=True)
-        if a is None:
-            raise NotFound(f"no application {app_id}")
-        if a.status != "submitted":
-            raise Conflict(f"the application is already {a.status}")
-        a.status, a.note, a.decided_at = decision, note.strip(), now
-        audit(s, "application", a.id, decision, actor_id, note=a.note)
-        await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
+    a = await s.get(Application, app_id, with_for_update=True)
+    if a is None:
+        raise NotFound(f"no application {app_id}")
+    if a.status != "submitted":
+        raise Conflict(f"the application is already {a.status}")
+    a.status, a.note, a.decided_at = decision, note.strip(), now
+    audit(s, "application", a.id, decision, actor_id, note=a.note)
+    await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
     return a
 
 
 async def withdraw(
-    desk: Desk, app_id: str, *, resident_id: str, reason: str = "", now: datetime | None = None
+    s: AsyncSession, app_id: str, *, resident_id: str, reason: str = "", now: datetime | None = None
 ) -> Application:
     """The resident takes back an application no officer has decided yet."""
     now = now or now_utc()
-    async with desk.factory() as s, s.begin():
-        a = await s.get(Application, app_id, with_for_update=True)
-        if a is None:
-            raise NotFound(f"no application {app_id}")
-        if a.resident_id != resident_id:
-            raise Forbidden("this application belongs to someone else")
-        if a.status != "submitted":
-            raise Conflict(f"the application is already {a.status} and cannot be withdrawn")
-        a.status = "withdrawn"
-        audit(s, "application", a.id, "withdrawn", resident_id, note=reason.strip())
-        await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
+    a = await s.get(Application, app_id, with_for_update=True)
+    if a is None:
+        raise NotFound(f"no application {app_id}")
+    if a.resident_id != resident_id:
+        raise Forbidden("this application belongs to someone else")
+    if a.status != "submitted":
+        raise Conflict(f"the application is already {a.status} and cannot be withdrawn")
+    a.status = "withdrawn"
+    audit(s, "application", a.id, "withdrawn", resident_id, note=reason.strip())
+    await add_event(s, outbox, _event(c.appointments.ApplicationUpdated, a))
     return a
 
 
 async def tasks(
-    desk: Desk,
+    s: AsyncSession,
     *,
     assignee: str | None = None,
     station: str | None = None,
@@ -146,54 +148,51 @@ async def tasks(
 ) -> TaskPage:
     now = now or now_utc()
     items: list[TaskRead] = []
-    async with desk.factory() as s:
-        if kind in (None, "application"):
-            q = select(Application).where(Application.status == "submitted")
-            if assignee:
-                q = q.where(Application.assignee_id == assignee)
-            if station:
-                q = q.where(Application.station_code == station)
-            if village:
-                q = q.where(Application.village_code == village)
-            for a in await s.scalars(q):
-                items.append(
-                    TaskRead(
-                        task_id=f"application-{a.id}",
-                        kind=TaskKind.APPLICATION,
-                        title=f"online application {a.service_code}",
-                        ref_id=a.id,
-                        assignee_id=a.assignee_id,
-                        village_code=a.village_code,
-                        station_code=a.station_code,
-                        due_at=utc(a.due_at),
-                        overdue=utc(a.due_at) < now,
-                    )
+    if kind in (None, "application"):
+        q = select(Application).where(Application.status == "submitted")
+        if assignee:
+            q = q.where(Application.assignee_id == assignee)
+        if station:
+            q = q.where(Application.station_code == station)
+        if village:
+            q = q.where(Application.village_code == village)
+        for a in await s.scalars(q):
+            items.append(
+                TaskRead(
+                    task_id=f"application-{a.id}",
+                    kind=TaskKind.APPLICATION,
+                    title=f"online application {a.service_code}",
+                    ref_id=a.id,
+                    assignee_id=a.assignee_id,
+                    village_code=a.village_code,
+                    station_code=a.station_code,
+                    due_at=utc(a.due_at),
+                    overdue=utc(a.due_at) < now,
                 )
-        if kind in (None, "home_visit"):
-            hq = select(HomeVisit).where(
-                HomeVisit.status.in_(["requested", "assigned", "scheduled"])
             )
-            if assignee:
-                hq = hq.where(HomeVisit.officer_id == assignee)
-            if station:
-                hq = hq.where(HomeVisit.station_code == station)
-            if village:
-                hq = hq.where(HomeVisit.village_code == village)
-            for v in await s.scalars(hq):
-                due = utc(v.due_at) if v.due_at else None
-                items.append(
-                    TaskRead(
-                        task_id=f"home_visit-{v.id}",
-                        kind=TaskKind.HOME_VISIT,
-                        title=f"door-to-door visit {v.service_code} ({v.status})",
-                        ref_id=v.id,
-                        assignee_id=v.officer_id,
-                        village_code=v.village_code,
-                        station_code=v.station_code,
-                        due_at=due,
-                        overdue=due is not None and due < now,
-                    )
+    if kind in (None, "home_visit"):
+        hq = select(HomeVisit).where(HomeVisit.status.in_(["requested", "assigned", "scheduled"]))
+        if assignee:
+            hq = hq.where(HomeVisit.officer_id == assignee)
+        if station:
+            hq = hq.where(HomeVisit.station_code == station)
+        if village:
+            hq = hq.where(HomeVisit.village_code == village)
+        for v in await s.scalars(hq):
+            due = utc(v.due_at) if v.due_at else None
+            items.append(
+                TaskRead(
+                    task_id=f"home_visit-{v.id}",
+                    kind=TaskKind.HOME_VISIT,
+                    title=f"door-to-door visit {v.service_code} ({v.status})",
+                    ref_id=v.id,
+                    assignee_id=v.officer_id,
+                    village_code=v.village_code,
+                    station_code=v.station_code,
+                    due_at=due,
+                    overdue=due is not None and due < now,
                 )
+            )
     items.sort(key=lambda t: (not t.overdue, t.due_at or now + timedelta(days=3650)))
     counts: dict[str, int] = defaultdict(int)
     for t in items:
@@ -203,36 +202,35 @@ async def tasks(
     return TaskPage(items=items, counts=dict(counts))
 
 
-async def figures(desk: Desk) -> dict[str, object]:
+async def figures(s: AsyncSession, desk: Desk) -> dict[str, object]:
     """Served per way per month (local months), average wait for a slot, promised-time share."""
     served: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     waits: list[float] = []
-    async with desk.factory() as s:
-        rows = await s.execute(
-            select(Booking.created_at, Booking.starts_at, Booking.way, Booking.status).where(
-                Booking.status.not_in(["held", "expired"])
-            )
+    rows = await s.execute(
+        select(Booking.created_at, Booking.starts_at, Booking.way, Booking.status).where(
+            Booking.status.not_in(["held", "expired"])
         )
-        for created, starts, way, status in rows:
-            waits.append((utc(starts) - utc(created)).total_seconds() / 86400)
-            if status == "checked_in":
-                served[local_day(starts, desk.tz).strftime("%Y-%m")][way] += 1
-        decided = 0
-        on_time = 0
-        for a in await s.scalars(select(Application).where(Application.decided_at.is_not(None))):
-            assert a.decided_at is not None
-            if a.status == "approved":
-                served[local_day(a.decided_at, desk.tz).strftime("%Y-%m")]["online"] += 1
-            decided += 1
-            on_time += int(utc(a.decided_at) <= utc(a.due_at))
-        for v in await s.scalars(select(HomeVisit).where(HomeVisit.status == "done")):
-            assert v.done_at is not None
-            served[local_day(v.done_at, desk.tz).strftime("%Y-%m")]["door_to_door"] += 1
-            decided += 1
-            on_time += int(v.due_at is None or utc(v.done_at) <= utc(v.due_at))
-        open_apps = await s.scalar(
-            select(func.count()).select_from(Application).where(Application.status == "submitted")
-        )
+    )
+    for created, starts, way, status in rows:
+        waits.append((utc(starts) - utc(created)).total_seconds() / 86400)
+        if status == "checked_in":
+            served[local_day(starts, desk.tz).strftime("%Y-%m")][way] += 1
+    decided = 0
+    on_time = 0
+    for a in await s.scalars(select(Application).where(Application.decided_at.is_not(None))):
+        assert a.decided_at is not None
+        if a.status == "approved":
+            served[local_day(a.decided_at, desk.tz).strftime("%Y-%m")]["online"] += 1
+        decided += 1
+        on_time += int(utc(a.decided_at) <= utc(a.due_at))
+    for v in await s.scalars(select(HomeVisit).where(HomeVisit.status == "done")):
+        assert v.done_at is not None
+        served[local_day(v.done_at, desk.tz).strftime("%Y-%m")]["door_to_door"] += 1
+        decided += 1
+        on_time += int(v.due_at is None or utc(v.done_at) <= utc(v.due_at))
+    open_apps = await s.scalar(
+        select(func.count()).select_from(Application).where(Application.status == "submitted")
+    )
     return {
         "served_per_month": {m: dict(w) for m, w in sorted(served.items())},
         "served_total": sum(sum(w.values()) for w in served.values()),

@@ -1,6 +1,6 @@
 """The usual booking as one PostgreSQL statement: seat, booking, audit, reminder and event.
 
-One round trip, outside any explicit transaction (a single statement is atomic): the
+One statement in the caller's unit of work (the route opens and commits it): the
 conditional UPDATE takes the seat only while `booked < capacity` and only if the office
 offers the service in that way, and the data-modifying CTEs after it insert the booking, its
 audit row, its reminder and its outbox event from the row it claimed. Nothing claimed (the
@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import utc
 from services.appointments.catalogue import check_slot_time, parse_slot_id
@@ -79,6 +80,7 @@ SELECT id, way, ends_at FROM made
 
 
 async def book_in_one_statement(
+    s: AsyncSession,
     desk: Desk,
     *,
     resident_id: str,
@@ -129,9 +131,7 @@ async def book_in_one_statement(
         "body_extended": json.dumps(extended.model_dump(mode="json")),
         "queue_event": status != "held",
     }
-    async with desk.factory() as s:
-        conn = await s.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        row = (await conn.execute(BOOK, params)).first()
+    row = (await s.execute(BOOK, params)).first()  # in the caller's unit of work
     if row is None:
         return None
     return Booking(

@@ -67,6 +67,7 @@ async def _schedule_reminder(desk: Desk, s: AsyncSession, b: Booking, now: datet
 
 
 async def book(
+    s: AsyncSession,
     desk: Desk,
     *,
     resident_id: str,
@@ -78,8 +79,9 @@ async def book(
 ) -> Booking:
     now = now or now_utc()
     try:
-        if desk.factory.kw["bind"].dialect.name == "postgresql":
+        if s.get_bind().dialect.name == "postgresql":
             made = await book_in_one_statement(
+                s,
                 desk,
                 resident_id=resident_id,
                 service_code=service_code,
@@ -91,49 +93,48 @@ async def book(
             )
             if made is not None:
                 return made
-        async with desk.factory() as s, s.begin():
-            # the usual case in few round trips: service and office in one query, the seat
-            # claimed by the conditional UPDATE that also returns the slot; the checks after
-            # it roll the claim back with everything else when they refuse
-            svc, office = await service_and_office(s, service_code, slot_id)
-            check_slot_time(desk, slot_id, now)
-            slot = await claim_seat_returning(s, slot_id)
-            if slot is None:
-                slot, office = await load_slot(desk, s, slot_id, now)  # not materialised yet?
-                if not await claim_seat(s, slot.id):
-                    raise Conflict("the slot is full", "slot_id")
-            if svc.code not in office.services:
-                raise Invalid(f"{office.name} does not offer {svc.name}", "slot_id")
-            if slot.way not in svc.ways:
-                raise Invalid(f"{svc.name} is not offered as {slot.way}", "slot_id")
-            docs = list(dict.fromkeys(documents or []))
-            held = "held" if hold else "booked"
-            status = "pending_check" if slot.way == "one_visit" else held
-            way = "extended" if slot.extended and slot.way == "appointment" else slot.way
-            b = Booking(
-                code=new_code(),
-                resident_id=resident_id,
-                service_code=svc.code,
-                office_code=office.code,
-                slot_id=slot.id,
-                way=way,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                status=status,
-                active=True,
-                held_until=now + timedelta(seconds=desk.settings.hold_seconds) if hold else None,
-                documents=docs,
-                missing=[],
-                created_at=now,
-            )
-            s.add(b)
-            await s.flush()
-            audit(s, "booking", b.code, status, resident_id, slot_id=slot.id)
-            if status != "held":
-                due = reminder_due(desk, b.starts_at, now)  # a new booking has no reminder yet
-                if due is not None:
-                    s.add(Reminder(booking_id=b.id, due_at=due, status="pending"))
-                await add_event(s, outbox, booking_event(c.appointments.AppointmentBooked, b))
+        # the usual case in few round trips: service and office in one query, the seat
+        # claimed by the conditional UPDATE that also returns the slot; the checks after
+        # it roll the claim back with everything else when they refuse
+        svc, office = await service_and_office(s, service_code, slot_id)
+        check_slot_time(desk, slot_id, now)
+        slot = await claim_seat_returning(s, slot_id)
+        if slot is None:
+            slot, office = await load_slot(desk, s, slot_id, now)  # not materialised yet?
+            if not await claim_seat(s, slot.id):
+                raise Conflict("the slot is full", "slot_id")
+        if svc.code not in office.services:
+            raise Invalid(f"{office.name} does not offer {svc.name}", "slot_id")
+        if slot.way not in svc.ways:
+            raise Invalid(f"{svc.name} is not offered as {slot.way}", "slot_id")
+        docs = list(dict.fromkeys(documents or []))
+        held = "held" if hold else "booked"
+        status = "pending_check" if slot.way == "one_visit" else held
+        way = "extended" if slot.extended and slot.way == "appointment" else slot.way
+        b = Booking(
+            code=new_code(),
+            resident_id=resident_id,
+            service_code=svc.code,
+            office_code=office.code,
+            slot_id=slot.id,
+            way=way,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            status=status,
+            active=True,
+            held_until=now + timedelta(seconds=desk.settings.hold_seconds) if hold else None,
+            documents=docs,
+            missing=[],
+            created_at=now,
+        )
+        s.add(b)
+        await s.flush()
+        audit(s, "booking", b.code, status, resident_id, slot_id=slot.id)
+        if status != "held":
+            due = reminder_due(desk, b.starts_at, now)  # a new booking has no reminder yet
+            if due is not None:
+                s.add(Reminder(booking_id=b.id, due_at=due, status="pending"))
+            await add_event(s, outbox, booking_event(c.appointments.AppointmentBooked, b))
     except IntegrityError:
         raise Conflict(
             "you already have an active booking for this service", "service_code"
@@ -153,23 +154,21 @@ async def _booking(
     return b
 
 
-async def get_booking(desk: Desk, code: str, *, resident_id: str | None = None) -> Booking:
-    async with desk.factory() as s:
-        return await _booking(s, code, resident_id=resident_id, lock=False)
+async def get_booking(s: AsyncSession, code: str, *, resident_id: str | None = None) -> Booking:
+    return await _booking(s, code, resident_id=resident_id, lock=False)
 
 
 async def confirm(
-    desk: Desk, code: str, *, resident_id: str, now: datetime | None = None
+    s: AsyncSession, desk: Desk, code: str, *, resident_id: str, now: datetime | None = None
 ) -> Booking:
     now = now or now_utc()
-    async with desk.factory() as s, s.begin():
-        b = await _booking(s, code, resident_id=resident_id)
-        if b.status != "held" or b.held_until is None or utc(b.held_until) < now:
-            raise Conflict("the hold has expired or the booking is not on hold")
-        b.status, b.held_until = "booked", None
-        audit(s, "booking", b.code, "booked", resident_id)
-        await _schedule_reminder(desk, s, b, now)
-        await add_event(s, outbox, booking_event(c.appointments.AppointmentBooked, b))
+    b = await _booking(s, code, resident_id=resident_id)
+    if b.status != "held" or b.held_until is None or utc(b.held_until) < now:
+        raise Conflict("the hold has expired or the booking is not on hold")
+    b.status, b.held_until = "booked", None
+    audit(s, "booking", b.code, "booked", resident_id)
+    await _schedule_reminder(desk, s, b, now)
+    await add_event(s, outbox, booking_event(c.appointments.AppointmentBooked, b))
     return b
 
 
@@ -182,6 +181,7 @@ def _check_change_cutoff(desk: Desk, b: Booking, now: datetime, verb: str) -> No
 
 
 async def cancel(
+    s: AsyncSession,
     desk: Desk,
     code: str,
     *,
@@ -191,24 +191,22 @@ async def cancel(
     now: datetime | None = None,
 ) -> Booking:
     now = now or now_utc()
-    async with desk.factory() as s, s.begin():
-        b = await _booking(s, code, resident_id=resident_id)
-        _check_change_cutoff(desk, b, now, "cancelled")
-        b.status, b.active = "cancelled", False
-        await release_seat(s, b.slot_id)
-        await s.execute(
-            update(Reminder)
-            .where(Reminder.booking_id == b.id, Reminder.status == "pending")
-            .values(status="cancelled")
-        )
-        audit(s, "booking", b.code, "cancelled", actor_id, reason=reason)
-        await add_event(
-            s, outbox, booking_event(c.appointments.AppointmentCancelled, b, reason=reason)
-        )
+    b = await _booking(s, code, resident_id=resident_id)
+    _check_change_cutoff(desk, b, now, "cancelled")
+    b.status, b.active = "cancelled", False
+    await release_seat(s, b.slot_id)
+    await s.execute(
+        update(Reminder)
+        .where(Reminder.booking_id == b.id, Reminder.status == "pending")
+        .values(status="cancelled")
+    )
+    audit(s, "booking", b.code, "cancelled", actor_id, reason=reason)
+    await add_event(s, outbox, booking_event(c.appointments.AppointmentCancelled, b, reason=reason))
     return b
 
 
 async def reschedule(
+    s: AsyncSession,
     desk: Desk,
     code: str,
     *,
@@ -218,36 +216,34 @@ async def reschedule(
     now: datetime | None = None,
 ) -> Booking:
     now = now or now_utc()
-    async with desk.factory() as s, s.begin():
-        b = await _booking(s, code, resident_id=resident_id)
-        _check_change_cutoff(desk, b, now, "rescheduled")
-        if slot_id == b.slot_id:
-            raise Invalid("that is already the booked slot", "slot_id")
-        slot, office = await load_slot(desk, s, slot_id, now)
-        if b.service_code not in office.services:
-            raise Invalid(f"{office.name} does not offer this service", "slot_id")
-        if slot.way != b.slot_id.rsplit(".", 1)[1]:
-            raise Invalid("a booking keeps its way when rescheduled", "slot_id")
-        if not await claim_seat(s, slot.id):
-            raise Conflict("the slot is full", "slot_id")
-        await release_seat(s, b.slot_id)
-        previous = utc(b.starts_at).isoformat()
-        b.slot_id, b.office_code = slot.id, office.code
-        b.starts_at, b.ends_at = slot.starts_at, slot.ends_at
-        if slot.way == "appointment":
-            b.way = "extended" if slot.extended else "appointment"
-        await s.flush()
-        await _schedule_reminder(desk, s, b, now)
-        audit(s, "booking", b.code, "rescheduled", actor_id, previous=previous, slot_id=slot.id)
-        await add_event(
-            s,
-            outbox,
-            booking_event(c.appointments.AppointmentRescheduled, b, previous_starts_at=previous),
-        )
+    b = await _booking(s, code, resident_id=resident_id)
+    _check_change_cutoff(desk, b, now, "rescheduled")
+    if slot_id == b.slot_id:
+        raise Invalid("that is already the booked slot", "slot_id")
+    slot, office = await load_slot(desk, s, slot_id, now)
+    if b.service_code not in office.services:
+        raise Invalid(f"{office.name} does not offer this service", "slot_id")
+    if slot.way != b.slot_id.rsplit(".", 1)[1]:
+        raise Invalid("a booking keeps its way when rescheduled", "slot_id")
+    if not await claim_seat(s, slot.id):
+        raise Conflict("the slot is full", "slot_id")
+    await release_seat(s, b.slot_id)
+    previous = utc(b.starts_at).isoformat()
+    b.slot_id, b.office_code = slot.id, office.code
+    b.starts_at, b.ends_at = slot.starts_at, slot.ends_at
+    if slot.way == "appointment":
+        b.way = "extended" if slot.extended else "appointment"
+    await s.flush()
+    await _schedule_reminder(desk, s, b, now)
+    audit(s, "booking", b.code, "rescheduled", actor_id, previous=previous, slot_id=slot.id)
+    await add_event(
+        s,
+        outbox,
+        booking_event(c.appointments.AppointmentRescheduled, b, previous_starts_at=previous),
+    )
     return b
 
 
-async def my_bookings(desk: Desk, resident_id: str) -> list[Booking]:
-    async with desk.factory() as s:
-        q = select(Booking).where(Booking.resident_id == resident_id)
-        return list((await s.scalars(q.order_by(Booking.starts_at.desc()))).all())
+async def my_bookings(s: AsyncSession, resident_id: str) -> list[Booking]:
+    q = select(Booking).where(Booking.resident_id == resident_id)
+    return list((await s.scalars(q.order_by(Booking.starts_at.desc()))).all())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, select, true, update
+from sqlalchemy import CursorResult, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import (
@@ -35,6 +35,18 @@ from services.appointments.models import (
 from shared.messaging.outbox import insert_ignore_many
 
 BOOKABLE_WAYS = PUBLIC_WAYS
+DESK_LOCK = 0x6465_736B  # "desk": the advisory lock of the desk's settings (refit.py)
+
+
+async def hold_desk(s: AsyncSession, *, shared: bool = False) -> None:
+    """Serialise desk changes on PostgreSQL: every change takes the desk first in its
+    transaction (held until it commits), so two changes never re-fit from each other's
+    half-made settings; building a day's slots takes it `shared`, so no day is built from
+    settings a change is replacing. SQLite serialises writers already (BEGIN IMMEDIATE)."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    await s.execute(text(f"SELECT {lock}(:key)"), {"key": DESK_LOCK})
 
 
 async def claim_seat(s: AsyncSession, sid: str) -> bool:
@@ -83,9 +95,8 @@ async def release_seat(s: AsyncSession, sid: str) -> None:
 # --- catalogue ---------------------------------------------------------------------------
 
 
-async def list_services(desk: Desk) -> list[Service]:
-    async with desk.factory() as s:
-        return list((await s.scalars(select(Service).order_by(Service.code))).all())
+async def list_services(s: AsyncSession) -> list[Service]:
+    return list((await s.scalars(select(Service).order_by(Service.code))).all())
 
 
 async def get_service(s: AsyncSession, code: str, field: str = "service_code") -> Service:
@@ -102,9 +113,8 @@ async def get_office(s: AsyncSession, code: str, field: str = "office_code") -> 
     return office
 
 
-async def list_offices(desk: Desk, *, service_code: str | None = None) -> list[Office]:
-    async with desk.factory() as s:
-        offices = (await s.scalars(select(Office).order_by(Office.code))).all()
+async def list_offices(s: AsyncSession, *, service_code: str | None = None) -> list[Office]:
+    offices = (await s.scalars(select(Office).order_by(Office.code))).all()
     return [o for o in offices if service_code is None or service_code in o.services]
 
 
@@ -118,6 +128,7 @@ async def closure_of(s: AsyncSession, office_code: str, day: date) -> Closure | 
 
 async def materialise_day(desk: Desk, s: AsyncSession, office: Office, day: date) -> None:
     """Insert the day's slot rows (idempotent: concurrent callers insert the same ids)."""
+    await hold_desk(s, shared=True)  # not from settings a desk change is replacing
     hours = (
         await s.scalars(
             select(OpeningHours).where(
@@ -165,6 +176,7 @@ def _check_bookable_date(desk: Desk, day: date, now: datetime, field: str) -> No
 
 
 async def free_slots(
+    s: AsyncSession,
     desk: Desk,
     *,
     service_code: str,
@@ -177,26 +189,25 @@ async def free_slots(
     if way not in BOOKABLE_WAYS:
         raise Invalid(f"way must be one of {', '.join(BOOKABLE_WAYS)}", "way")
     _check_bookable_date(desk, day, now, "date")
-    async with desk.factory() as s, s.begin():
-        svc = await get_service(s, service_code, "service")
-        office = await get_office(s, office_code, "office")
-        if svc.code not in office.services:
-            raise Invalid(f"{office.name} does not offer {svc.name}", "office")
-        if way not in svc.ways:
-            raise Invalid(f"{svc.name} is not offered as {way}", "way")
-        closure = await closure_of(s, office.code, day)
-        if closure is not None and not office.always_open:
-            raise Invalid(f"{office.name} is closed on {day.isoformat()}: {closure.reason}", "date")
-        start, end = day_bounds(day, desk.tz)
-        if (await s.scalar(select(Slot.id).where(_in_day(office.code, start, end)))) is None:
-            await materialise_day(desk, s, office, day)
-        rows = (
-            await s.scalars(
-                select(Slot)
-                .where(_in_day(office.code, start, end), Slot.way == way)
-                .order_by(Slot.starts_at)
-            )
-        ).all()
+    svc = await get_service(s, service_code, "service")
+    office = await get_office(s, office_code, "office")
+    if svc.code not in office.services:
+        raise Invalid(f"{office.name} does not offer {svc.name}", "office")
+    if way not in svc.ways:
+        raise Invalid(f"{svc.name} is not offered as {way}", "way")
+    closure = await closure_of(s, office.code, day)
+    if closure is not None and not office.always_open:
+        raise Invalid(f"{office.name} is closed on {day.isoformat()}: {closure.reason}", "date")
+    start, end = day_bounds(day, desk.tz)
+    if (await s.scalar(select(Slot.id).where(_in_day(office.code, start, end)))) is None:
+        await materialise_day(desk, s, office, day)
+    rows = (
+        await s.scalars(
+            select(Slot)
+            .where(_in_day(office.code, start, end), Slot.way == way)
+            .order_by(Slot.starts_at)
+        )
+    ).all()
     cutoff = now + timedelta(minutes=desk.settings.book_cutoff_minutes)
     return [r for r in rows if utc(r.starts_at) >= cutoff and r.booked < r.capacity]
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,11 +10,11 @@ from temporalio.client import Client
 from services.appointments.context import Desk
 from shared.runtime import RuntimeDep, SessionDep
 
-__all__ = ["DeskDep", "RuntimeDep", "SessionDep", "TemporalDep", "WakeDep"]
+__all__ = ["DeskDep", "RuntimeDep", "SessionDep", "TemporalDep"]
 
 
-def get_desk(request: Request, runtime: RuntimeDep) -> Desk:
-    return Desk(runtime.factory, request.app.state.settings)
+def get_desk(request: Request) -> Desk:
+    return Desk(request.app.state.settings)
 
 
 def get_temporal(request: Request) -> Client | None:
@@ -23,11 +22,5 @@ def get_temporal(request: Request) -> Client | None:
     return client
 
 
-def get_wake(runtime: RuntimeDep) -> Callable[[], None]:
-    """Called after a commit that queued events, so the relay sends them at once."""
-    return runtime.wake_relay
-
-
 DeskDep = Annotated[Desk, Depends(get_desk)]
 TemporalDep = Annotated[Client | None, Depends(get_temporal)]
-WakeDep = Annotated[Callable[[], None], Depends(get_wake)]

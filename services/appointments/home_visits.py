@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from services.appointments import directory
@@ -77,7 +78,7 @@ def visit_input(desk: Desk, v: HomeVisit) -> VisitInput:
 
 
 async def request_visit(
-    desk: Desk,
+    s: AsyncSession,
     *,
     resident_id: str,
     village_code: str | None,
@@ -90,44 +91,44 @@ async def request_visit(
     now = now or now_utc()
     if reason not in REASONS:
         raise Invalid(f"door-to-door is for {', '.join(REASONS)} residents", "reason")
-    async with desk.factory() as s, s.begin():
-        village = await directory.village(s, village_code)
-        if village is None:
-            raise Invalid("the resident's village is unknown", "village_code")
-        svc = await get_service(s, service_code)
-        if "door_to_door" not in svc.ways:
-            raise Invalid(f"{svc.name} is not offered door-to-door", "service_code")
-        open_one = await s.scalar(
-            select(HomeVisit.id).where(
-                HomeVisit.resident_id == resident_id,
-                HomeVisit.service_code == service_code,
-                HomeVisit.status.in_(OPEN),
-            )
+    village = await directory.village(s, village_code)
+    if village is None:
+        raise Invalid("the resident's village is unknown", "village_code")
+    svc = await get_service(s, service_code)
+    if "door_to_door" not in svc.ways:
+        raise Invalid(f"{svc.name} is not offered door-to-door", "service_code")
+    open_one = await s.scalar(
+        select(HomeVisit.id).where(
+            HomeVisit.resident_id == resident_id,
+            HomeVisit.service_code == service_code,
+            HomeVisit.status.in_(OPEN),
         )
-        if open_one is not None:
-            raise Conflict(f"a door-to-door visit for this service is already open ({open_one})")
-        v = HomeVisit(
-            id="H" + uuid.uuid4().hex[:10].upper(),
-            resident_id=resident_id,
-            service_code=svc.code,
-            village_code=village.code,
-            station_code=village.station_code,
-            reason=reason,
-            address=address,
-            phone=phone,
-            status="requested",
-            created_at=now,
-            seq=0,
-            escalated=False,
-            workflow_started=False,
-        )
-        s.add(v)
-        audit(s, "home_visit", v.id, "requested", resident_id, reason=reason)
-        await add_event(s, outbox, _event(c.appointments.HomeVisitRequested, v))
+    )
+    if open_one is not None:
+        raise Conflict(f"a door-to-door visit for this service is already open ({open_one})")
+    v = HomeVisit(
+        id="H" + uuid.uuid4().hex[:10].upper(),
+        resident_id=resident_id,
+        service_code=svc.code,
+        village_code=village.code,
+        station_code=village.station_code,
+        reason=reason,
+        address=address,
+        phone=phone,
+        status="requested",
+        created_at=now,
+        seq=0,
+        escalated=False,
+        workflow_started=False,
+    )
+    s.add(v)
+    audit(s, "home_visit", v.id, "requested", resident_id, reason=reason)
+    await add_event(s, outbox, _event(c.appointments.HomeVisitRequested, v))
     return v
 
 
 async def start_workflow(desk: Desk, client: Client | None, v: HomeVisit) -> bool:
+    """Start the visit's workflow (no database here: the caller marks it, `mark_started`)."""
     if client is None:
         return False
     try:
@@ -135,52 +136,48 @@ async def start_workflow(desk: Desk, client: Client | None, v: HomeVisit) -> boo
     except Exception as exc:
         log.warning("home visit %s: workflow not started yet (%s)", v.id, exc)
         return False
-    async with desk.factory() as s, s.begin():
-        await s.execute(update(HomeVisit).where(HomeVisit.id == v.id).values(workflow_started=True))
     return True
 
 
-async def start_pending(desk: Desk, client: Client | None) -> int:
-    async with desk.factory() as s:
-        rows = (
-            await s.scalars(
-                select(HomeVisit)
-                .where(HomeVisit.workflow_started.is_(False), HomeVisit.status == "requested")
-                .limit(100)
-            )
-        ).all()
-    return sum([await start_workflow(desk, client, v) for v in rows])
+async def mark_started(s: AsyncSession, visit_id: str) -> None:
+    await s.execute(update(HomeVisit).where(HomeVisit.id == visit_id).values(workflow_started=True))
 
 
-async def apply_change(desk: Desk, change: VisitChange) -> bool:
+async def waiting_to_start(s: AsyncSession) -> list[HomeVisit]:
+    """Requests committed while Temporal was unreachable (the periodic job starts them)."""
+    q = select(HomeVisit).where(
+        HomeVisit.workflow_started.is_(False), HomeVisit.status == "requested"
+    )
+    return list((await s.scalars(q.limit(100))).all())
+
+
+async def apply_change(s: AsyncSession, change: VisitChange) -> bool:
     """Record one workflow transition; a retried activity (same seq) changes nothing."""
     if change.event not in EVENTS:
         raise Invalid(f"unknown transition {change.event!r}", "event")
-    async with desk.factory() as s, s.begin():
-        v = await s.get(HomeVisit, change.visit_id, with_for_update=True)
-        if v is None:
-            raise NotFound(f"no home visit {change.visit_id}")
-        if change.seq <= v.seq:
-            return False
-        v.seq, v.status, v.officer_id = change.seq, change.stage, change.officer_id
-        v.station_code = change.station_code or v.station_code
-        v.scheduled_at, v.due_at, v.escalated = change.scheduled_at, change.due_at, change.escalated
-        if change.stage == "done":
-            v.done_at = change.at
-        audit(s, "home_visit", v.id, change.event, change.actor_id, reason=change.reason)
-        extra: dict[str, object] = {}
-        if change.event in ("escalated", "rescheduled", "cancelled"):
-            extra["reason"] = change.reason
-        event = _event(EVENTS[change.event], v, **extra).model_copy(
-            update={"event_id": deterministic_event_id("home_visit", v.id, change.seq)}
-        )
-        await add_event(s, outbox, event)
+    v = await s.get(HomeVisit, change.visit_id, with_for_update=True)
+    if v is None:
+        raise NotFound(f"no home visit {change.visit_id}")
+    if change.seq <= v.seq:
+        return False
+    v.seq, v.status, v.officer_id = change.seq, change.stage, change.officer_id
+    v.station_code = change.station_code or v.station_code
+    v.scheduled_at, v.due_at, v.escalated = change.scheduled_at, change.due_at, change.escalated
+    if change.stage == "done":
+        v.done_at = change.at
+    audit(s, "home_visit", v.id, change.event, change.actor_id, reason=change.reason)
+    extra: dict[str, object] = {}
+    if change.event in ("escalated", "rescheduled", "cancelled"):
+        extra["reason"] = change.reason
+    event = _event(EVENTS[change.event], v, **extra).model_copy(
+        update={"event_id": deterministic_event_id("home_visit", v.id, change.seq)}
+    )
+    await add_event(s, outbox, event)
     return True
 
 
-async def get_visit(desk: Desk, visit_id: str, *, resident_id: str | None = None) -> HomeVisit:
-    async with desk.factory() as s:
-        v = await s.get(HomeVisit, visit_id)
+async def get_visit(s: AsyncSession, visit_id: str, *, resident_id: str | None = None) -> HomeVisit:
+    v = await s.get(HomeVisit, visit_id)
     if v is None:
         raise NotFound(f"no home visit {visit_id}")
     if resident_id is not None and v.resident_id != resident_id:
@@ -188,16 +185,14 @@ async def get_visit(desk: Desk, visit_id: str, *, resident_id: str | None = None
     return v
 
 
-async def visits(desk: Desk, *, resident_id: str | None = None) -> list[HomeVisit]:
-    async with desk.factory() as s:
-        q = select(HomeVisit)
-        if resident_id:
-            q = q.where(HomeVisit.resident_id == resident_id)
-        return list((await s.scalars(q.order_by(HomeVisit.created_at.desc()))).all())
+async def visits(s: AsyncSession, *, resident_id: str | None = None) -> list[HomeVisit]:
+    q = select(HomeVisit)
+    if resident_id:
+        q = q.where(HomeVisit.resident_id == resident_id)
+    return list((await s.scalars(q.order_by(HomeVisit.created_at.desc()))).all())
 
 
 async def act(
-    desk: Desk,
     client: Client | None,
     visit_id: str,
     *,
@@ -206,8 +201,8 @@ async def act(
     scheduled_at: datetime | None = None,
     reason: str = "",
 ) -> VisitState:
-    """An officer's action on the running workflow; its refusal becomes a 409 with the reason."""
-    await get_visit(desk, visit_id)
+    """An officer's action on the visit's running workflow (the caller has found the visit);
+    its refusal becomes a 409 with the reason."""
     if client is None:
         raise Conflict("the workflow engine is not reachable; try again shortly")
     try:
@@ -229,32 +224,34 @@ async def act(
     raise Invalid("action must be schedule, reschedule, done or cancel", "action")
 
 
-async def withdraw(
-    desk: Desk,
-    client: Client | None,
-    visit_id: str,
-    *,
-    resident_id: str,
-    reason: str = "",
-    now: datetime | None = None,
-) -> HomeVisit:
-    """The resident takes back an open request: the workflow cancels it (the officer's task goes,
-    both are told), or, when the workflow was never started, the row is cancelled here."""
-    v = await get_visit(desk, visit_id, resident_id=resident_id)
+async def withdraw_unstarted(
+    s: AsyncSession, visit_id: str, *, resident_id: str, reason: str = ""
+) -> HomeVisit | None:
+    """The resident takes back an open request. When its workflow was never started the row is
+    cancelled here and returned; None: the workflow cancels it (`withdraw_running`)."""
+    v = await s.get(HomeVisit, visit_id, with_for_update=True)
+    if v is None:
+        raise NotFound(f"no home visit {visit_id}")
+    if v.resident_id != resident_id:
+        raise Forbidden("this visit belongs to someone else")
     if v.status not in OPEN:
         raise Conflict(f"the visit is already {v.status} and cannot be withdrawn")
-    if not v.workflow_started:
-        async with desk.factory() as s, s.begin():
-            row = await s.get(HomeVisit, visit_id, with_for_update=True)
-            if row is not None and not row.workflow_started and row.status == "requested":
-                row.status, row.seq = "cancelled", row.seq + 1
-                text = f"withdrawn by the resident: {reason.strip()}"
-                audit(s, "home_visit", row.id, "cancelled", resident_id, reason=text)
-                event = _event(c.appointments.HomeVisitCancelled, row, reason=text).model_copy(
-                    update={"event_id": deterministic_event_id("home_visit", row.id, row.seq)}
-                )
-                await add_event(s, outbox, event)
-                return row
+    if v.workflow_started or v.status != "requested":
+        return None
+    v.status, v.seq = "cancelled", v.seq + 1
+    text = f"withdrawn by the resident: {reason.strip()}"
+    audit(s, "home_visit", v.id, "cancelled", resident_id, reason=text)
+    event = _event(c.appointments.HomeVisitCancelled, v, reason=text).model_copy(
+        update={"event_id": deterministic_event_id("home_visit", v.id, v.seq)}
+    )
+    await add_event(s, outbox, event)
+    return v
+
+
+async def withdraw_running(
+    client: Client | None, visit_id: str, *, resident_id: str, reason: str = ""
+) -> None:
+    """The workflow cancels the request (the officer's task goes, both are told)."""
     if client is None:
         raise Conflict("the workflow engine is not reachable; try again shortly")
     try:
@@ -263,4 +260,3 @@ async def withdraw(
         )
     except wf.VisitRefused as exc:
         raise Conflict(str(exc)) from None
-    return await get_visit(desk, visit_id)

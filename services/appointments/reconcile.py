@@ -16,11 +16,12 @@ from datetime import timedelta
 from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from services.appointments.calendar import now_utc
-from services.appointments.context import Desk, audit
+from services.appointments.context import audit
 from services.appointments.home_visits import EVENTS, OPEN, _event
 from services.appointments.models import HomeVisit, outbox
 from shared.messaging import contracts as c
@@ -56,7 +57,7 @@ class VisitReconcileRead(BaseModel):
     repaired: list[VisitRepairRow]
 
 
-async def _needed(client: Client, visit_id: str) -> tuple[str | None, str]:
+async def needed(client: Client, visit_id: str) -> tuple[str | None, str]:
     """(kind of repair or None, the status the row should get)."""
     handle = client.get_workflow_handle(home_visit_workflow_id(visit_id))
     try:
@@ -79,43 +80,35 @@ async def _needed(client: Client, visit_id: str) -> tuple[str | None, str]:
     return None, ""
 
 
-async def _close(desk: Desk, visit_id: str, *, kind: str, status: str, actor: str) -> bool:
+async def close(s: AsyncSession, visit_id: str, *, kind: str, status: str, actor: str) -> bool:
+    """Close a drifted row in the caller's unit of work; False when it is no longer open."""
     note = f"workflow {kind}: the visit was closed by reconciliation"
-    async with desk.factory() as s, s.begin():
-        v = await s.get(HomeVisit, visit_id, with_for_update=True)
-        if v is None or v.status not in OPEN:
-            return False
-        v.status, v.seq, v.due_at = status, v.seq + 1, None
-        if status == "done":
-            v.done_at = v.done_at or now_utc()
-        audit(s, "home_visit", v.id, "reconciled", actor, reason=note)
-        cls = EVENTS.get(status, c.appointments.HomeVisitCancelled)
-        extra: dict[str, object] = {"reason": note} if status == "cancelled" else {}
-        event = _event(cls, v, **extra).model_copy(
-            update={"event_id": deterministic_event_id("home_visit", v.id, v.seq)}
-        )
-        await add_event(s, outbox, event)
+    v = await s.get(HomeVisit, visit_id, with_for_update=True)
+    if v is None or v.status not in OPEN:
+        return False
+    v.status, v.seq, v.due_at = status, v.seq + 1, None
+    if status == "done":
+        v.done_at = v.done_at or now_utc()
+    audit(s, "home_visit", v.id, "reconciled", actor, reason=note)
+    cls = EVENTS.get(status, c.appointments.HomeVisitCancelled)
+    extra: dict[str, object] = {"reason": note} if status == "cancelled" else {}
+    event = _event(cls, v, **extra).model_copy(
+        update={"event_id": deterministic_event_id("home_visit", v.id, v.seq)}
+    )
+    await add_event(s, outbox, event)
     return True
 
 
-async def reconcile(
-    desk: Desk, client: Client, *, actor: str = "system", station: str | None = None
-) -> VisitReconcileRead:
-    """Every open visit row whose workflow was started (of `station`, or all) against its
-    workflow; drift repaired. A row whose workflow was never started is the pending-start job's."""
-    async with desk.factory() as s:
-        q = select(HomeVisit.id).where(
-            HomeVisit.status.in_(OPEN), HomeVisit.workflow_started.is_(True)
-        )
-        if station:
-            q = q.where(HomeVisit.station_code == station)
-        ids = list((await s.scalars(q.order_by(HomeVisit.created_at).limit(BATCH))).all())
-    repaired: list[VisitRepairRow] = []
-    for vid in ids:
-        kind, status = await _needed(client, vid)
-        if kind is None or not await _close(desk, vid, kind=kind, status=status, actor=actor):
-            continue
-        REPAIRS.labels(kind).inc()
-        log.warning("reconcile: home visit %s: workflow %s, row closed as %s", vid, kind, status)
-        repaired.append(VisitRepairRow(visit_id=vid, kind=kind, status=status))
-    return VisitReconcileRead(checked=len(ids), repaired=repaired)
+async def open_started(s: AsyncSession, station: str | None = None) -> list[str]:
+    """Open visit rows whose workflow was started (of `station`, or all), oldest first; a row
+    whose workflow was never started is the pending-start job's."""
+    q = select(HomeVisit.id).where(HomeVisit.status.in_(OPEN), HomeVisit.workflow_started.is_(True))
+    if station:
+        q = q.where(HomeVisit.station_code == station)
+    return list((await s.scalars(q.order_by(HomeVisit.created_at).limit(BATCH))).all())
+
+
+def repaired(visit_id: str, kind: str, status: str) -> VisitRepairRow:
+    REPAIRS.labels(kind).inc()
+    log.warning("reconcile: home visit %s: workflow %s, row closed as %s", visit_id, kind, status)
+    return VisitRepairRow(visit_id=visit_id, kind=kind, status=status)

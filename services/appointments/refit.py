@@ -7,6 +7,10 @@ where it no longer fits), lists each booking left without its place as a `Bookin
 tells its resident (appointment.affected, outbox). A booking that fits again (the change was
 undone) leaves the list and its resident is told it stands; one moved or cancelled since just
 leaves the list.
+
+Concurrency (PostgreSQL): changes are serialised by one advisory lock (`hold_desk`), and a
+re-fit locks the slot rows it rebuilds before it reads their bookings, so a seat claimed at the
+same moment is either seen (and listed if it no longer fits) or claimed under the new seats.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.bookings import booking_event
 from services.appointments.calendar import Period, day_bounds, day_slots, local_day, utc
-from services.appointments.catalogue import closure_of, materialise_day
+from services.appointments.catalogue import closure_of, hold_desk, materialise_day
 from services.appointments.context import Desk, audit
 from services.appointments.models import (
     ACTIVE_STATES,
@@ -35,6 +39,8 @@ from services.appointments.models import (
 )
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
+
+__all__ = ["Refit", "hold_desk", "refit"]
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,8 @@ async def _day(desk: Desk, s: AsyncSession, office: Office, hours: list[Period],
 
 
 async def refit(
-    desk: Desk,
     s: AsyncSession,
+    desk: Desk,
     office_code: str,
     *,
     now: datetime,
@@ -75,7 +81,8 @@ async def refit(
     day: date | None = None,
 ) -> Refit:
     """Re-fit the office's future bookings (of one day, or all) to its settings as they are now
-    in this transaction."""
+    in this transaction (which holds the desk, `hold_desk`, from its start)."""
+    await hold_desk(s)
     office = await s.get(Office, office_code)
     if office is None:
         return Refit([], [])
@@ -87,6 +94,9 @@ async def refit(
     in_range = (Slot.office_code == office.code) & (Slot.starts_at >= start)
     if end is not None:
         in_range &= Slot.starts_at < end
+    # seats being claimed in these slots commit first (so their bookings are seen below), and
+    # claims from now on wait for this change and meet its capacity (claim_seat's condition)
+    await s.execute(select(Slot.id).where(in_range).order_by(Slot.id).with_for_update())
     await s.execute(delete(Slot).where(in_range, Slot.booked == 0))
     slots = {x.id: x for x in await s.scalars(select(Slot).where(in_range))}
     weekday_hours: dict[int, list[Period]] = defaultdict(list)

@@ -6,38 +6,42 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Query
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments import desk_admin as da
-from services.appointments.admin_schemas import (
-    ChangeRead,
+from services.appointments.deps import DeskDep, RuntimeDep, SessionDep
+from services.appointments.refit import Refit
+from shared.contracts.appointments import (
+    Change,
+    ClosureCreate,
     ClosureDelete,
+    ClosureOut,
     ClosureSaved,
-    DeskWindowRead,
-    HoursRead,
+    HoursOut,
     HoursUpdate,
     OfficeDetail,
     OfficeSaved,
     OfficeUpdate,
-    SeatsRead,
+    SeatsOut,
     SeatsUpdate,
+    ServiceOut,
     ServiceSaved,
     ServiceUpdate,
-    ToMoveRead,
+    ToMove,
+    WindowOut,
     WindowsUpdate,
 )
-from services.appointments.deps import DeskDep, WakeDep
-from services.appointments.refit import Refit
-from shared.contracts.appointments import ClosureCreate, ClosureRead, ServiceRead
+from shared.db import transaction
 
 router = APIRouter(prefix="/internal/v1/admin/desk", tags=["admin"])
 
 
-def _change(done: Refit) -> ChangeRead:
-    return ChangeRead(listed=done.listed, restored=done.restored)
+def _change(done: Refit) -> Change:
+    return Change(listed=done.listed, restored=done.restored)
 
 
 @router.put("/services/{code}")
-async def save_service(d: DeskDep, w: WakeDep, code: str, body: ServiceUpdate) -> ServiceSaved:
+async def save_service(rt: RuntimeDep, d: DeskDep, code: str, body: ServiceUpdate) -> ServiceSaved:
     spec = da.ServiceSpec(
         name=body.name.strip(),
         name_en=body.name_en.strip(),
@@ -46,13 +50,14 @@ async def save_service(d: DeskDep, w: WakeDep, code: str, body: ServiceUpdate) -
         promised_days=body.promised_days,
         ways=list(body.ways),
     )
-    svc, done = await da.save_service(d, code, spec, actor_id=body.actor_id)
-    w()
-    return ServiceSaved(service=ServiceRead.model_validate(svc), change=_change(done))
+    async with transaction(rt.factory) as s:
+        svc, done = await da.save_service(s, d, code, spec, actor_id=body.actor_id)
+    rt.wake_relay()
+    return ServiceSaved(service=ServiceOut.model_validate(svc), change=_change(done))
 
 
-async def _detail(d: DeskDep, code: str) -> OfficeDetail:
-    office, hours, seats, windows, closures = await da.office_detail(d, code)
+async def _detail(s: AsyncSession, code: str) -> OfficeDetail:
+    office, hours, seats, windows, closures = await da.office_detail(s, code)
     return OfficeDetail(
         code=office.code,
         name=office.name,
@@ -63,20 +68,20 @@ async def _detail(d: DeskDep, code: str) -> OfficeDetail:
         slot_minutes=office.slot_minutes,
         always_open=office.always_open,
         services=office.services,
-        hours=[HoursRead.model_validate(h) for h in hours],
-        seats=[SeatsRead.model_validate(x) for x in seats],
-        windows=[DeskWindowRead.model_validate(x) for x in windows],
-        closures=[ClosureRead.model_validate(x) for x in closures],
+        hours=[HoursOut.model_validate(h) for h in hours],
+        seats=[SeatsOut.model_validate(x) for x in seats],
+        windows=[WindowOut.model_validate(x) for x in windows],
+        closures=[ClosureOut.model_validate(x) for x in closures],
     )
 
 
 @router.get("/offices/{code}")
-async def office_detail(d: DeskDep, code: str) -> OfficeDetail:
-    return await _detail(d, code)
+async def office_detail(session: SessionDep, code: str) -> OfficeDetail:
+    return await _detail(session, code)
 
 
 @router.put("/offices/{code}")
-async def save_office(d: DeskDep, w: WakeDep, code: str, body: OfficeUpdate) -> OfficeSaved:
+async def save_office(rt: RuntimeDep, d: DeskDep, code: str, body: OfficeUpdate) -> OfficeSaved:
     spec = da.OfficeSpec(
         name=body.name.strip(),
         kind=body.kind,
@@ -87,64 +92,74 @@ async def save_office(d: DeskDep, w: WakeDep, code: str, body: OfficeUpdate) -> 
         always_open=body.always_open,
         services=body.services,
     )
-    _, done = await da.save_office(d, code, spec, actor_id=body.actor_id)
-    w()
-    return OfficeSaved(office=await _detail(d, code), change=_change(done))
+    async with transaction(rt.factory) as s:
+        _, done = await da.save_office(s, d, code, spec, actor_id=body.actor_id)
+        saved = await _detail(s, code)
+    rt.wake_relay()
+    return OfficeSaved(office=saved, change=_change(done))
 
 
 @router.put("/offices/{code}/hours")
-async def set_hours(d: DeskDep, w: WakeDep, code: str, body: HoursUpdate) -> ChangeRead:
+async def set_hours(rt: RuntimeDep, d: DeskDep, code: str, body: HoursUpdate) -> Change:
     periods = [da.HoursSpec(p.weekday, p.opens, p.closes, p.extended) for p in body.hours]
-    done = await da.set_hours(d, code, periods, actor_id=body.actor_id)
-    w()
+    async with transaction(rt.factory) as s:
+        done = await da.set_hours(s, d, code, periods, actor_id=body.actor_id)
+    rt.wake_relay()
     return _change(done)
 
 
 @router.put("/offices/{code}/seats")
-async def set_seats(d: DeskDep, w: WakeDep, code: str, body: SeatsUpdate) -> ChangeRead:
+async def set_seats(rt: RuntimeDep, d: DeskDep, code: str, body: SeatsUpdate) -> Change:
     seats: dict[str, int] = {str(k): v for k, v in body.seats.items()}
-    done = await da.set_seats(d, code, seats, actor_id=body.actor_id)
-    w()
+    async with transaction(rt.factory) as s:
+        done = await da.set_seats(s, d, code, seats, actor_id=body.actor_id)
+    rt.wake_relay()
     return _change(done)
 
 
 @router.put("/offices/{code}/windows")
-async def set_windows(d: DeskDep, code: str, body: WindowsUpdate) -> list[DeskWindowRead]:
-    rows = await da.set_windows(
-        d,
-        code,
-        [da.WindowSpec(x.code, x.name.strip(), x.always_open) for x in body.windows],
-        actor_id=body.actor_id,
-    )
-    return [DeskWindowRead.model_validate(x) for x in rows]
+async def set_windows(rt: RuntimeDep, code: str, body: WindowsUpdate) -> list[WindowOut]:
+    windows = [da.WindowSpec(x.code, x.name.strip(), x.always_open) for x in body.windows]
+    async with transaction(rt.factory) as s:
+        rows = await da.set_windows(s, code, windows, actor_id=body.actor_id)
+    return [WindowOut.model_validate(x) for x in rows]
 
 
 @router.post("/closures", status_code=201)
-async def add_closure(d: DeskDep, w: WakeDep, body: ClosureCreate) -> ClosureSaved:
-    closure, done = await da.add_closure(
-        d, office_code=body.office_code, day=body.day, reason=body.reason, actor_id=body.actor_id
-    )
-    w()
-    return ClosureSaved(closure=ClosureRead.model_validate(closure), change=_change(done))
+async def add_closure(rt: RuntimeDep, d: DeskDep, body: ClosureCreate) -> ClosureSaved:
+    async with transaction(rt.factory) as s:
+        closure, done = await da.add_closure(
+            s,
+            d,
+            office_code=body.office_code,
+            day=body.day,
+            reason=body.reason,
+            actor_id=body.actor_id,
+        )
+    rt.wake_relay()
+    return ClosureSaved(closure=ClosureOut.model_validate(closure), change=_change(done))
 
 
 @router.post("/closures/{office_code}/{day}/delete")
 async def remove_closure(
-    d: DeskDep, w: WakeDep, office_code: str, day: date, body: ClosureDelete
-) -> ChangeRead:
-    done = await da.remove_closure(d, office_code=office_code, day=day, actor_id=body.actor_id)
-    w()
+    rt: RuntimeDep, d: DeskDep, office_code: str, day: date, body: ClosureDelete
+) -> Change:
+    async with transaction(rt.factory) as s:
+        done = await da.remove_closure(
+            s, d, office_code=office_code, day=day, actor_id=body.actor_id
+        )
+    rt.wake_relay()
     return _change(done)
 
 
 @router.get("/to-move")
 async def to_move(
-    d: DeskDep,
+    session: SessionDep,
     office: str | None = Query(None),
     station: str | None = Query(None),
-) -> list[ToMoveRead]:
+) -> list[ToMove]:
     return [
-        ToMoveRead(
+        ToMove(
             booking_code=b.code,
             resident_id=b.resident_id,
             service_code=b.service_code,
@@ -155,5 +170,5 @@ async def to_move(
             cause=i.cause,
             detected_at=i.detected_at,
         )
-        for i, b in await da.to_move(d, office_code=office, station_code=station)
+        for i, b in await da.to_move(session, office_code=office, station_code=station)
     ]

@@ -9,9 +9,11 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from temporalio.service import RPCError
 
-from services.appointments import reconcile, supervision
-from services.appointments.deps import DeskDep, TemporalDep, WakeDep
+from services.appointments import reconcile, runner, supervision
+from services.appointments.calendar import now_utc
+from services.appointments.deps import RuntimeDep, TemporalDep
 from shared.contracts.appointments import HomeVisitRead
+from shared.db import transaction
 from shared.errors import problem
 
 router = APIRouter(prefix="/internal/v1/supervision/home-visits")
@@ -38,17 +40,21 @@ def _engine_down(exc: RPCError) -> object:
 
 @router.get("")
 async def stuck_visits(
-    d: DeskDep, t: TemporalDep, station: str | None = None
+    rt: RuntimeDep, t: TemporalDep, station: str | None = None
 ) -> supervision.VisitBoard:
-    return await supervision.board(d, t, station=station)
+    async with rt.factory() as s:
+        late = await supervision.overdue(s, station=station, now=now_utc())
+    return await supervision.board(late, t, station=station)
 
 
 @router.post("/{visit_id}/retry", response_model=VisitRetryRead)
-async def retry(d: DeskDep, t: TemporalDep, visit_id: str, body: VisitRepair) -> object:
+async def retry(rt: RuntimeDep, t: TemporalDep, visit_id: str, body: VisitRepair) -> object:
     try:
-        n = await supervision.retry(d, t, visit_id, actor_id=body.actor_id, reason=body.reason)
+        n = await supervision.retry(t, visit_id, actor_id=body.actor_id)
     except RPCError as exc:
         return _engine_down(exc)
+    async with transaction(rt.factory) as s:
+        supervision.record_retry(s, visit_id, actor_id=body.actor_id, reason=body.reason)
     return VisitRetryRead(visit_id=visit_id, activities_reset=n)
 
 
@@ -60,28 +66,28 @@ class VisitWithoutRecord(BaseModel):
 
 
 @router.post("/{visit_id}/terminate", response_model=HomeVisitRead | VisitWithoutRecord)
-async def terminate(
-    d: DeskDep, w: WakeDep, t: TemporalDep, visit_id: str, body: VisitRepair
-) -> object:
+async def terminate(rt: RuntimeDep, t: TemporalDep, visit_id: str, body: VisitRepair) -> object:
     try:
-        v = await supervision.terminate(d, t, visit_id, actor_id=body.actor_id, reason=body.reason)
+        await supervision.terminate(t, visit_id, actor_id=body.actor_id, reason=body.reason)
     except RPCError as exc:
         return _engine_down(exc)
-    w()
+    async with transaction(rt.factory) as s:
+        v = await supervision.close_row(s, visit_id, actor_id=body.actor_id, reason=body.reason)
+    rt.wake_relay()
     return VisitWithoutRecord(visit_id=visit_id) if v is None else HomeVisitRead.model_validate(v)
 
 
 @router.post("/reconcile", response_model=reconcile.VisitReconcileRead)
-async def reconcile_now(
-    d: DeskDep, w: WakeDep, t: TemporalDep, body: VisitReconcileCreate
-) -> object:
+async def reconcile_now(rt: RuntimeDep, t: TemporalDep, body: VisitReconcileCreate) -> object:
     """The board's button: open visit rows compared with their workflows, drift repaired."""
     if t is None:
         return problem(503, supervision.NO_ENGINE)
     try:
-        done = await reconcile.reconcile(d, t, actor=body.actor_id, station=body.station)
+        done = await runner.reconcile_visits(
+            rt.factory, t, actor=body.actor_id, station=body.station
+        )
     except RPCError as exc:
         return _engine_down(exc)
     if done.repaired:
-        w()
+        rt.wake_relay()
     return done

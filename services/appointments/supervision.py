@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import ResetActivityRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from services.appointments.calendar import now_utc, utc
-from services.appointments.context import Desk, audit
+from services.appointments.calendar import utc
+from services.appointments.context import audit
 from services.appointments.errors import Conflict, NotFound
 from services.appointments.home_visits import OPEN, _event
 from services.appointments.models import HomeVisit, outbox
@@ -74,12 +75,11 @@ def _ts(value: object) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
 
 
-async def overdue(desk: Desk, *, station: str | None, now: datetime) -> list[VisitStuckRow]:
-    async with desk.factory() as s:
-        q = select(HomeVisit).where(HomeVisit.status.in_(OPEN), HomeVisit.due_at < now)
-        if station:
-            q = q.where(HomeVisit.station_code == station)
-        rows = (await s.scalars(q.order_by(HomeVisit.due_at).limit(500))).all()
+async def overdue(s: AsyncSession, *, station: str | None, now: datetime) -> list[VisitStuckRow]:
+    q = select(HomeVisit).where(HomeVisit.status.in_(OPEN), HomeVisit.due_at < now)
+    if station:
+        q = q.where(HomeVisit.station_code == station)
+    rows = (await s.scalars(q.order_by(HomeVisit.due_at).limit(500))).all()
     return [
         VisitStuckRow(
             visit_id=v.id,
@@ -165,8 +165,11 @@ async def technical(client: Client, *, station: str | None) -> list[VisitStuckRo
     return out
 
 
-async def board(desk: Desk, client: Client | None, *, station: str | None) -> VisitBoard:
-    rows = await overdue(desk, station=station, now=now_utc())
+async def board(
+    overdue_rows: list[VisitStuckRow], client: Client | None, *, station: str | None
+) -> VisitBoard:
+    """The overdue rows (`overdue`, from the database) and the technically stuck ones."""
+    rows = list(overdue_rows)
     if client is None:
         return VisitBoard(items=rows, technical_checked=False)
     try:
@@ -193,12 +196,10 @@ async def _running(client: Client | None, visit_id: str) -> tuple[Client, int]:
     return client, len(desc.raw_description.pending_activities)
 
 
-async def retry(
-    desk: Desk, client: Client | None, visit_id: str, *, actor_id: str, reason: str
-) -> int:
-    """Make the visit's backing-off activities retry now; audited. Returns how many. The
-    workflow is what is repaired: a visit whose desk record is missing (restored from an older
-    backup) is repaired the same way."""
+async def retry(client: Client | None, visit_id: str, *, actor_id: str) -> int:
+    """Make the visit's backing-off activities retry now (the caller audits the repair,
+    `record_retry`). Returns how many. The workflow is what is repaired: a visit whose desk
+    record is missing (restored from an older backup) is repaired the same way."""
     client, pending = await _running(client, visit_id)
     if not pending:
         raise Conflict("no activity of this visit is waiting to be retried")
@@ -212,35 +213,36 @@ async def retry(
         ),
         timeout=RPC_TIMEOUT,
     )
-    async with desk.factory() as s, s.begin():
-        audit(s, "home_visit", visit_id, "retry", actor_id, reason=reason)
     return pending
 
 
-async def terminate(
-    desk: Desk, client: Client | None, visit_id: str, *, actor_id: str, reason: str
-) -> HomeVisit | None:
-    """End the visit's workflow with the reason, then close its row (the officer's task is the
-    open row, so it goes too); the resident and officer are told by the cancelled event. A
-    workflow whose visit has no desk record (None) is ended all the same, and audited."""
+def record_retry(s: AsyncSession, visit_id: str, *, actor_id: str, reason: str) -> None:
+    audit(s, "home_visit", visit_id, "retry", actor_id, reason=reason)
+
+
+async def terminate(client: Client | None, visit_id: str, *, actor_id: str, reason: str) -> None:
+    """End the visit's workflow with the reason (the caller closes its row after, `close_row`:
+    the officer's task is the open row, so it goes too). A workflow whose visit has no desk
+    record is ended all the same."""
     client, _ = await _running(client, visit_id)
     handle = client.get_workflow_handle(home_visit_workflow_id(visit_id))
     await handle.terminate(reason=f"{actor_id}: {reason}", rpc_timeout=RPC_TIMEOUT)
-    closed = await close_row(desk, visit_id, actor_id=actor_id, reason=reason)
-    return closed
 
 
-async def close_row(desk: Desk, visit_id: str, *, actor_id: str, reason: str) -> HomeVisit | None:
+async def close_row(
+    s: AsyncSession, visit_id: str, *, actor_id: str, reason: str
+) -> HomeVisit | None:
+    """Audited; the resident and officer are told by the cancelled event. None: the desk has no
+    record of the visit (its workflow was ended all the same)."""
     text = f"workflow terminated by a supervisor: {reason.strip()}"
-    async with desk.factory() as s, s.begin():
-        audit(s, "home_visit", visit_id, "terminated", actor_id, reason=reason)
-        v = await s.get(HomeVisit, visit_id, with_for_update=True)
-        if v is None:
-            return None
-        if v.status in OPEN:
-            v.status, v.seq, v.due_at = "cancelled", v.seq + 1, None
-            event = _event(c.appointments.HomeVisitCancelled, v, reason=text).model_copy(
-                update={"event_id": deterministic_event_id("home_visit", v.id, v.seq)}
-            )
-            await add_event(s, outbox, event)
+    audit(s, "home_visit", visit_id, "terminated", actor_id, reason=reason)
+    v = await s.get(HomeVisit, visit_id, with_for_update=True)
+    if v is None:
+        return None
+    if v.status in OPEN:
+        v.status, v.seq, v.due_at = "cancelled", v.seq + 1, None
+        event = _event(c.appointments.HomeVisitCancelled, v, reason=text).model_copy(
+            update={"event_id": deterministic_event_id("home_visit", v.id, v.seq)}
+        )
+        await add_event(s, outbox, event)
     return v

@@ -12,7 +12,7 @@ import pytest
 from services.appointments import bookings, catalogue
 from services.appointments.api import create_app as create_appointments_app
 from shared.config import AppointmentsSettings, PortalSettings
-from tests.appointments.conftest import STATION, make_desk
+from tests.appointments.conftest import STATION, make_desk, tx
 from tests.appointments.test_api import next_workday
 from tests.conftest import AMQP_URL
 from tests.helpers import serving_in_thread
@@ -30,9 +30,16 @@ async def test_admin_declares_a_holiday_and_moves_the_booking_on_a_phone(
     url = sqlite_url("appointments")
     desk = await make_desk(url)
     day = next_workday()
-    free = await catalogue.free_slots(desk, service_code="hukou", office_code=STATION, day=day)
-    booked = await bookings.book(
-        desk, resident_id="res-demo-0001", service_code="hukou", slot_id=free[0].id
+    free = await tx(
+        desk, catalogue.free_slots, desk, service_code="hukou", office_code=STATION, day=day
+    )
+    booked = await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="res-demo-0001",
+        service_code="hukou",
+        slot_id=free[0].id,
     )
     await desk.factory.kw["bind"].dispose()
     later = day + timedelta(days=1)

@@ -7,8 +7,10 @@ day boundaries are exact. Only two offices are seeded (the station of 蒋河村 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Concatenate, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -49,13 +51,35 @@ def sid(when: datetime, office: str = STATION, way: str = "appointment") -> str:
 TUESDAY_10 = sid(local(2026, 12, 8, 10))
 
 
-async def make_desk(url: str, **overrides: object) -> Desk:
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass
+class DeskDb(Desk):
+    """The desk's rules with its database, as the service holds them (its runtime's factory)."""
+
+    factory: async_sessionmaker[AsyncSession]
+
+
+async def tx(
+    desk: DeskDb,
+    fn: Callable[Concatenate[AsyncSession, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """One domain call in its own unit of work, as a route makes it: commit, or roll back."""
+    async with transaction(desk.factory) as s:
+        return await fn(s, *args, **kwargs)
+
+
+async def make_desk(url: str, **overrides: object) -> DeskDb:
     await asyncio.to_thread(migrate.upgrade, "appointments", url)
     settings = AppointmentsSettings(database_url=url, run_jobs=False, **overrides)  # type: ignore[arg-type]
     factory = make_session_factory(make_engine(url, pool_size=20))
     await seed(factory, only={STATION, HALL})
     await replicate_directory(factory)
-    return Desk(factory, settings)
+    return DeskDb(settings, factory)
 
 
 def demo_listings() -> list[VillageListed]:
@@ -84,14 +108,14 @@ async def replicate_directory(factory: async_sessionmaker[AsyncSession]) -> None
 
 
 @pytest.fixture
-async def desk(db_url: str) -> AsyncIterator[Desk]:
+async def desk(db_url: str) -> AsyncIterator[DeskDb]:
     d = await make_desk(db_url)
     yield d
     bind = d.factory.kw["bind"]
     await bind.dispose()
 
 
-async def events(d: Desk, routing_key: str | None = None) -> list[dict[str, object]]:
+async def events(d: DeskDb, routing_key: str | None = None) -> list[dict[str, object]]:
     async with d.factory() as s:
         q = select(outbox.c.routing_key, outbox.c.body).order_by(outbox.c.id)
         if routing_key:

@@ -9,26 +9,49 @@ import pytest
 from sqlalchemy import select
 
 from services.appointments import bookings, catalogue, staff
-from services.appointments.context import Desk
 from services.appointments.errors import Conflict, Forbidden, Invalid
 from services.appointments.models import Audit, Booking, Reminder, Slot
-from tests.appointments.conftest import HALL, NOW, STATION, TUESDAY_10, events, local, sid
+from tests.appointments.conftest import (
+    HALL,
+    NOW,
+    STATION,
+    TUESDAY_10,
+    DeskDb,
+    events,
+    local,
+    sid,
+    tx,
+)
 
 
-async def seats(d: Desk, slot: str) -> tuple[int, int]:
+async def seats(d: DeskDb, slot: str) -> tuple[int, int]:
     async with d.factory() as s:
         row = await s.get(Slot, slot)
         assert row is not None
         return row.booked, row.capacity
 
 
-async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(desk: Desk) -> None:
-    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=10, actor_id="a")
+async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(desk: DeskDb) -> None:
+    await tx(
+        desk,
+        staff.set_capacity,
+        desk,
+        office_code=STATION,
+        way="appointment",
+        seats=10,
+        actor_id="a",
+    )
 
     async def attempt(n: int) -> str:
         try:
-            await bookings.book(
-                desk, resident_id=f"res-{n:03d}", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+            await tx(
+                desk,
+                bookings.book,
+                desk,
+                resident_id=f"res-{n:03d}",
+                service_code="hukou",
+                slot_id=TUESDAY_10,
+                now=NOW,
             )
         except Conflict as exc:
             return exc.reason
@@ -44,18 +67,36 @@ async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(des
     assert len(await events(desk, "appointment.booked")) == 10
 
 
-async def test_a_listed_slot_fought_over_keeps_its_seats_and_writes_every_row(desk: Desk) -> None:
+async def test_a_listed_slot_fought_over_keeps_its_seats_and_writes_every_row(
+    desk: DeskDb,
+) -> None:
     """A listed (materialised) slot: on PostgreSQL the booking is one statement; 60 residents
     for 10 seats leave 10 bookings, each with its audit row, reminder and event."""
-    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=10, actor_id="a")
-    listed = await catalogue.free_slots(
-        desk, service_code="hukou", office_code=STATION, day=date(2026, 12, 8), now=NOW
+    await tx(
+        desk,
+        staff.set_capacity,
+        desk,
+        office_code=STATION,
+        way="appointment",
+        seats=10,
+        actor_id="a",
+    )
+    listed = await tx(
+        desk,
+        catalogue.free_slots,
+        desk,
+        service_code="hukou",
+        office_code=STATION,
+        day=date(2026, 12, 8),
+        now=NOW,
     )
     assert TUESDAY_10 in {s.id for s in listed}
 
     async def attempt(n: int) -> str:
         try:
-            b = await bookings.book(
+            b = await tx(
+                desk,
+                bookings.book,
                 desk,
                 resident_id=f"res-{n:03d}",
                 service_code="hukou",
@@ -90,13 +131,19 @@ async def test_a_listed_slot_fought_over_keeps_its_seats_and_writes_every_row(de
     }
 
 
-async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Desk) -> None:
+async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: DeskDb) -> None:
     slots = [sid(local(2026, 12, 8, h, m)) for h in (9, 10, 11) for m in (0, 30)]
 
     async def attempt(slot: str) -> bool:
         try:
-            await bookings.book(
-                desk, resident_id="res-twice", service_code="hukou", slot_id=slot, now=NOW
+            await tx(
+                desk,
+                bookings.book,
+                desk,
+                resident_id="res-twice",
+                service_code="hukou",
+                slot_id=slot,
+                now=NOW,
             )
         except Conflict as exc:
             assert exc.reason == "you already have an active booking for this service"
@@ -105,19 +152,37 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
 
     outcomes = await asyncio.gather(*(attempt(s) for s in slots * 3))
     assert outcomes.count(True) == 1
-    mine = await bookings.my_bookings(desk, "res-twice")
+    mine = await tx(desk, bookings.my_bookings, "res-twice")
     assert [b.status for b in mine] == ["booked"]
     taken = [await seats(desk, s) for s in slots]
     assert sum(b for b, _ in taken) == 1
     # another service is another booking; after cancelling, the same service is free again
-    await bookings.book(
-        desk, resident_id="res-twice", service_code="no_record", slot_id=slots[0], now=NOW
+    await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="res-twice",
+        service_code="no_record",
+        slot_id=slots[0],
+        now=NOW,
     )
-    await bookings.cancel(
-        desk, mine[0].code, actor_id="res-twice", resident_id="res-twice", now=NOW
+    await tx(
+        desk,
+        bookings.cancel,
+        desk,
+        mine[0].code,
+        actor_id="res-twice",
+        resident_id="res-twice",
+        now=NOW,
     )
-    again = await bookings.book(
-        desk, resident_id="res-twice", service_code="hukou", slot_id=slots[1], now=NOW
+    again = await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="res-twice",
+        service_code="hukou",
+        slot_id=slots[1],
+        now=NOW,
     )
     assert again.status == "booked"
 
@@ -148,11 +213,13 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
     ],
 )
 async def test_bad_bookings_are_refused_with_field_and_reason(
-    desk: Desk, kwargs: dict[str, str], field: str, reason: str
+    desk: DeskDb, kwargs: dict[str, str], field: str, reason: str
 ) -> None:
     args = {"resident_id": "res-1", "service_code": "hukou", "slot_id": TUESDAY_10} | kwargs
     with pytest.raises(Invalid) as err:
-        await bookings.book(
+        await tx(
+            desk,
+            bookings.book,
             desk,
             resident_id=args["resident_id"],
             service_code=args["service_code"],
@@ -162,27 +229,67 @@ async def test_bad_bookings_are_refused_with_field_and_reason(
     assert (err.value.field, err.value.reason) == (field, reason)
 
 
-async def test_full_slot_and_closed_day_listing(desk: Desk) -> None:
-    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
-    await bookings.book(desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW)
+async def test_full_slot_and_closed_day_listing(desk: DeskDb) -> None:
+    await tx(
+        desk,
+        staff.set_capacity,
+        desk,
+        office_code=STATION,
+        way="appointment",
+        seats=1,
+        actor_id="a",
+    )
+    await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="r1",
+        service_code="hukou",
+        slot_id=TUESDAY_10,
+        now=NOW,
+    )
     with pytest.raises(Conflict, match="the slot is full"):
-        await bookings.book(
-            desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+        await tx(
+            desk,
+            bookings.book,
+            desk,
+            resident_id="r2",
+            service_code="hukou",
+            slot_id=TUESDAY_10,
+            now=NOW,
         )
-    free = await catalogue.free_slots(
-        desk, service_code="hukou", office_code=STATION, day=date(2026, 12, 8), now=NOW
+    free = await tx(
+        desk,
+        catalogue.free_slots,
+        desk,
+        service_code="hukou",
+        office_code=STATION,
+        day=date(2026, 12, 8),
+        now=NOW,
     )
     assert TUESDAY_10 not in [s.id for s in free]
     with pytest.raises(Invalid, match="closed on 2027-01-01: 元旦") as err:
-        await catalogue.free_slots(
-            desk, service_code="hukou", office_code=STATION, day=date(2027, 1, 1), now=NOW
+        await tx(
+            desk,
+            catalogue.free_slots,
+            desk,
+            service_code="hukou",
+            office_code=STATION,
+            day=date(2027, 1, 1),
+            now=NOW,
         )
     assert err.value.field == "date"
 
 
-async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk) -> None:
-    free = await catalogue.free_slots(
-        desk, service_code="hukou", office_code=STATION, day=date(2026, 12, 9), now=NOW
+async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: DeskDb) -> None:
+    free = await tx(
+        desk,
+        catalogue.free_slots,
+        desk,
+        service_code="hukou",
+        office_code=STATION,
+        day=date(2026, 12, 9),
+        now=NOW,
     )
     starts = [s.starts_at.replace(tzinfo=UTC).astimezone(local(2026, 1, 1, 0).tzinfo) for s in free]
     assert {t.date() for t in starts} == {date(2026, 12, 9)}
@@ -201,7 +308,9 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk)
         "19:30",
     }
     # the hall's 24x7 window stays open on a holiday, every slot marked extended
-    holiday = await catalogue.free_slots(
+    holiday = await tx(
+        desk,
+        catalogue.free_slots,
         desk,
         service_code="vehicle",
         office_code=HALL,
@@ -210,7 +319,9 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk)
     )
     assert len(holiday) == 48
     assert all(s.extended for s in holiday)
-    b = await bookings.book(
+    b = await tx(
+        desk,
+        bookings.book,
         desk,
         resident_id="r-night",
         service_code="vehicle",
@@ -223,18 +334,31 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: Desk)
     )
 
 
-async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: Desk) -> None:
-    b = await bookings.book(
-        desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: DeskDb) -> None:
+    b = await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="r1",
+        service_code="hukou",
+        slot_id=TUESDAY_10,
+        now=NOW,
     )
     with pytest.raises(Forbidden):
-        await bookings.cancel(desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
+        await tx(desk, bookings.cancel, desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
     late = local(2026, 12, 8, 8, 30).astimezone(UTC)
     with pytest.raises(Conflict, match="until 120 minutes before the start"):
-        await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=late)
+        await tx(desk, bookings.cancel, desk, b.code, actor_id="r1", resident_id="r1", now=late)
     new_slot = sid(local(2026, 12, 9, 15))
-    moved = await bookings.reschedule(
-        desk, b.code, slot_id=new_slot, actor_id="r1", resident_id="r1", now=NOW
+    moved = await tx(
+        desk,
+        bookings.reschedule,
+        desk,
+        b.code,
+        slot_id=new_slot,
+        actor_id="r1",
+        resident_id="r1",
+        now=NOW,
     )
     assert moved.slot_id == new_slot
     assert (await seats(desk, TUESDAY_10))[0] == 0
@@ -242,37 +366,72 @@ async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: Des
     (ev,) = await events(desk, "appointment.rescheduled")
     assert ev["previous_starts_at"] == local(2026, 12, 8, 10).astimezone(UTC).isoformat()
     assert ev["resident_id"] == "r1"
-    await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+    await tx(desk, bookings.cancel, desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
     assert (await seats(desk, new_slot))[0] == 0
     with pytest.raises(Conflict, match="a cancelled booking cannot be cancelled"):
-        await bookings.cancel(desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
+        await tx(desk, bookings.cancel, desk, b.code, actor_id="r1", resident_id="r1", now=NOW)
     async with desk.factory() as s:
         trail = (await s.scalars(select(Audit.action).where(Audit.entity_id == b.code))).all()
     assert list(trail) == ["booked", "rescheduled", "cancelled"]
 
 
-async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: Desk) -> None:
-    from services.appointments import jobs
+async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: DeskDb) -> None:
+    from services.appointments import runner
 
-    await staff.set_capacity(desk, office_code=STATION, way="appointment", seats=1, actor_id="a")
-    held = await bookings.book(
-        desk, resident_id="r1", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
+    await tx(
+        desk,
+        staff.set_capacity,
+        desk,
+        office_code=STATION,
+        way="appointment",
+        seats=1,
+        actor_id="a",
+    )
+    held = await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="r1",
+        service_code="hukou",
+        slot_id=TUESDAY_10,
+        hold=True,
+        now=NOW,
     )
     assert held.status == "held"
     assert await events(desk, "appointment.booked") == []
     with pytest.raises(Conflict, match="full"):
-        await bookings.book(
-            desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, now=NOW
+        await tx(
+            desk,
+            bookings.book,
+            desk,
+            resident_id="r2",
+            service_code="hukou",
+            slot_id=TUESDAY_10,
+            now=NOW,
         )
-    report = await jobs.run_jobs(desk, NOW + timedelta(minutes=6))
+    report = await runner.run_jobs(desk.factory, desk, NOW + timedelta(minutes=6))
     assert report.holds_released == 1
     with pytest.raises(Conflict, match="expired"):
-        await bookings.confirm(desk, held.code, resident_id="r1", now=NOW + timedelta(minutes=6))
-    taken = await bookings.book(
-        desk, resident_id="r2", service_code="hukou", slot_id=TUESDAY_10, hold=True, now=NOW
+        await tx(
+            desk,
+            bookings.confirm,
+            desk,
+            held.code,
+            resident_id="r1",
+            now=NOW + timedelta(minutes=6),
+        )
+    taken = await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id="r2",
+        service_code="hukou",
+        slot_id=TUESDAY_10,
+        hold=True,
+        now=NOW,
     )
-    confirmed = await bookings.confirm(
-        desk, taken.code, resident_id="r2", now=NOW + timedelta(minutes=2)
+    confirmed = await tx(
+        desk, bookings.confirm, desk, taken.code, resident_id="r2", now=NOW + timedelta(minutes=2)
     )
     assert confirmed.status == "booked"
     assert [e["booking_code"] for e in await events(desk, "appointment.booked")] == [taken.code]

@@ -1,4 +1,4 @@
-"""Desk administration: a change of hours, seats, closures or the catalogue never cancels a
+"""DeskDb administration: a change of hours, seats, closures or the catalogue never cancels a
 booking; the bookings left without their place are listed to move and their residents told."""
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ import pytest
 
 from services.appointments import bookings, catalogue
 from services.appointments import desk_admin as da
-from services.appointments.context import Desk
 from services.appointments.errors import Invalid
-from tests.appointments.conftest import NOW, STATION, TUESDAY_10, events, local, sid
+from tests.appointments.conftest import NOW, STATION, TUESDAY_10, DeskDb, events, local, sid, tx
 
 TUESDAY = date(2026, 12, 8)
 # the holiday runs on both databases; the other changes take the same path, on SQLite only
@@ -22,41 +21,57 @@ WEEK = [da.HoursSpec(wd, "08:30", "12:00", False) for wd in range(5) if wd != 1]
 ]
 
 
-async def _book(desk: Desk, resident: str, slot: str = TUESDAY_10) -> str:
-    b = await bookings.book(desk, resident_id=resident, service_code="hukou", slot_id=slot, now=NOW)
+async def _book(desk: DeskDb, resident: str, slot: str = TUESDAY_10) -> str:
+    b = await tx(
+        desk, bookings.book, desk, resident_id=resident, service_code="hukou", slot_id=slot, now=NOW
+    )
     return b.code
 
 
-async def _listed(desk: Desk) -> dict[str, str]:
-    return {b.code: i.cause for i, b in await da.to_move(desk, office_code=STATION)}
+async def _listed(desk: DeskDb) -> dict[str, str]:
+    return {b.code: i.cause for i, b in await tx(desk, da.to_move, office_code=STATION)}
 
 
-async def _free(desk: Desk, day: date = TUESDAY) -> list[str]:
-    slots = await catalogue.free_slots(
-        desk, service_code="hukou", office_code=STATION, day=day, now=NOW
+async def _free(desk: DeskDb, day: date = TUESDAY) -> list[str]:
+    slots = await tx(
+        desk,
+        catalogue.free_slots,
+        desk,
+        service_code="hukou",
+        office_code=STATION,
+        day=day,
+        now=NOW,
     )
     return [s.id for s in slots]
 
 
 async def test_a_holiday_closes_the_day_lists_its_bookings_and_tells_the_residents(
-    desk: Desk,
+    desk: DeskDb,
 ) -> None:
     code = await _book(desk, "r1")
     assert TUESDAY_10 in await _free(desk)  # a seat is left at 10:00
-    _, done = await da.add_closure(
-        desk, office_code="*", day=TUESDAY, reason="冬至", actor_id="admin-0001"
+    _, done = await tx(
+        desk,
+        da.add_closure,
+        desk,
+        office_code="*",
+        day=TUESDAY,
+        reason="冬至",
+        actor_id="admin-0001",
     )
     assert done.listed == [code]
     with pytest.raises(Invalid, match="closed on 2026-12-08: 冬至"):
         await _free(desk)
     assert await _listed(desk) == {code: "closure"}
-    assert (await bookings.get_booking(desk, code)).status == "booked"  # not cancelled
+    assert (await tx(desk, bookings.get_booking, code)).status == "booked"  # not cancelled
     [told] = await events(desk, "appointment.affected")
     assert (told["booking_code"], told["resident_id"], told["cause"]) == (code, "r1", "closure")
     assert told["day_closed_for"] == "冬至"
 
     # the holiday withdrawn: the booking stands again, and the resident is told so
-    done = await da.remove_closure(desk, office_code="*", day=TUESDAY, actor_id="admin-0001")
+    done = await tx(
+        desk, da.remove_closure, desk, office_code="*", day=TUESDAY, actor_id="admin-0001"
+    )
     assert done.restored == [code]
     assert await _listed(desk) == {}
     assert [e["cause"] for e in await events(desk, "appointment.affected")] == [
@@ -68,19 +83,25 @@ async def test_a_holiday_closes_the_day_lists_its_bookings_and_tells_the_residen
 
 @sqlite_only
 async def test_shorter_hours_list_the_bookings_outside_them_until_the_staff_move_them(
-    desk: Desk,
+    desk: DeskDb,
 ) -> None:
     morning = await _book(desk, "r1")
     afternoon = await _book(desk, "r2", sid(local(2026, 12, 8, 15)))
-    done = await da.set_hours(desk, STATION, WEEK, actor_id="admin-0001")
+    done = await tx(desk, da.set_hours, desk, STATION, WEEK, actor_id="admin-0001")
     assert done.listed == [morning]
     free = await _free(desk)
     assert TUESDAY_10 not in free and sid(local(2026, 12, 8, 15)) in free
     assert sid(local(2026, 12, 8, 14, 30)) in free  # the day is whole again around the booking
     assert await _listed(desk) == {morning: "hours"}
 
-    await bookings.reschedule(
-        desk, morning, slot_id=sid(local(2026, 12, 8, 16)), actor_id="clerk-desk", now=NOW
+    await tx(
+        desk,
+        bookings.reschedule,
+        desk,
+        morning,
+        slot_id=sid(local(2026, 12, 8, 16)),
+        actor_id="clerk-desk",
+        now=NOW,
     )
     assert await _listed(desk) == {}
     assert afternoon not in {c for c in await _listed(desk)}
@@ -88,23 +109,23 @@ async def test_shorter_hours_list_the_bookings_outside_them_until_the_staff_move
 
 @sqlite_only
 async def test_fewer_seats_keep_the_earliest_bookings_and_list_the_later_ones(
-    desk: Desk,
+    desk: DeskDb,
 ) -> None:
     first = await _book(desk, "r1")
     second = await _book(desk, "r2")
-    done = await da.set_seats(
-        desk, STATION, {"appointment": 1, "one_visit": 1}, actor_id="admin-0001"
+    done = await tx(
+        desk, da.set_seats, desk, STATION, {"appointment": 1, "one_visit": 1}, actor_id="admin-0001"
     )
     assert done.listed == [second]
     assert await _listed(desk) == {second: "seats"}
     assert TUESDAY_10 not in await _free(desk)
-    assert (await bookings.get_booking(desk, first.strip())).status == "booked"
+    assert (await tx(desk, bookings.get_booking, first.strip())).status == "booked"
 
 
 @sqlite_only
-async def test_a_way_withdrawn_from_a_service_lists_its_bookings(desk: Desk) -> None:
+async def test_a_way_withdrawn_from_a_service_lists_its_bookings(desk: DeskDb) -> None:
     code = await _book(desk, "r1")
-    svc = next(s for s in await catalogue.list_services(desk) if s.code == "hukou")
+    svc = next(s for s in await tx(desk, catalogue.list_services) if s.code == "hukou")
     spec = da.ServiceSpec(
         name=svc.name,
         name_en=svc.name_en,
@@ -113,7 +134,7 @@ async def test_a_way_withdrawn_from_a_service_lists_its_bookings(desk: Desk) -> 
         promised_days=3,
         ways=["online", "one_visit"],
     )
-    saved, done = await da.save_service(desk, "hukou", spec, actor_id="admin-0001")
+    saved, done = await tx(desk, da.save_service, desk, "hukou", spec, actor_id="admin-0001")
     assert (saved.promised_days, saved.checklist[-1]) == (3, "户口迁移证")
     assert done.listed == [code]
     assert await _listed(desk) == {code: "way"}
@@ -122,16 +143,21 @@ async def test_a_way_withdrawn_from_a_service_lists_its_bookings(desk: Desk) -> 
 
 
 @sqlite_only
-async def test_bad_hours_are_refused_with_the_field(desk: Desk) -> None:
+async def test_bad_hours_are_refused_with_the_field(desk: DeskDb) -> None:
     overlapping = [
         da.HoursSpec(0, "08:30", "12:00", False),
         da.HoursSpec(0, "11:00", "13:00", True),
     ]
     with pytest.raises(Invalid, match="overlaps another of the same day") as caught:
-        await da.set_hours(desk, STATION, overlapping, actor_id="admin-0001")
+        await tx(desk, da.set_hours, desk, STATION, overlapping, actor_id="admin-0001")
     assert caught.value.field == "hours.1.opens"
     with pytest.raises(Invalid, match="closes after it opens") as caught:
-        await da.set_hours(
-            desk, STATION, [da.HoursSpec(3, "18:00", "09:00", False)], actor_id="admin-0001"
+        await tx(
+            desk,
+            da.set_hours,
+            desk,
+            STATION,
+            [da.HoursSpec(3, "18:00", "09:00", False)],
+            actor_id="admin-0001",
         )
     assert caught.value.field == "hours.0.closes"

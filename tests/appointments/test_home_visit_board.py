@@ -18,11 +18,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from services.appointments import supervision
 from services.appointments.api import create_app
-from services.appointments.context import Desk
 from services.appointments.models import Audit
 from shared.config import AppointmentsSettings
 from shared.temporal import home_visit_workflow_id
-from tests.appointments.conftest import JIANGHE, STATION, make_desk
+from tests.appointments.conftest import JIANGHE, STATION, DeskDb, make_desk, tx
 from tests.helpers import poll
 from workflows.home_visits.activities import HttpVisitStore
 from workflows.home_visits.client import start_visit
@@ -55,7 +54,7 @@ class BreakableStore:
 @dataclass
 class Stack:
     http: httpx.AsyncClient
-    desk: Desk
+    desk: DeskDb
     store: BreakableStore
     env: WorkflowEnvironment
 
@@ -153,14 +152,14 @@ async def test_a_failing_visit_is_on_the_board_and_the_chief_repairs_it(stack: S
     visit = (await s.http.get(f"/internal/v1/home-visits/{vid}", headers=H)).json()
     assert visit["status"] == "assigned"
     later = (await s.env.get_current_time()) + timedelta(hours=49)
-    [late] = await supervision.overdue(s.desk, station=STATION, now=later)
+    [late] = await tx(s.desk, supervision.overdue, station=STATION, now=later)
     assert (late.visit_id, late.code, late.stage, late.assignee_id) == (
         vid,
         "overdue",
         "assigned",
         OFFICER,
     )
-    assert await supervision.overdue(s.desk, station="SXX99", now=later) == []
+    assert await tx(s.desk, supervision.overdue, station="SXX99", now=later) == []
 
     r = await repair(s, vid, "terminate", "居民已搬离，无法上门")
     assert r.status_code == 200, r.text

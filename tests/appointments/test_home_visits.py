@@ -12,9 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments.api import create_app
-from services.appointments.context import Desk
 from shared.config import AppointmentsSettings
-from tests.appointments.conftest import JIANGHE, STATION, events, make_desk
+from tests.appointments.conftest import JIANGHE, STATION, DeskDb, events, make_desk
 from tests.conftest import time_skipping_env
 from tests.helpers import eventually
 from workflows.home_visits.activities import HttpVisitStore
@@ -35,7 +34,7 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 async def stack(
     sqlite_url: object, time_env: WorkflowEnvironment, task_queue: str
-) -> AsyncIterator[tuple[httpx.AsyncClient, Desk]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, DeskDb]]:
     url = sqlite_url("hv")  # type: ignore[operator]
     desk = await make_desk(url, task_queue=task_queue)
     settings = AppointmentsSettings(
@@ -64,7 +63,7 @@ async def wait_task(c: httpx.AsyncClient, **params: str) -> dict[str, object]:
 
 
 async def test_door_to_door_request_reaches_the_village_officer_and_escalates(
-    stack: tuple[httpx.AsyncClient, Desk], time_env: WorkflowEnvironment
+    stack: tuple[httpx.AsyncClient, DeskDb], time_env: WorkflowEnvironment
 ) -> None:
     c, desk = stack
     r = await c.post(

@@ -12,9 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments import applications
-from services.appointments.context import Desk
 from services.appointments.errors import Conflict, Forbidden
-from tests.appointments.conftest import JIANGHE, NOW, events
+from tests.appointments.conftest import JIANGHE, NOW, DeskDb, events, tx
 from tests.appointments.test_home_visits import H, stack, time_env
 
 OFFICER = "off-0001"
@@ -53,7 +52,7 @@ async def _until_assigned(c: httpx.AsyncClient, vid: str) -> None:
 
 
 async def test_withdrawn_visit_leaves_the_officers_list_and_both_are_told(
-    stack: tuple[httpx.AsyncClient, Desk],
+    stack: tuple[httpx.AsyncClient, DeskDb],
 ) -> None:
     c, desk = stack
     vid = await _request(c)
@@ -84,7 +83,7 @@ async def test_withdrawn_visit_leaves_the_officers_list_and_both_are_told(
 
 
 async def test_a_visit_under_way_cannot_be_withdrawn(
-    stack: tuple[httpx.AsyncClient, Desk], time_env: WorkflowEnvironment
+    stack: tuple[httpx.AsyncClient, DeskDb], time_env: WorkflowEnvironment
 ) -> None:
     c, _ = stack
     vid = await _request(c)
@@ -106,9 +105,10 @@ async def test_a_visit_under_way_cannot_be_withdrawn(
     assert vid in await _open_tasks(c)
 
 
-async def test_application_withdrawn_until_decided(desk: Desk) -> None:
-    a = await applications.submit(
+async def test_application_withdrawn_until_decided(desk: DeskDb) -> None:
+    a = await tx(
         desk,
+        applications.submit,
         resident_id=RESIDENT,
         village_code=JIANGHE,
         service_code="no_record",
@@ -117,23 +117,24 @@ async def test_application_withdrawn_until_decided(desk: Desk) -> None:
     )
     assert a.assignee_id
     with pytest.raises(Forbidden, match="belongs to someone else"):
-        await applications.withdraw(desk, a.id, resident_id="res-other")
-    done = await applications.withdraw(desk, a.id, resident_id=RESIDENT, reason="不需要了")
+        await tx(desk, applications.withdraw, a.id, resident_id="res-other")
+    done = await tx(desk, applications.withdraw, a.id, resident_id=RESIDENT, reason="不需要了")
     assert done.status == "withdrawn"
-    page = await applications.tasks(desk, assignee=a.assignee_id, now=NOW)
+    page = await tx(desk, applications.tasks, assignee=a.assignee_id, now=NOW)
     assert a.id not in [t.ref_id for t in page.items]
     updated = await events(desk, "application.updated")
     assert [(e["status"], e["officer_id"]) for e in updated] == [("withdrawn", a.assignee_id)]
     with pytest.raises(Conflict, match="already withdrawn and cannot be withdrawn"):
-        await applications.withdraw(desk, a.id, resident_id=RESIDENT)
-    b = await applications.submit(
+        await tx(desk, applications.withdraw, a.id, resident_id=RESIDENT)
+    b = await tx(
         desk,
+        applications.submit,
         resident_id=RESIDENT,
         village_code=JIANGHE,
         service_code="no_record",
         documents=["居民身份证", "用途说明"],
         now=NOW,
     )
-    await applications.decide(desk, b.id, decision="approved", note="", actor_id=a.assignee_id)
+    await tx(desk, applications.decide, b.id, decision="approved", note="", actor_id=a.assignee_id)
     with pytest.raises(Conflict, match="already approved"):
-        await applications.withdraw(desk, b.id, resident_id=RESIDENT)
+        await tx(desk, applications.withdraw, b.id, resident_id=RESIDENT)

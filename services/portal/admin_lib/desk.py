@@ -8,14 +8,51 @@ left without their place are listed to move, and their residents are told)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
-from services.portal.admin_lib.backend import call
+from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
+from shared.contracts.appointments import (
+    Change,
+    ClosureIn,
+    ClosureSaved,
+    HoursIn,
+    OfficeDetail,
+    OfficeIn,
+    OfficeOut,
+    OfficeSaved,
+    SeatsIn,
+    ServiceIn,
+    ServiceOut,
+    ServiceSaved,
+    ToMove,
+    WindowOut,
+    WindowsIn,
+)
+
+# the desk's contract (shared/contracts/appointments.py), as the admin areas use it
+__all__ = [
+    "Change",
+    "ClosureIn",
+    "ClosureSaved",
+    "HoursIn",
+    "OfficeDetail",
+    "OfficeIn",
+    "OfficeOut",
+    "OfficeSaved",
+    "SeatsIn",
+    "ServiceIn",
+    "ServiceOut",
+    "ServiceSaved",
+    "ToMove",
+    "WindowOut",
+    "WindowsIn",
+]
+T = TypeVar("T")
 
 UNAVAILABLE = "the appointments service is not available right now"
 WAYS = {
@@ -37,158 +74,12 @@ CAUSES = {
 }
 SLOT_MINUTES = (10, 15, 20, 30, 60)
 NEW_ROWS = 2
-CODE = r"^[A-Za-z][A-Za-z0-9_]{1,31}$"
-TIME = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
-Way = Literal["online", "appointment", "one_visit", "extended", "self_service", "door_to_door"]
-SeatWay = Literal["appointment", "one_visit", "door_to_door"]
 
 
-class _In(BaseModel):
+class MoveIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-
-class ServiceIn(_In):
-    name: str = Field(min_length=1, max_length=128, description="Chinese name")
-    name_en: str = Field(min_length=1, max_length=128)
-    category: str = Field(min_length=1, max_length=32)
-    checklist: list[str] = Field(
-        default=[], max_length=30, description="documents to bring, each named once"
-    )
-    promised_days: int = Field(ge=0, le=365, description="promised processing time, in days")
-    ways: list[Way] = Field(min_length=1, description="the ways it is offered")
-
-
-class OfficeIn(_In):
-    name: str = Field(min_length=1, max_length=128)
-    kind: Literal["station", "hall"]
-    county_code: str = Field(min_length=1, max_length=8)
-    station_code: str | None = Field(default=None, max_length=32)
-    address: str = Field(default="", max_length=256)
-    slot_minutes: Literal[10, 15, 20, 30, 60] = 30
-    always_open: bool = Field(default=False, description="a 365 x 24 extended-hours window")
-    services: list[str] = Field(default=[], max_length=50, description="service codes offered")
-
-
-class HoursPeriod(_In):
-    weekday: int = Field(ge=0, le=6, description="0 = Monday")
-    opens: str = Field(pattern=TIME, examples=["08:30"])
-    closes: str = Field(pattern=TIME, examples=["12:00"], description="after opens; 24:00 allowed")
-    extended: bool = Field(default=False, description="extended hours")
-
-
-class HoursIn(_In):
-    hours: list[HoursPeriod] = Field(
-        max_length=100, description="the whole week; periods of one day do not overlap"
-    )
-
-
-class SeatsIn(_In):
-    seats: dict[SeatWay, int] = Field(description="seats per slot for each way, 0 to 100")
-
-
-class WindowIn(_In):
-    code: str = Field(pattern=CODE)
-    name: str = Field(min_length=1, max_length=64)
-    always_open: bool = False
-
-
-class WindowsIn(_In):
-    windows: list[WindowIn] = Field(max_length=50, description="codes are unique")
-
-
-class ClosureIn(_In):
-    office_code: str = Field(min_length=1, max_length=32, description='"*": every office')
-    day: date = Field(description="today or later")
-    reason: str = Field(min_length=1, max_length=128, examples=["元旦"])
-
-
-class MoveIn(_In):
     slot_id: str = Field(min_length=1, max_length=64, description="a free slot of the same way")
-
-
-class ServiceOut(BaseModel):
-    code: str
-    name: str
-    name_en: str
-    category: str
-    checklist: list[str]
-    promised_days: int
-    ways: list[str]
-
-
-class OfficeOut(BaseModel):
-    code: str
-    name: str
-    kind: str
-    county_code: str
-    station_code: str | None
-    address: str
-    slot_minutes: int
-    always_open: bool
-    services: list[str]
-
-
-class HoursOut(BaseModel):
-    weekday: int
-    opens: str
-    closes: str
-    extended: bool
-
-
-class SeatsOut(BaseModel):
-    way: str
-    seats: int
-
-
-class WindowOut(BaseModel):
-    code: str
-    name: str
-    always_open: bool
-
-
-class ClosureOut(BaseModel):
-    office_code: str
-    day: date
-    reason: str
-
-
-class OfficeDetail(OfficeOut):
-    hours: list[HoursOut]
-    seats: list[SeatsOut]
-    windows: list[WindowOut]
-    closures: list[ClosureOut]
-
-
-class Change(BaseModel):
-    listed: list[str] = Field(description="bookings newly listed to move; residents told")
-    restored: list[str] = Field(description="bookings back in place; residents told")
-
-
-class ServiceSaved(BaseModel):
-    service: ServiceOut
-    change: Change
-
-
-class OfficeSaved(BaseModel):
-    office: OfficeDetail
-    change: Change
-
-
-class ClosureSaved(BaseModel):
-    closure: ClosureOut
-    change: Change
-
-
-class ToMove(BaseModel):
-    booking_code: str
-    resident_id: str
-    service_code: str
-    office_code: str
-    way: str
-    starts_at: datetime
-    status: str
-    cause: str
-    detected_at: datetime
 
 
 class Moved(BaseModel):
@@ -197,18 +88,54 @@ class Moved(BaseModel):
     slot_id: str
 
 
+@overload
 async def desk_call(
     clients: ServiceClients,
     user: User,
     method: str,
     path: str,
     *,
+    answer: type[T],
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> T: ...
+
+
+@overload
+async def desk_call(
+    clients: ServiceClients,
+    user: User,
+    method: str,
+    path: str,
+    *,
+    answer: None = None,
+    json: Any = None,
+    params: dict[str, Any] | None = None,
+) -> Any: ...
+
+
+async def desk_call(
+    clients: ServiceClients,
+    user: User,
+    method: str,
+    path: str,
+    *,
+    answer: Any = None,
     json: Any = None,
     params: dict[str, Any] | None = None,
 ) -> Any:
+    """A call to the desk's admin API as `user` (who acts); `answer`: the shared model of the
+    reply (a problem answer raises, services/portal/backend.py)."""
     body = None if json is None else {**json, "actor_id": user.user_id}
-    return await call(
-        clients.appointments, UNAVAILABLE, method, path, user, json=body, params=params
+    return await call_service(
+        clients.appointments,
+        UNAVAILABLE,
+        method,
+        path,
+        user,
+        answer=answer,
+        json=body,
+        params=params,
     )
 
 

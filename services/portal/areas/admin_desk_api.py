@@ -15,6 +15,7 @@ from services.portal.admin_lib import desk as dk
 from services.portal.admin_lib.backend import Problems
 from services.portal.deps import Clients, RuntimeDep, User, audit, require_roles
 from services.portal.web import client_ip
+from shared.contracts.appointments import BookingRead, OfficeRead
 from shared.db import transaction
 
 TAG = "admin_desk"
@@ -64,14 +65,14 @@ async def station_office_codes(clients: Any, user: User) -> set[str] | None:
     """None for an administrator (every office); a station chief: their station's offices."""
     if user.role == "admin":
         return None
-    offices = await dk.desk_call(clients, user, "GET", "/offices")
-    return {o["code"] for o in offices if o.get("station_code") == user.station_code}
+    offices = await dk.desk_call(clients, user, "GET", "/offices", answer=list[OfficeRead])
+    return {o.code for o in offices if o.station_code == user.station_code}
 
 
 @api.get("/admin/desk/services", response_model=list[dk.ServiceOut])
 async def services(user: Admin, clients: Clients) -> Any:
     """The catalogue: each service with its checklist, promised time and ways."""
-    return await dk.desk_call(clients, user, "GET", "/services")
+    return await dk.desk_call(clients, user, "GET", "/services", answer=list[dk.ServiceOut])
 
 
 @api.put(
@@ -89,17 +90,22 @@ async def save_service(
     2 to 32 letters, digits or _."""
     try:
         out = await dk.desk_call(
-            clients, user, "PUT", f"/admin/desk/services/{code}", json=body.model_dump()
+            clients,
+            user,
+            "PUT",
+            f"/admin/desk/services/{code}",
+            answer=dk.ServiceSaved,
+            json=body.model_dump(),
         )
     except Problems as exc:
         return exc.response()
-    await record(request, rt, user, "service", code, listed=out["change"]["listed"])
+    await record(request, rt, user, "service", code, listed=out.change.listed)
     return out
 
 
 @api.get("/admin/desk/offices", response_model=list[dk.OfficeOut])
 async def offices(user: Admin, clients: Clients) -> Any:
-    return await dk.desk_call(clients, user, "GET", "/offices")
+    return await dk.desk_call(clients, user, "GET", "/offices", answer=list[dk.OfficeOut])
 
 
 @api.get(
@@ -109,7 +115,9 @@ async def offices(user: Admin, clients: Clients) -> Any:
 )
 async def office(user: Admin, clients: Clients, code: str) -> Any:
     """An office with its week of opening hours, seats per way, windows and coming closures."""
-    return await dk.desk_call(clients, user, "GET", f"/admin/desk/offices/{code}")
+    return await dk.desk_call(
+        clients, user, "GET", f"/admin/desk/offices/{code}", answer=dk.OfficeDetail
+    )
 
 
 @api.put("/admin/desk/offices/{code}", response_model=dk.OfficeSaved, responses=REFUSED)
@@ -120,24 +128,41 @@ async def save_office(
     naming the field, beyond the schema: an unknown service code."""
     try:
         out = await dk.desk_call(
-            clients, user, "PUT", f"/admin/desk/offices/{code}", json=body.model_dump()
+            clients,
+            user,
+            "PUT",
+            f"/admin/desk/offices/{code}",
+            answer=dk.OfficeSaved,
+            json=body.model_dump(),
         )
     except Problems as exc:
         return exc.response()
-    await record(request, rt, user, "office", code, listed=out["change"]["listed"])
+    await record(request, rt, user, "office", code, listed=out.change.listed)
     return out
 
 
 async def _put(
-    request: Request, rt: RuntimeDep, clients: Any, user: User, code: str, part: str, body: Any
+    request: Request,
+    rt: RuntimeDep,
+    clients: Any,
+    user: User,
+    code: str,
+    part: str,
+    body: BaseModel,
+    answer: Any,
 ) -> Any:
     try:
         out = await dk.desk_call(
-            clients, user, "PUT", f"/admin/desk/offices/{code}/{part}", json=body.model_dump()
+            clients,
+            user,
+            "PUT",
+            f"/admin/desk/offices/{code}/{part}",
+            answer=answer,
+            json=body.model_dump(),
         )
     except Problems as exc:
         return exc.response()
-    listed = out.get("listed", []) if isinstance(out, dict) else []
+    listed = out.listed if isinstance(out, dk.Change) else []
     await record(request, rt, user, part, code, listed=listed)
     return out
 
@@ -151,7 +176,7 @@ async def set_hours(
 
     Refused with 422 naming the period, beyond the schema: a period that closes before it
     opens, or overlaps another of the same weekday."""
-    return await _put(request, rt, clients, user, code, "hours", body)
+    return await _put(request, rt, clients, user, code, "hours", body, dk.Change)
 
 
 @api.put("/admin/desk/offices/{code}/seats", response_model=dk.Change, responses=REFUSED)
@@ -160,7 +185,7 @@ async def set_seats(
 ) -> Any:
     """Seats per slot for each way; a way left out offers none. Where a slot holds more
     bookings than seats, the latest made are listed to move."""
-    return await _put(request, rt, clients, user, code, "seats", body)
+    return await _put(request, rt, clients, user, code, "seats", body, dk.Change)
 
 
 @api.put("/admin/desk/offices/{code}/windows", response_model=list[dk.WindowOut], responses=REFUSED)
@@ -169,7 +194,7 @@ async def set_windows(
 ) -> Any:
     """Replace the office's windows (counters); `always_open` marks a 24x7 window. Refused
     with 422 naming the window: a code listed twice."""
-    return await _put(request, rt, clients, user, code, "windows", body)
+    return await _put(request, rt, clients, user, code, "windows", body, list[dk.WindowOut])
 
 
 @api.post(
@@ -186,7 +211,12 @@ async def add_closure(
     day is already closed."""
     try:
         out = await dk.desk_call(
-            clients, user, "POST", "/admin/desk/closures", json=body.model_dump(mode="json")
+            clients,
+            user,
+            "POST",
+            "/admin/desk/closures",
+            answer=dk.ClosureSaved,
+            json=body.model_dump(mode="json"),
         )
     except Problems as exc:
         return exc.response()
@@ -197,7 +227,7 @@ async def add_closure(
         "closure",
         f"{body.office_code} {body.day.isoformat()}",
         reason=body.reason,
-        listed=out["change"]["listed"],
+        listed=out.change.listed,
     )
     return out
 
@@ -212,6 +242,7 @@ async def remove_closure(
         user,
         "POST",
         f"/admin/desk/closures/{office_code}/{day.isoformat()}/delete",
+        answer=dk.Change,
         json={},
     )
     await record(request, rt, user, "reopened", f"{office_code} {day.isoformat()}")
@@ -222,11 +253,16 @@ async def remove_closure(
 async def to_move(user: Supervisor, clients: Clients, office: str | None = None) -> Any:
     """Bookings a change left without their place, still to move (a station chief: those of
     their station's offices)."""
-    rows: list[dict[str, Any]] = await dk.desk_call(
-        clients, user, "GET", "/admin/desk/to-move", params={"office": office}
+    rows = await dk.desk_call(
+        clients,
+        user,
+        "GET",
+        "/admin/desk/to-move",
+        answer=list[dk.ToMove],
+        params={"office": office},
     )
     mine = await station_office_codes(clients, user)
-    return [r for r in rows if mine is None or r["office_code"] in mine]
+    return [r for r in rows if mine is None or r.office_code in mine]
 
 
 @api.post(
@@ -249,15 +285,20 @@ async def move(
 async def move_booking(
     request: Request, rt: RuntimeDep, clients: Any, user: User, code: str, slot_id: str
 ) -> dict[str, Any]:
-    booking = await dk.desk_call(clients, user, "GET", f"/bookings/{code}")
+    booking = await dk.desk_call(clients, user, "GET", f"/bookings/{code}", answer=BookingRead)
     mine = await station_office_codes(clients, user)
-    if mine is not None and booking["office_code"] not in mine:
+    if mine is not None and booking.office_code not in mine:
         raise HTTPException(403, "this booking is not at your station's office")
     try:
-        out: dict[str, Any] = await dk.desk_call(
-            clients, user, "POST", f"/bookings/{code}/reschedule", json={"slot_id": slot_id}
+        out = await dk.desk_call(
+            clients,
+            user,
+            "POST",
+            f"/bookings/{code}/reschedule",
+            answer=BookingRead,
+            json={"slot_id": slot_id},
         )
     except Problems as exc:
         raise HTTPException(422, exc.problems[0].reason) from None
     await record(request, rt, user, "moved", code, slot_id=slot_id)
-    return {"booking_code": out["code"], "starts_at": out["starts_at"], "slot_id": out["slot_id"]}
+    return {"booking_code": out.code, "starts_at": out.starts_at, "slot_id": out.slot_id}
