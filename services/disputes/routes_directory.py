@@ -10,7 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from services.disputes import directory_admin as da
+from services.disputes import directory_closing as dcl
 from services.disputes import directory_reads as dr
+from services.disputes import partners_admin as pa
 from services.disputes import postings as po
 from services.disputes.deps import RuntimeDep, SessionDep
 from shared.contracts import directory as contract
@@ -18,6 +20,7 @@ from shared.db import transaction
 from shared.web import internal_guard
 
 Code = Annotated[str, Path(pattern=contract.CODE_PATTERN)]
+PartnerCode = Annotated[str, Path(pattern=contract.PARTNER_PATTERN)]
 HouseholdId = Annotated[str, Path(pattern=contract.HOUSEHOLD_PATTERN)]
 
 
@@ -56,6 +59,16 @@ def router(token: str) -> APIRouter:
         runtime.wake_relay()
         return out
 
+    @r.post("/police-rooms/{code}/close")
+    async def close_room(
+        runtime: RuntimeDep, code: Code, body: contract.OrgCloseWrite
+    ) -> contract.OrgClosedRead:
+        """409 with the reason while officers are posted there or villages depend on it."""
+        async with transaction(runtime.factory) as session:
+            out = await dcl.close_room(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
     @r.get("/villages")
     async def villages(
         session: SessionDep, station: str | None = None, code: str | None = None
@@ -70,6 +83,37 @@ def router(token: str) -> APIRouter:
             out = await da.put_village(session, code, body, now=datetime.now(UTC))
         runtime.wake_relay()
         return out
+
+    @r.post("/villages/{code}/close")
+    async def close_village(
+        runtime: RuntimeDep, code: Code, body: contract.OrgCloseWrite
+    ) -> contract.OrgClosedRead:
+        """409 with the reason while it has households or open cases."""
+        async with transaction(runtime.factory) as session:
+            out = await dcl.close_village(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.get("/partners")
+    async def partners(
+        session: SessionDep, station: str | None = None
+    ) -> list[contract.OrgPartnerRead]:
+        return await pa.partners(session, station)
+
+    @r.put("/partners/{code}")
+    async def put_partner(
+        runtime: RuntimeDep, code: PartnerCode, body: contract.OrgPartnerWrite
+    ) -> contract.OrgPartnerRead:
+        async with transaction(runtime.factory) as session:
+            return await pa.put_partner(session, code, body, now=datetime.now(UTC))
+
+    @r.post("/partners/{code}/deactivate")
+    async def deactivate_partner(
+        runtime: RuntimeDep, code: PartnerCode, body: contract.OrgCloseWrite
+    ) -> contract.OrgPartnerRead:
+        """409 with the reason while requests sent to it are open."""
+        async with transaction(runtime.factory) as session:
+            return await pa.deactivate_partner(session, code, body, now=datetime.now(UTC))
 
     @r.get("/households")
     async def households(

@@ -7,10 +7,10 @@ from datetime import timedelta
 from pydantic import BaseModel
 from temporalio import workflow
 
+from workflows.disputes.assignment import assign
 from workflows.disputes.steps import (
     accept_window,
     apply,
-    assign,
     close_case,
     drop_tasks,
     escalate,

@@ -27,6 +27,7 @@ from services.portal.deps import (
 )
 from services.portal.models import UserRow
 from services.portal.web import client_ip
+from shared.contracts.directory import DirectoryVillageRead, OrgPartnerRead
 from shared.db import transaction
 from shared.pii import mask_phone
 
@@ -77,17 +78,29 @@ def _problems(exc: st.StaffInvalid) -> Response:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
-def _form_ctx(user: User, villages: list[dict[str, Any]]) -> dict[str, Any]:
-    stations = sorted({(v["station_code"], v["township"]) for v in villages})
+def _form_ctx(
+    user: User, villages: list[DirectoryVillageRead], partners: list[OrgPartnerRead]
+) -> dict[str, Any]:
+    stations = sorted({(v.station_code, v.township) for v in villages})
     if user.role != "admin":
         stations = [s for s in stations if s[0] == user.station_code]
-    rooms = sorted({(v["police_room_code"], v["station_code"], v["name"]) for v in villages})
+    rooms = sorted({(v.police_room_code, v.station_code, v.name) for v in villages})
     return {
         "roles": st.allowed_roles(user),
         "stations": stations,
         "rooms": [r for r in rooms if user.role == "admin" or r[1] == user.station_code],
         "villages": villages if user.role == "admin" else [],
+        "partners": partners,
     }
+
+
+async def _directory(
+    clients: Clients, user: User
+) -> tuple[list[DirectoryVillageRead], list[OrgPartnerRead]]:
+    """The villages a posting may name and (for administrators) the partner organisations."""
+    villages = await sw.villages(clients, user)
+    partners = await sw.partners(clients, user) if user.role == "admin" else []
+    return villages, partners
 
 
 # ---- pages ---------------------------------------------------------------------------------
@@ -114,7 +127,7 @@ async def staff_list(
 
 @pages.get("/admin/staff/new")
 async def staff_new(request: Request, user: Manager, clients: Clients) -> Response:
-    ctx = _form_ctx(user, await sw.villages(clients, user))
+    ctx = _form_ctx(user, *await _directory(clients, user))
     return render(request, "admin/staff_new.html", {**ctx, "data": st.StaffIn(), "errors": {}})
 
 
@@ -124,18 +137,18 @@ async def staff_create(
 ) -> Response:
     form = await request.form()
     data = st.StaffIn(**{k: str(form.get(k, ""))[:64] for k in asdict(st.StaffIn())})
-    villages = await sw.villages(clients, user)
+    villages, partners = await _directory(clients, user)
     try:
         async with transaction(rt.factory) as session:
             row = await st.create(
                 session,
                 data,
                 actor=user,
-                directory=sw.directory_of(villages),
+                directory=sw.directory_of(villages, partners),
                 ip=client_ip(request),
             )
     except st.StaffInvalid as exc:
-        ctx = {**_form_ctx(user, villages), "data": data, "errors": exc.errors}
+        ctx = {**_form_ctx(user, villages, partners), "data": data, "errors": exc.errors}
         return render(request, "admin/staff_new.html", ctx, status_code=422)
     rt.wake_relay()
     return RedirectResponse(f"/admin/staff/{row.user_id}?done=created", status_code=303)
@@ -145,16 +158,18 @@ async def _detail(
     request: Request, user: User, clients: Clients, row: UserRow, pending: bool, **extra: Any
 ) -> Response:
     cases = await sw.open_cases(clients, user, row)
+    colleagues = await sw.colleagues(clients, user, row) if row.role == "officer" else []
     ctx = {
         "row": row,
         "pending": pending,
         "cases": cases,
-        "colleagues": await sw.colleagues(clients, user, row) if cases else [],
+        "colleagues": colleagues,
+        "last_officer": row.role == "officer" and bool(row.station_code) and not colleagues,
         "bulk": has_route(request, "/supervision/stuck"),
         "done": request.query_params.get("done"),
         "errors": {},
         "failed": None,
-        **_form_ctx(user, await sw.villages(clients, user)),
+        **_form_ctx(user, *await _directory(clients, user)),
         **extra,
     }
     return render(
@@ -193,16 +208,21 @@ async def staff_action(
                 data = st.StaffIn(
                     **{
                         k: str(form.get(k, ""))[:64]
-                        for k in ("role", "station_code", "police_room_code", "village_code")
+                        for k in (
+                            "role",
+                            "station_code",
+                            "police_room_code",
+                            "village_code",
+                            "partner_code",
+                        )
                     }
                 )
-                villages = await sw.villages(clients, user)
                 await st.change_role(
                     session,
                     row,
                     data,
                     actor=user,
-                    directory=sw.directory_of(villages),
+                    directory=sw.directory_of(*await _directory(clients, user)),
                     reason=reason,
                     ip=ip,
                 )
@@ -237,15 +257,15 @@ async def staff_create_api(
     request: Request, user: Manager, clients: Clients, rt: RuntimeDep, body: sw.StaffCreate
 ) -> Any:
     """Create a staff account; its one-time password goes to `phone` by SMS and must be
-    replaced on /first-login before the account can log in."""
-    villages = await sw.villages(clients, user)
+    replaced on /first-login before the account can log in. A partner organisation's member
+    names its `partner_code`."""
     try:
         async with transaction(rt.factory) as session:
             row = await st.create(
                 session,
                 st.StaffIn(**body.model_dump()),
                 actor=user,
-                directory=sw.directory_of(villages),
+                directory=sw.directory_of(*await _directory(clients, user)),
                 ip=client_ip(request),
             )
     except st.StaffInvalid as exc:
@@ -267,7 +287,7 @@ async def staff_cases_api(
     """The officer's open cases: after a deactivation, move them with the bulk reassignment."""
     row = await _row(session, user, user_id)
     cases = await sw.open_cases(clients, user, row)
-    return sw.OpenCases(user_id=row.user_id, case_ids=[str(c["case_id"]) for c in cases])
+    return sw.OpenCases(user_id=row.user_id, case_ids=[c.case_id for c in cases])
 
 
 async def _act(
@@ -311,11 +331,24 @@ ACTED: dict[int | str, dict[str, Any]] = {**ONE, **REFUSED}
 
 @api.post("/admin/staff/{user_id}/deactivate", response_model=sw.StaffRead, responses=ACTED)
 async def deactivate_api(
-    request: Request, user: Manager, rt: RuntimeDep, user_id: str, body: sw.StaffReason
+    request: Request,
+    user: Manager,
+    clients: Clients,
+    rt: RuntimeDep,
+    user_id: str,
+    body: sw.StaffReason,
 ) -> Any:
     """The account can no longer log in (its sessions and tokens end); nothing is deleted.
-    Its open cases: GET .../open-cases, then the bulk reassignment."""
-    return await _act(request, user, rt, user_id, "deactivate", body.reason)
+    Its open cases: GET .../open-cases, then the bulk reassignment. `warning` says when the
+    station is left without an active officer (its new cases go to the chief and the county
+    duty desk)."""
+    out = await _act(request, user, rt, user_id, "deactivate", body.reason)
+    if isinstance(out, sw.StaffRead) and out.role == "officer" and out.station_code:
+        async with rt.factory() as session:
+            row = await _row(session, user, user_id)
+        if await sw.last_officer(clients, user, row):
+            out.warning = sw.LAST_OFFICER.format(station=out.station_code)
+    return out
 
 
 @api.post("/admin/staff/{user_id}/reactivate", response_model=sw.StaffRead, responses=ACTED)
@@ -345,7 +378,7 @@ async def role_api(
     body: sw.StaffRoleUpdate,
 ) -> Any:
     """Change the role (administrators only) or the posting (station, police room, village)."""
-    directory = sw.directory_of(await sw.villages(clients, user))
+    directory = sw.directory_of(*await _directory(clients, user))
     data = st.StaffIn(**body.model_dump(exclude={"reason"}))
     return await _act(request, user, rt, user_id, "role", body.reason, (data, directory))
 

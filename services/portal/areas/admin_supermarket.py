@@ -86,7 +86,7 @@ async def _items(clients: ServiceClients, user: User) -> list[StockItem]:
 async def _create(
     request: Request, rt: RuntimeDep, clients: Clients, user: User, body: ItemIn
 ) -> StockItem:
-    villages = {v["code"] for v in await sw.villages(clients, user)}
+    villages = {v.code for v in await sw.villages(clients, user)}
     if body.village_code not in villages:
         raise Problems(
             [FieldProblem(field="village_code", reason="choose a village of the directory")]
