@@ -41,7 +41,7 @@ async def record_account(session: AsyncSession, event: UserUpserted, *, now: dat
     if (
         row is not None
         and row.account_at is not None
-        and event.occurred_at <= _aware(row.account_at)
+        and event.occurred_at < _aware(row.account_at)
     ):
         return False  # an older account event delivered after a newer one
     takes_cases = event.role in OFFICER_ROLES and event.active
