@@ -2,7 +2,7 @@
 officers remember when their newest account event was made (older ones are ignored)
 
 Revision ID: e4a9c2d7f1b3
-Revises: b7d3e1f0a2c4
+Revises: d4e8a1c27f60
 Create Date: 2026-12-01 13:20:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e4a9c2d7f1b3"
-down_revision: str | None = "b7d3e1f0a2c4"
+down_revision: str | None = "d4e8a1c27f60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
