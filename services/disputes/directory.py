@@ -94,6 +94,7 @@ async def village_listings(
                 "police_room_code": v.police_room_code,
                 "officer_id": next(iter(officers.get(v.police_room_code, [])), None),
                 "chief_id": chiefs.get(v.station_code),
+                "active": v.active,
             },
         )
         for v in villages
@@ -135,6 +136,7 @@ async def listings(
             "station_code": r.station_code,
             "village_code": r.village_code,
             "officer_ids": posted.get(r.code, []),
+            "active": r.active,
         }
         out.append(_listed(PoliceRoomListed, epoch, facts))
     out += await village_listings(session, villages, epoch=epoch)

@@ -170,6 +170,7 @@ async def room_read(session: AsyncSession, row: PoliceRoom) -> contract.OrgPolic
         station_code=row.station_code,
         village_code=row.village_code,
         officer_ids=officers.get(row.code, []),
+        active=row.active,
     )
 
 

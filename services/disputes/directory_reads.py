@@ -39,6 +39,7 @@ async def rooms(session: AsyncSession, station: str | None) -> list[contract.Org
             station_code=r.station_code,
             village_code=r.village_code,
             officer_ids=officers.get(r.code, []),
+            active=r.active,
         )
         for r in found
     ]

@@ -9,7 +9,7 @@ now; running cases keep their officer until someone reassigns them."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -27,13 +27,23 @@ OFFICER_ROLES = ("officer",)  # who takes cases (a station chief supervises, a c
 ACCOUNTS = "accounts"  # the change log's actor for postings learned from the portal
 
 
+def _aware(t: datetime) -> datetime:
+    return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
 async def record_account(session: AsyncSession, event: UserUpserted, *, now: datetime) -> bool:
     """An officer's account as the portal has it: create the officer, post them to the police
     room their account names (leaving their other rooms of the same station), move them with
     their station, take them out of the assignment pool when the account is deactivated or
     leaves the role. Returns whether the directory changed. An account naming a station the
     directory does not know changes nothing (and is logged)."""
-    row = await session.get(Officer, event.user_id)
+    row = await session.get(Officer, event.user_id, with_for_update=True)
+    if (
+        row is not None
+        and row.account_at is not None
+        and event.occurred_at < _aware(row.account_at)
+    ):
+        return False  # an older account event delivered after a newer one
     takes_cases = event.role in OFFICER_ROLES and event.active
     if row is None and not takes_cases:
         return False
@@ -63,6 +73,7 @@ async def record_account(session: AsyncSession, event: UserUpserted, *, now: dat
         )
         session.add(row)
         await session.flush()
+    row.account_at = event.occurred_at
     row.name = event.display_name
     row.phone = event.phone or row.phone
     row.active = takes_cases

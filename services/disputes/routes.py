@@ -81,7 +81,7 @@ async def start(
     session: SessionDep, temporal: TemporalDep, settings: SettingsDep, body: DisputeIntake
 ) -> CaseStarted:
     if not await service.village_exists(session, body.village_code):
-        raise Invalid("unknown village", "village_code")
+        raise Invalid("unknown or closed village", "village_code")
     problem = field_report_problem(body, now=datetime.now(UTC))
     if problem:
         raise Invalid(problem, "reported_in_field_at")

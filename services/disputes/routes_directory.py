@@ -1,7 +1,7 @@
 """Internal API of the organisation directory's administration (/internal/v1/admin/directory,
 portal only): put a station, police room, village or household (create or change), read them,
 the officers' postings, the partner organisations' outbound channels and the change log.
-Rules in directory_admin.py, postings.py and partner_admin.py."""
+Rules in directory_admin.py, postings.py and partners_admin.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 
 from services.disputes import directory_admin as da
+from services.disputes import directory_closing as dcl
 from services.disputes import directory_reads as dr
-from services.disputes import partner_admin as pa
+from services.disputes import partners_admin as pa
 from services.disputes import postings as po
 from services.disputes.deps import RuntimeDep, SessionDep
 from shared.contracts import directory as contract
@@ -20,8 +21,8 @@ from shared.db import transaction
 from shared.web import internal_guard
 
 Code = Annotated[str, Path(pattern=contract.CODE_PATTERN)]
-HouseholdId = Annotated[str, Path(pattern=contract.HOUSEHOLD_PATTERN)]
 PartnerCode = Annotated[str, Path(pattern=contract.PARTNER_PATTERN)]
+HouseholdId = Annotated[str, Path(pattern=contract.HOUSEHOLD_PATTERN)]
 
 
 def router(token: str) -> APIRouter:
@@ -59,6 +60,16 @@ def router(token: str) -> APIRouter:
         runtime.wake_relay()
         return out
 
+    @r.post("/police-rooms/{code}/close")
+    async def close_room(
+        runtime: RuntimeDep, code: Code, body: contract.OrgCloseWrite
+    ) -> contract.OrgClosedRead:
+        """409 with the reason while officers are posted there or villages depend on it."""
+        async with transaction(runtime.factory) as session:
+            out = await dcl.close_room(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
     @r.get("/villages")
     async def villages(
         session: SessionDep, station: str | None = None, code: str | None = None
@@ -73,6 +84,37 @@ def router(token: str) -> APIRouter:
             out = await da.put_village(session, code, body, now=datetime.now(UTC))
         runtime.wake_relay()
         return out
+
+    @r.post("/villages/{code}/close")
+    async def close_village(
+        runtime: RuntimeDep, code: Code, body: contract.OrgCloseWrite
+    ) -> contract.OrgClosedRead:
+        """409 with the reason while it has households or open cases."""
+        async with transaction(runtime.factory) as session:
+            out = await dcl.close_village(session, code, body, now=datetime.now(UTC))
+        runtime.wake_relay()
+        return out
+
+    @r.get("/partners")
+    async def partners(
+        session: SessionDep, station: str | None = None
+    ) -> list[contract.OrgPartnerRead]:
+        return await pa.partners(session, station)
+
+    @r.put("/partners/{code}")
+    async def put_partner(
+        runtime: RuntimeDep, code: PartnerCode, body: contract.OrgPartnerWrite
+    ) -> contract.OrgPartnerRead:
+        async with transaction(runtime.factory) as session:
+            return await pa.put_partner(session, code, body, now=datetime.now(UTC))
+
+    @r.post("/partners/{code}/deactivate")
+    async def deactivate_partner(
+        runtime: RuntimeDep, code: PartnerCode, body: contract.OrgCloseWrite
+    ) -> contract.OrgPartnerRead:
+        """409 with the reason while requests sent to it are open."""
+        async with transaction(runtime.factory) as session:
+            return await pa.deactivate_partner(session, code, body, now=datetime.now(UTC))
 
     @r.get("/households")
     async def households(
@@ -101,12 +143,6 @@ def router(token: str) -> APIRouter:
             out = await po.put_posting(session, officer_id, body, now=datetime.now(UTC))
         runtime.wake_relay()
         return out
-
-    @r.get("/partners")
-    async def partners(
-        session: SessionDep, station: str | None = None
-    ) -> list[contract.OrgPartnerRead]:
-        return await pa.partners(session, station)
 
     @r.put("/partners/{code}/channel")
     async def put_partner_channel(

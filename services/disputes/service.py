@@ -240,7 +240,7 @@ async def list_cases(
 
 
 async def villages(session: AsyncSession, station: str | None = None) -> list[VillageRead]:
-    stmt = select(Village).order_by(Village.code)
+    stmt = select(Village).where(Village.active).order_by(Village.code)
     if station:
         stmt = stmt.where(Village.station_code == station)
     return [
@@ -359,4 +359,6 @@ async def audit(
 
 
 async def village_exists(session: AsyncSession, code: str) -> bool:
-    return await session.get(Village, code) is not None
+    """Known and not closed: a new case may name it."""
+    village = await session.get(Village, code)
+    return village is not None and village.active

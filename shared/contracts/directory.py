@@ -6,7 +6,7 @@ every write carries who makes it and why (the directory's change log keeps both)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -15,7 +15,10 @@ from shared.tasks import assume_utc
 
 CODE_PATTERN = r"^[A-Z][A-Z0-9-]{1,15}$"  # SYZ01, RYZ0101, VYZ0101
 HOUSEHOLD_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
-PARTNER_PATTERN = r"^[A-Z][A-Z0-9-]{1,31}$"  # WF-SYZ01, VC-VYZ0101
+PARTNER_PATTERN = r"^[A-Z][A-Z0-9-]{1,31}$"  # JO-SYZ01, VC-VYZ0101
+PartnerKind = Literal[
+    "village_committee", "judicial_office", "womens_federation", "township_government", "other"
+]
 NAME = Field(min_length=1, max_length=64)
 
 
@@ -86,6 +89,27 @@ class OrgPartnerChannelBody(_Body):
         return value
 
 
+class OrgCloseBody(_Body):
+    """Closing a police room or village, or deactivating a partner organisation: only why."""
+
+
+class OrgPartnerBody(_Body):
+    kind: PartnerKind
+    name: str = NAME
+    station_code: str = Field(pattern=CODE_PATTERN, description="the station it works with")
+    village_codes: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
+        min_length=1, max_length=60, description="the villages of that station it serves"
+    )
+
+
+class OrgCloseWrite(OrgCloseBody, _Actor):
+    """What the portal sends the disputes service: the administrator's reason and who they are."""
+
+
+class OrgPartnerWrite(OrgPartnerBody, _Actor):
+    """What the portal sends the disputes service: the administrator's body and who they are."""
+
+
 class OrgStationWrite(OrgStationBody, _Actor):
     """What the portal sends the disputes service: the administrator's body and who they are."""
 
@@ -128,6 +152,7 @@ class OrgPoliceRoomRead(_Read):
     station_code: str
     village_code: str
     officer_ids: list[str] = Field(description="active officers posted here, in assignment order")
+    active: bool = Field(default=True, description="false once closed")
 
 
 class OrgVillageRead(_Read):
@@ -136,6 +161,7 @@ class OrgVillageRead(_Read):
     township: str
     station_code: str
     police_room_code: str
+    active: bool = Field(default=True, description="false once closed")
 
 
 class OrgHouseholdRead(_Read):
@@ -153,15 +179,6 @@ class OrgPostingRead(_Read):
     active: bool
 
 
-class OrgPartnerRead(_Read):
-    code: str
-    kind: str
-    name: str
-    township: str
-    station_code: str
-    notify_url: str | None
-
-
 class OrgChangeRead(_Read):
     at: datetime
     actor_id: str
@@ -172,3 +189,53 @@ class OrgChangeRead(_Read):
     reason: str
 
     _utc = field_validator("at", mode="before")(assume_utc)
+
+
+class OrgClosedRead(_Read):
+    kind: Literal["police_room", "village", "partner"]
+    code: str
+    active: bool = Field(description="false: closed (kept for the cases that name it)")
+
+
+class OrgPartnerRead(_Read):
+    code: str
+    kind: str
+    name: str
+    township: str
+    station_code: str
+    village_codes: list[str]
+    active: bool
+    notify_url: str | None = None
+
+
+# --- the directory as the disputes service's case pages read it (answers: extra ignored) ---
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class DirectoryVillageRead(_Answer):
+    code: str
+    name: str
+    township: str
+    station_code: str
+    police_room_code: str
+
+
+class DirectoryOfficerRead(_Answer):
+    """An active officer of the assignment pool, with their open cases."""
+
+    user_id: str
+    name: str
+    station_code: str
+    open_cases: int = 0
+
+
+class DirectoryCaseRead(_Answer):
+    """A case in the station's list, as far as the staff admin needs it."""
+
+    case_id: str
+    case_no: str
+    stage: str
+    assignee_id: str | None = None

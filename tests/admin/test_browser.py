@@ -101,6 +101,50 @@ async def test_admin_creates_an_officer_who_sets_a_password_on_a_phone(
         assert "马小明" in await page.locator("main").inner_text()
 
 
+async def test_admin_deactivates_reactivates_and_adds_a_partner_member_on_a_phone(
+    live: Live,
+) -> None:
+    officer = ACCOUNTS["officer"]
+    case_id = await live.case(officer.user_id)
+    async with browser_page() as page:
+        await log_in(page, live.base, ADMIN.username, ADMIN.password)
+        await page.goto(f"{live.base}/admin/staff")
+        await page.click(f'#staff li[data-user="{officer.user_id}"] a')
+        await page.wait_for_url(f"{live.base}/admin/staff/{officer.user_id}")
+        form = page.locator("#action-deactivate")
+        await form.locator("input[name=reason]").fill("长期病假")
+        await form.locator("button").click()
+        await page.wait_for_selector("#done")
+        assert await page.locator("#status").inner_text() == "已停用"
+        cases = await page.locator("#open-cases").inner_text()
+        assert "在办案件：1 件" in cases and "请把其在办案件移交给同事" in cases
+        assert await page.locator(f'#open-cases a[href="/cases/{case_id}"]').count() == 1
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-deactivated-zh-phone")
+        form = page.locator("#action-reactivate")
+        await form.locator("input[name=reason]").fill("病愈返岗")
+        await form.locator("button").click()
+        await page.wait_for_selector("#done")
+        assert await page.locator("#status").inner_text() == "正常"
+
+        await page.goto(f"{live.base}/admin/staff/new")
+        await page.fill("input[name=display_name]", "调解员甲")
+        await page.fill("input[name=username]", "partner.member")
+        await page.fill("input[name=phone]", "13911117777")
+        await page.select_option("select[name=role]", "partner")
+        await page.select_option("select[name=partner_code]", f"JO-{STATION}")
+        await no_sideways_scroll(page)
+        await page.click("#staff-form button.primary")
+        await page.wait_for_selector("#done")
+        facts = await page.locator("#facts").inner_text()
+        assert f"JO-{STATION}" in facts and "待首次登录" in facts
+        await page.click("header .lang button")
+        await page.wait_for_load_state()
+        assert await page.locator("#status").inner_text() == "First login pending"
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-staff-partner-member-en-phone")
+
+
 async def test_admin_sets_a_low_stock_mark_on_a_phone(
     sqlite_url: Callable[[str], str], exchange: str, tmp_path: Path
 ) -> None:

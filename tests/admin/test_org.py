@@ -67,6 +67,7 @@ async def test_a_new_police_room_with_a_new_officer_takes_the_next_dispute_of_it
         "station_code": STATION,
         "village_code": VILLAGE.code,
         "officer_ids": [],
+        "active": True,
     }
     villages = await admin.get("/api/v1/admin/org/villages", params={"station": STATION})
     assert {v["code"]: v["police_room_code"] for v in villages.json()}[VILLAGE.code] == ROOM

@@ -19,7 +19,8 @@ from services.appointments.directory import record_officer
 from services.appointments.models import DirectoryOfficer, DirectoryRoom, DirectoryVillage
 from services.disputes.api import create_app as create_disputes
 from services.disputes.directory import publish_directory
-from services.disputes.models import DirectoryChange, Village
+from services.disputes.models import DirectoryChange, Officer, Village
+from services.disputes.postings import record_account
 from services.disputes.seed import directory_rows
 from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import AppointmentsSettings, DisputesSettings
@@ -168,6 +169,13 @@ async def test_rooms_and_postings_reach_the_desk_and_accounts_reach_the_director
         async with replica.factory() as s:
             officer = await s.get(DirectoryOfficer, "off-new9")
             assert officer is not None and officer.active is False
+        # and an older account event, delivered after the deactivation, leaves it deactivated
+        late = account.model_copy(
+            update={"event_id": "acc-0", "occurred_at": account.occurred_at - timedelta(hours=1)}
+        )
+        async with transaction(owner.factory) as s:
+            assert await record_account(s, late, now=datetime.now(UTC)) is False
         async with owner.factory() as s:
             assert (await s.get(Village, JIANGHE)).police_room_code == ROOM  # type: ignore[union-attr]
+            assert (await s.get(Officer, "off-new9")).active is False  # type: ignore[union-attr]
     await portal_bus.close()

@@ -154,9 +154,9 @@ async def test_bad_requests_get_field_and_reason(svc: Service) -> None:
     body = intake().model_dump(mode="json") | {"village_code": "V0000"}
     r = await svc.http.post("/internal/v1/cases", json=body)
     assert r.status_code == 422
-    assert (r.json()["field"], r.json()["reason"]) == ("village_code", "unknown village")
+    assert (r.json()["field"], r.json()["reason"]) == ("village_code", "unknown or closed village")
     assert r.json()["detail"] == [
-        {"loc": ["body", "village_code"], "msg": "unknown village", "type": "value_error"}
+        {"loc": ["body", "village_code"], "msg": "unknown or closed village", "type": "value_error"}
     ]
     r = await svc.http.post("/internal/v1/cases", json=body | {"category": "murder"})
     assert r.status_code == 422

@@ -16,6 +16,7 @@ SOURCE = REPO / "workflows" / "disputes"
 LOGIC = (
     "workflow",
     "steps",
+    "assignment",
     "timers",
     "calling",
     "actions",

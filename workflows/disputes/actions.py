@@ -8,10 +8,10 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 from workflows.disputes import notices
+from workflows.disputes.assignment import assign
 from workflows.disputes.steps import (
     accept_window,
     apply,
-    assign,
     close_case,
     drop_tasks,
     escalate,

@@ -242,6 +242,9 @@ class DisputeActivities:
             ]
             if not candidates:
                 candidates = room or station
+            if not candidates:
+                why = f"no active officer at station {village.station_code}"
+                return Picked(officer_id="", unassigned=why)
             rows = await s.execute(
                 select(Case.assignee_id, Case.colour, func.count())
                 .where(

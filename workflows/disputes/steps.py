@@ -27,7 +27,6 @@ from workflows.disputes.types import (
     ColourChange,
     DisputeIntake,
     OpenTask,
-    PickInput,
     RiskFacts,
     ScreenInput,
     Stage,
@@ -241,24 +240,6 @@ async def rescreen(s: CaseState, risk: RiskFacts, *, reason: str, by: str, alway
     )
     if always or result.colour != s.colour or result.rules_fired != s.rules_fired:
         await regrade(s, result.colour, result.rules_fired, reason=reason, by=by, previous=s.colour)
-
-
-async def assign(s: CaseState, *, reason: str) -> None:
-    picked = await call(
-        DisputeActivities.pick_officer,
-        PickInput(case_id=s.case_id, village_code=s.village_code, exclude=s.excluded),
-    )
-    s.stage = Stage.ASSIGNMENT
-    s.assignee_id = picked.officer_id
-    task = new_task(s, "accept", picked.officer_id, now() + accept_window(s))
-    await apply(
-        s,
-        "assigned",
-        note=reason,
-        event="dispute.assigned",
-        fields={"deadline": task.due_at.isoformat() if task.due_at else None},
-        open_tasks=[task],
-    )
 
 
 async def escalate(s: CaseState, reason: str, *, actor: str = "system", **kw: Any) -> None:

@@ -45,6 +45,7 @@ class Village(Base):
     county_code: Mapped[str] = mapped_column(String(8))
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), index=True)
     police_room_code: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(default=True)  # false once closed (kept for its cases)
 
 
 class PoliceRoom(Base):
@@ -53,6 +54,7 @@ class PoliceRoom(Base):
     name: Mapped[str] = mapped_column(String(64))
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"))
     village_code: Mapped[str] = mapped_column(String(16), index=True)
+    active: Mapped[bool] = mapped_column(default=True)  # false once closed
 
 
 class Officer(Base):
@@ -62,6 +64,8 @@ class Officer(Base):
     phone: Mapped[str] = mapped_column(String(32))
     station_code: Mapped[str] = mapped_column(ForeignKey("stations.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # when the newest account event applied was made: an older one arriving late is ignored
+    account_at: Mapped[datetime | None] = mapped_column(TS, nullable=True)
 
 
 class RoomOfficer(Base):

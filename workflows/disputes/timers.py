@@ -10,13 +10,11 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from shared.tasks import COUNTY_DESK
-    from workflows.disputes.activities import DisputeActivities
 
+from workflows.disputes.assignment import assign, pick, unassigned
 from workflows.disputes.steps import (
     accept_window,
     apply,
-    assign,
-    call,
     escalate,
     field_schedule,
     grace,
@@ -24,7 +22,7 @@ from workflows.disputes.steps import (
     now,
     tasks_of,
 )
-from workflows.disputes.types import CaseState, OpenTask, PickInput, Stage, TaskSpec
+from workflows.disputes.types import CaseState, OpenTask, Stage, TaskSpec
 
 BOUNDED_ACCEPT_PATCH = "bounded-accept-escalation"
 # since this patch the county-level escalation opens a task on the county duty desk (closed
@@ -66,10 +64,9 @@ async def accept_breached(s: CaseState, t: OpenTask) -> None:
             note=f"not accepted after {tried} officers",
             close_tasks=[t.task_id],
         )
-    picked = await call(
-        DisputeActivities.pick_officer,
-        PickInput(case_id=s.case_id, village_code=s.village_code, exclude=s.excluded),
-    )
+    picked = await pick(s)
+    if await unassigned(s, picked):
+        return
     s.stage = Stage.ASSIGNMENT
     s.assignee_id = picked.officer_id
     task = new_task(s, "accept", picked.officer_id, now() + accept_window(s))

@@ -380,6 +380,8 @@ class PickInput(_Model):
 
 class Picked(_Model):
     officer_id: str
+    # why nobody could be picked (every officer of the station deactivated): officer_id is ""
+    unassigned: str | None = None
 
 
 class PartnerNotice(_Model):

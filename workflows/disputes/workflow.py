@@ -12,7 +12,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.disputes import actions, notices, rollout, steps, timers
+from workflows.disputes import actions, assignment, notices, rollout, steps, timers
 from workflows.disputes.rollout import LifecycleRollout, RolloutRefused
 from workflows.disputes.rules_of_action import (
     Refused,
@@ -135,7 +135,7 @@ class DisputeWorkflow:
             by="system",
             previous=None,
         )
-        await steps.assign(self.s, reason="new case")
+        await assignment.assign(self.s, reason="new case")
 
     # --- officer and supervisor actions ----------------------------------------------------
 
@@ -163,7 +163,7 @@ class DisputeWorkflow:
         self.preempted = False
         s = self.state
         if s.stage == Stage.ASSIGNMENT and not steps.tasks_of(s, "accept"):
-            await steps.assign(s, reason="assignment resumed after a board action")
+            await assignment.assign(s, reason="assignment resumed after a board action")
 
     @workflow.update(name="act")
     async def act(self, req: ActionRequest) -> CaseView:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.admin_lib.backend import Problem, Problems, call
+from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
 from services.portal.service import audit, publish_user
@@ -54,6 +55,25 @@ async def write(
         json=payload.model_dump(mode="json"),
     )
     return answer.model_validate(out)
+
+
+# what can be closed: kind -> path segment (the disputes service refuses one in use: 409)
+CLOSABLE = {"police_room": "police-rooms", "village": "villages"}
+
+
+async def close(
+    clients: ServiceClients, user: User, kind: str, code: str, body: d.OrgCloseBody
+) -> d.OrgClosedRead:
+    payload = d.OrgCloseWrite(reason=body.reason, actor_id=user.user_id)
+    return await call_service(
+        clients.disputes,
+        UNAVAILABLE,
+        "POST",
+        f"{BASE}/{CLOSABLE[kind]}/{code}/close",
+        user,
+        json=payload.model_dump(mode="json"),
+        answer=d.OrgClosedRead,
+    )
 
 
 def body_of(kind: str, form: dict[str, Any]) -> BaseModel:

@@ -33,7 +33,7 @@ from shared.i18n import LANGUAGE_TAGS
 from shared.messaging.contracts.accounts import AccountPasswordIssued
 from shared.messaging.outbox import add_event
 
-STAFF_ROLES = ("officer", "station_chief", "group_leader", "clerk", "admin")
+STAFF_ROLES = ("officer", "station_chief", "group_leader", "clerk", "partner", "admin")
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
 OTP_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # read off a phone: no 0/o, 1/l/i
 OTP_LENGTH = 10
@@ -43,6 +43,7 @@ ID_PREFIX = {
     "station_chief": "chief",
     "group_leader": "leader",
     "clerk": "clerk",
+    "partner": "ptn",
     "admin": "admin",
 }
 
@@ -64,6 +65,7 @@ class Directory:
     stations: frozenset[str] = frozenset()
     rooms: dict[str, str] = field(default_factory=dict)  # room -> station
     villages: dict[str, str] = field(default_factory=dict)  # village -> station
+    partners: dict[str, str] = field(default_factory=dict)  # partner organisation -> station
 
 
 @dataclass
@@ -75,6 +77,7 @@ class StaffIn:
     station_code: str = ""
     police_room_code: str = ""
     village_code: str = ""
+    partner_code: str = ""
 
 
 def now() -> datetime:
@@ -103,6 +106,8 @@ def check_posting(data: StaffIn, actor: User, directory: Directory) -> dict[str,
         errors["role"] = "you may not give this role"
     if actor.role == "station_chief":
         data.station_code = actor.station_code or ""
+    if data.role != "partner":
+        data.partner_code = ""
     if data.role in ("officer", "station_chief"):
         if data.station_code not in directory.stations:
             errors["station_code"] = "choose a station of the directory"
@@ -110,6 +115,11 @@ def check_posting(data: StaffIn, actor: User, directory: Directory) -> dict[str,
         if room and directory.rooms.get(room) != data.station_code:
             errors["police_room_code"] = "choose a police room of this station"
         data.village_code = ""
+    elif data.role == "partner":
+        if data.partner_code not in directory.partners:
+            errors["partner_code"] = "choose an active partner organisation"
+        data.station_code = directory.partners.get(data.partner_code, "")
+        data.police_room_code = data.village_code = ""
     elif data.role in ("group_leader", "clerk"):
         if data.village_code not in directory.villages:
             errors["village_code"] = "choose a village of the directory"
@@ -199,6 +209,7 @@ def _posting(row: UserRow) -> dict[str, str | None]:
         "station_code": row.station_code,
         "police_room_code": row.police_room_code,
         "village_code": row.village_code,
+        "partner_code": row.partner_code,
     }
 
 
@@ -216,6 +227,7 @@ async def create(
         village_code=data.village_code or None,
         station_code=data.station_code or None,
         police_room_code=data.police_room_code or None,
+        partner_code=data.partner_code or None,
         language="zh_CN",
         active=True,
     )
@@ -314,6 +326,7 @@ async def change_role(
     row.station_code = data.station_code or None
     row.police_room_code = data.police_room_code or None
     row.village_code = data.village_code or None
+    row.partner_code = data.partner_code or None
     if _posting(row) == before:
         return
     await _end_logins(session, row.user_id)  # a new role needs a new session

@@ -12,12 +12,21 @@ from services.portal.admin_lib.staff import Directory
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
-from shared.contracts.disputes_read import CaseSummary, OfficerRead, VillageRead
+from shared.contracts.directory import (
+    DirectoryCaseRead,
+    DirectoryOfficerRead,
+    DirectoryVillageRead,
+    OrgPartnerRead,
+)
 from shared.pii import mask_phone
 
 UNAVAILABLE = "the directory of the disputes service is not available"
 OPEN_STAGES = ("assignment", "follow_up", "closure_approval")
-StaffRole = Literal["officer", "station_chief", "group_leader", "clerk", "admin"]
+StaffRole = Literal["officer", "station_chief", "group_leader", "clerk", "partner", "admin"]
+LAST_OFFICER = (
+    "station {station} has no other active officer: new cases go to the station chief and "
+    "the county duty desk"
+)
 ACTIONS = {
     "deactivate": "Deactivate",
     "reactivate": "Reactivate",
@@ -37,6 +46,7 @@ class StaffCreate(_In):
     station_code: str = Field(default="", max_length=16)
     police_room_code: str = Field(default="", max_length=16)
     village_code: str = Field(default="", max_length=16)
+    partner_code: str = Field(default="", max_length=32, description="partner members only")
 
 
 class StaffRoleUpdate(_In):
@@ -44,6 +54,7 @@ class StaffRoleUpdate(_In):
     station_code: str = Field(default="", max_length=16)
     police_room_code: str = Field(default="", max_length=16)
     village_code: str = Field(default="", max_length=16)
+    partner_code: str = Field(default="", max_length=32)
     reason: str = Field(max_length=500)
 
 
@@ -60,8 +71,12 @@ class StaffRead(BaseModel):
     station_code: str | None
     police_room_code: str | None
     village_code: str | None
+    partner_code: str | None = None
     active: bool
     first_login_pending: bool = Field(description="a one-time password is out, not yet used")
+    warning: str | None = Field(
+        default=None, description="e.g. the last active officer of a station was deactivated"
+    )
 
 
 class OpenCases(BaseModel):
@@ -85,26 +100,48 @@ def staff_read(row: UserRow, pending: bool) -> StaffRead:
         station_code=row.station_code,
         police_room_code=row.police_room_code,
         village_code=row.village_code,
+        partner_code=row.partner_code,
         active=row.active,
         first_login_pending=pending,
     )
 
 
-async def villages(clients: ServiceClients, user: User) -> list[VillageRead]:
+async def villages(clients: ServiceClients, user: User) -> list[DirectoryVillageRead]:
     return await call_service(
-        clients.disputes, UNAVAILABLE, "GET", "/directory/villages", user, answer=list[VillageRead]
+        clients.disputes,
+        UNAVAILABLE,
+        "GET",
+        "/directory/villages",
+        user,
+        answer=list[DirectoryVillageRead],
     )
 
 
-def directory_of(rows: list[VillageRead]) -> Directory:
+async def partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
+    """The active partner organisations a partner account may belong to."""
+    found = await call_service(
+        clients.disputes,
+        UNAVAILABLE,
+        "GET",
+        "/admin/directory/partners",
+        user,
+        answer=list[OrgPartnerRead],
+    )
+    return [p for p in found if p.active]
+
+
+def directory_of(
+    rows: list[DirectoryVillageRead], partners: list[OrgPartnerRead] | None = None
+) -> Directory:
     return Directory(
         stations=frozenset(v.station_code for v in rows),
         rooms={v.police_room_code: v.station_code for v in rows},
         villages={v.code: v.station_code for v in rows},
+        partners={p.code: p.station_code for p in partners or []},
     )
 
 
-async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[CaseSummary]:
+async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[DirectoryCaseRead]:
     """The officer's open cases (what the bulk reassignment moves), or [] for others."""
     if row.role not in ("officer", "station_chief") or not row.station_code:
         return []
@@ -114,13 +151,16 @@ async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[
         "GET",
         "/cases",
         user,
-        answer=list[CaseSummary],
         params={"station": row.station_code},
+        answer=list[DirectoryCaseRead],
     )
     return [c for c in cases if c.assignee_id == row.user_id and c.stage in OPEN_STAGES]
 
 
-async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[OfficerRead]:
+async def colleagues(
+    clients: ServiceClients, user: User, row: UserRow
+) -> list[DirectoryOfficerRead]:
+    """The other active officers of the row's station (the assignment pool without them)."""
     if not row.station_code:
         return []
     found = await call_service(
@@ -129,7 +169,15 @@ async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[
         "GET",
         "/directory/officers",
         user,
-        answer=list[OfficerRead],
         params={"station": row.station_code},
+        answer=list[DirectoryOfficerRead],
     )
     return [o for o in found if o.user_id != row.user_id]
+
+
+async def last_officer(clients: ServiceClients, user: User, row: UserRow) -> bool:
+    """Whether the row is the only officer of their station still taking cases (or, once
+    deactivated, the station has none left)."""
+    if row.role != "officer" or not row.station_code:
+        return False
+    return not await colleagues(clients, user, row)

@@ -35,6 +35,12 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
         {"admin", "station_chief"},
     ),
     (
+        "/admin/partners",
+        "Partner organisations",
+        "Village committees, judicial offices and others of the linkage",
+        {"admin"},
+    ),
+    (
         "/admin/org/partners",
         "Partner organisations' channels",
         "Where linkage requests are sent to each partner organisation",

@@ -20,6 +20,7 @@ class VillageListed(Event):
     police_room_code: str
     officer_id: str | None = None  # the police room's first active community officer
     chief_id: str | None = None  # the station chief
+    active: bool = True  # false once closed: no new cases, bookings or visits for it
 
 
 @register
@@ -45,6 +46,7 @@ class PoliceRoomListed(Event):
     station_code: str
     village_code: str
     officer_ids: list[str] = []
+    active: bool = True  # false once closed
 
 
 @register
