@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 PYTEST_ARGS ?=
+# `make test` runs the suite on this many processes (each its own Temporal dev server; a file
+# stays on one process, so module-scoped stacks are built once): 2 cores, 2 processes.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test install lint typecheck pytest bench soak histories system clean
 
@@ -36,7 +39,7 @@ pytest: install
 test: install
 	@bash deploy/ensure-system.sh test
 	$(MAKE) --no-print-directory lint typecheck
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: install
 	@bash deploy/ensure-system.sh bench
