@@ -106,7 +106,7 @@ async def test_chief_retries_then_terminates_a_case_whose_step_keeps_failing(liv
                     if await row.count():
                         break
                     await asyncio.sleep(1)
-                assert "dispute_screen" in await row.inner_text(), "the failing step is named"
+                assert "研判案件" in await row.inner_text(), "the failing step is named, in Chinese"
                 tried = acts.attempts["screen"]
                 await row.locator("summary").click()
                 await row.locator('form[action$="/retry"] button').click()
