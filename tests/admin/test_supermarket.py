@@ -15,9 +15,11 @@ from fastapi import FastAPI
 from services.disputes.api import create_app as create_disputes_app
 from services.disputes.seed import seed_directory
 from services.points.api import create_app as create_points_app
+from services.points.models import Village
 from shared import migrate
 from shared.config import DisputesSettings, PointsSettings
 from shared.db import make_engine, make_session_factory
+from shared.runtime import ServiceRuntime
 from tests.conftest import AMQP_URL
 from tests.helpers import eventually
 from tests.notifications.conftest import ServiceFactory, Sink
@@ -63,6 +65,15 @@ async def shop(
     )
     disputes = await disputes_directory(sqlite_url("disputes"), exchange)
     async with portal_factory(backends={"points": points, "disputes": disputes}) as h:
+        # points' villages are a replica: the seeded directory's listing of the clerk's
+        # village travels disputes outbox -> broker -> points before its shop can sell
+        replica: ServiceRuntime = points.state.runtime
+
+        async def listed() -> Village | None:
+            async with replica.factory() as s:
+                return await s.get(Village, VILLAGE)
+
+        await eventually(listed, 30, f"the directory's {VILLAGE} never reached points")
         yield Shop(h, sink)
 
 
