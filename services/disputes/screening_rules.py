@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.disputes.models import Case, CaseHousehold, ScreeningRulesVersion
+from shared.contracts.times import UTCDateTime
 from workflows.disputes.rule_versions import FILE_VERSION, latest_version
 from workflows.disputes.screening import FACTS, RuleSet, grade
 from workflows.disputes.types import RiskFacts
@@ -38,7 +39,7 @@ class RulesVersionRead(BaseModel):
     rules: RuleSet
     author_id: str | None = None
     reason: str | None = None
-    created_at: datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class ColourCounts(BaseModel):

@@ -19,12 +19,19 @@ PARTNER_PATTERN = r"^[A-Z][A-Z0-9-]{1,31}$"  # JO-SYZ01, VC-VYZ0101
 PartnerKind = Literal[
     "village_committee", "judicial_office", "womens_federation", "township_government", "other"
 ]
-NAME = Field(min_length=1, max_length=64)
+# Text is stripped of surrounding whitespace before its length is checked; the patterns say so
+# in the schema (a name has a visible character, a reason two).
+NAME = Field(min_length=1, max_length=64, pattern=r"\S")
 
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    reason: str = Field(min_length=2, max_length=500, description="why (2 to 500 characters)")
+    reason: str = Field(
+        min_length=2,
+        max_length=500,
+        pattern=r"\S[\s\S]*\S",
+        description="why (2 to 500 characters, not counting surrounding whitespace)",
+    )
 
 
 class _Actor(BaseModel):

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.contracts.times import UTCDateTime
+
 FIELD_REPORT_MAX_DAYS = 30
 
 Category = Literal["marriage_family", "neighbours", "land", "debt", "labour", "other"]
@@ -305,7 +307,7 @@ class LifecyclePolicyRead(_Answer):
     values: LifecycleDeadlines
     author_id: str | None = None
     reason: str | None = None
-    created_at: datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class OverdueChange(_Answer):

@@ -3,21 +3,14 @@ send and read."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.contracts.times import UTCDateTime
 
 Channel = Literal["inbox", "sms", "email", "bot"]
 Status = Literal["queued", "sent", "failed", "read"]
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-UTCDateTime = Annotated[datetime, AfterValidator(_aware)]
 
 
 class InboxItemRead(BaseModel):

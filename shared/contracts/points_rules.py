@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from shared.contracts.times import UTCDateTime
+
 MAX_POINTS = 10_000
 # What each kind of event earns: the ledger's reason kinds the rules price.
 PreviewKind = Literal["mediation", "follow_up", "screening", "patrol", "tip"]
@@ -49,7 +51,7 @@ class PointsRulesVersionRead(BaseModel):
     rules: EarningRules
     author_id: str | None = None
     reason: str | None = None
-    created_at: datetime | None = Field(
+    created_at: UTCDateTime | None = Field(
         default=None, description="in force for what is awarded from then on"
     )
 

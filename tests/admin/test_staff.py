@@ -264,8 +264,16 @@ async def test_the_staff_api_creates_refuses_resets_and_changes_roles(
         f"/api/v1/admin/staff/{staff['user_id']}/deactivate", json={"reason": ""}
     )
     assert no_reason.json()["detail"] == [
-        {"field": "reason", "reason": "say why (2 to 500 characters)", "type": "value_error"}
+        {
+            "field": "reason",
+            "reason": "String should have at least 2 characters",
+            "type": "string_too_short",
+        }
     ]
+    me = ACCOUNTS["admin"].user_id
+    own = await api.post(f"/api/v1/admin/staff/{me}/reset-password", json={"reason": "忘了密码"})
+    assert (own.status_code, own.json()["detail"][0]["field"]) == (422, "user_id")
+    assert (await api.get(f"/api/v1/admin/staff/{me}")).status_code == 200, "still signed in"
     assert (await api.get("/api/v1/admin/staff/nobody")).status_code == 404
     cases = await api.get(f"/api/v1/admin/staff/{ACCOUNTS['officer'].user_id}/open-cases")
     assert cases.status_code == 200 and cases.json()["case_ids"] == []

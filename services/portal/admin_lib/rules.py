@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import FormData
 
 from services.portal.admin_lib.backend import Problem
+from shared.contracts.times import UTCDateTime
 
 Colour = Literal["red", "yellow", "green"]
 COLOURS = {"red": "Red", "yellow": "Yellow", "green": "Green"}
@@ -99,7 +100,7 @@ class RulesVersion(BaseModel):
     rules: RuleSet
     author_id: str | None = None
     reason: str | None = None
-    created_at: datetime | None = None
+    created_at: UTCDateTime | None = None
 
 
 class ColourCounts(BaseModel):

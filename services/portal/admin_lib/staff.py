@@ -284,6 +284,9 @@ async def reset_password(
     session: AsyncSession, row: UserRow, *, actor: User, reason: str, ip: str | None
 ) -> datetime:
     why = _reason(reason)
+    if row.user_id == actor.user_id:
+        # it would end the very session asking and leave the account without a password
+        raise StaffInvalid({"user_id": "change your own password on your profile page"})
     if not row.active:
         raise StaffInvalid({"reason": "reactivate the account first"})
     row.password_hash = None

@@ -59,7 +59,13 @@ class StaffRoleUpdate(_In):
 
 
 class StaffReason(_In):
-    reason: str = Field(max_length=500, description="why (2 to 500 characters)")
+    # stripped of surrounding whitespace first (the pattern says so in the schema)
+    reason: str = Field(
+        min_length=2,
+        max_length=500,
+        pattern=r"\S[\s\S]*\S",
+        description="why (2 to 500 characters, not counting surrounding whitespace)",
+    )
 
 
 class StaffRead(BaseModel):

@@ -136,7 +136,9 @@ async def put_partner_api(
     body: d.OrgPartnerBody,
 ) -> Any:
     """Add a partner organisation or change it (a deactivated one is active again): the
-    villages it serves must be open villages of its station."""
+    villages it serves must be open villages of its station. Naming a station or village the
+    directory does not hold (a rule of stored records, not of the schema) is answered 422
+    with the field."""
     try:
         out = await pt.put(clients, user, code, body)
     except Problems as exc:

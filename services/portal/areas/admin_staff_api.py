@@ -157,7 +157,7 @@ async def deactivate_api(
     """The account can no longer log in (its sessions and tokens end); nothing is deleted.
     Its open cases: GET .../open-cases, then the bulk reassignment. `warning` says when the
     station is left without an active officer (its new cases go to the chief and the county
-    duty desk)."""
+    duty desk). Your own account is refused (422, `reason`)."""
     out = await _act(request, user, rt, user_id, "deactivate", body.reason)
     if isinstance(out, sw.StaffRead) and out.role == "officer" and out.station_code:
         async with rt.factory() as session:
@@ -171,6 +171,7 @@ async def deactivate_api(
 async def reactivate_api(
     request: Request, user: Manager, rt: RuntimeDep, user_id: str, body: sw.StaffReason
 ) -> Any:
+    """The account may log in again. Your own account is refused (422, `reason`)."""
     return await _act(request, user, rt, user_id, "reactivate", body.reason)
 
 
@@ -180,7 +181,8 @@ async def reactivate_api(
 async def reset_api(
     request: Request, user: Manager, rt: RuntimeDep, user_id: str, body: sw.StaffReason
 ) -> Any:
-    """The old password stops working; a new one-time password goes to the phone by SMS."""
+    """The old password stops working; a new one-time password goes to the phone by SMS.
+    Your own account is refused (422, `user_id`): change your password on your profile page."""
     return await _act(request, user, rt, user_id, "reset-password", body.reason)
 
 
