@@ -98,7 +98,12 @@ async def test_a_station_without_active_officers_sends_new_cases_to_the_chief_an
     case_id = await dc.start_case(stack.env.client, intake, task_queue=stack.task_queue)
     view = await stack.wait_for(case_id, lambda v: any("county_review" in t for t in v.open_tasks))
     assert (view.stage, view.assignee_id) == ("assignment", None), "no deactivated officer"
-    assert await stack.timeline_kinds(case_id) == ["reported", "screened", "escalated"]
+
+    async def timeline() -> list[str] | None:  # the projection follows the workflow shortly
+        kinds = await stack.timeline_kinds(case_id)
+        return kinds if kinds == ["reported", "screened", "escalated"] else None
+
+    assert await eventually(timeline, 30, "the escalation never reached the timeline")
     case = await (await h.login("station_chief")).get(f"/cases/{case_id}")
     assert f"派出所 {STATION} 没有在岗民警" in case.text, "the chief reads the reason"
     page = await chief.get(f"/admin/staff/{last}")
