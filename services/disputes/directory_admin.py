@@ -49,7 +49,7 @@ async def log_change(
     await session.flush()
 
 
-def _facts(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
+def facts(row: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return {n: getattr(row, n) for n in names}
 
 
@@ -70,7 +70,7 @@ async def put_station(
     session: AsyncSession, code: str, body: contract.OrgStationWrite, *, now: datetime
 ) -> contract.OrgStationRead:
     row = await session.get(Station, code)
-    before = _facts(row, STATION) if row else None
+    before = facts(row, STATION) if row else None
     after = body.model_dump(include=set(STATION))
     if row is None:
         row = Station(code=code, **after)
@@ -112,7 +112,7 @@ async def put_room(
     if village.station_code != body.station_code:
         raise Invalid("the village belongs to another station", "village_code")
     row = await session.get(PoliceRoom, code)
-    before = _facts(row, ROOM) if row else None
+    before = facts(row, ROOM) if row else None
     after = body.model_dump(include=set(ROOM))
     if row is not None and row.station_code != body.station_code:
         posted = await session.scalar(
@@ -182,7 +182,7 @@ async def put_village(
     if room is None or room.station_code != body.station_code:
         raise Invalid("choose a police room of this station", "police_room_code")
     row = await session.get(Village, code)
-    before = _facts(row, VILLAGE) if row else None
+    before = facts(row, VILLAGE) if row else None
     after = body.model_dump(include=set(VILLAGE))
     if row is None:
         row = Village(code=code, county_code=station.county_code, **after)
@@ -214,7 +214,7 @@ async def put_household(
     if await session.get(Village, body.village_code) is None:
         raise Invalid("no such village in the directory", "village_code")
     row = await session.get(Household, household_id)
-    before = _facts(row, HOUSEHOLD) if row else None
+    before = facts(row, HOUSEHOLD) if row else None
     after = body.model_dump(include=set(HOUSEHOLD))
     if row is None:
         row = Household(household_id=household_id, **after)

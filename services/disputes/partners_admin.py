@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.directory_admin import log_change
+from services.disputes.directory_admin import facts, log_change
 from services.disputes.models import PartnerOrg, Station, Task, Village
 from shared.contracts import directory as contract
 from shared.errors import Conflict, Invalid, NotFound
@@ -20,10 +20,6 @@ FACTS = ("kind", "name", "township", "station_code", "village_codes", "active")
 
 def _read(row: PartnerOrg) -> contract.OrgPartnerRead:
     return contract.OrgPartnerRead.model_validate(row)
-
-
-def _facts(row: PartnerOrg) -> dict[str, object]:
-    return {n: getattr(row, n) for n in FACTS}
 
 
 async def partners(
@@ -57,7 +53,7 @@ async def put_partner(
             f"not an open village of this station: {', '.join(strangers)}", "village_codes"
         )
     row = await session.get(PartnerOrg, code)
-    before = _facts(row) if row else None
+    before = facts(row, FACTS) if row else None
     after: dict[str, object] = {
         "kind": body.kind,
         "name": body.name,
