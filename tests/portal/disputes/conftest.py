@@ -3,7 +3,6 @@ and a dispute worker on the real Temporal dev server, sharing one fresh disputes
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,15 +19,14 @@ from temporalio.testing import WorkflowEnvironment
 from services.appointments.api import create_app as create_appointments_app
 from services.disputes.api import create_app as create_disputes_app
 from services.disputes.models import TimelineEntry
-from services.disputes.seed import seed_directory
 from services.portal.models import AuditEntry
 from services.portal.service import AccountSpec, ensure_account
-from shared import migrate
 from shared.config import AppointmentsSettings, DisputesSettings
 from shared.db import make_engine, make_session_factory, transaction
 from shared.demo import org
 from tests.appointments.conftest import make_desk
 from tests.conftest import AMQP_URL, make_pg_database
+from tests.disputes_db import seeded_disputes_db
 from tests.helpers import poll
 from tests.portal.conftest import ACCOUNTS, PortalFactory, PortalHarness
 from workflows.disputes import client as dc
@@ -159,10 +157,9 @@ async def running_stack(
             ),
             temporal=env.client,
         )
-    await asyncio.to_thread(migrate.upgrade, "disputes", url)
+    await seeded_disputes_db(url)
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    await seed_directory(factory)
     settings = DisputesSettings(
         database_url=url,
         exchange=exchange,
