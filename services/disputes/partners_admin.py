@@ -16,7 +16,6 @@ from shared.contracts import directory as contract
 from shared.errors import Conflict, Invalid, NotFound
 
 
-
 def _read(row: PartnerOrg) -> contract.OrgPartnerRead:
     return contract.OrgPartnerRead.model_validate(row)
 
