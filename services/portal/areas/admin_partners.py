@@ -50,9 +50,11 @@ async def _members(
     body: d.OrgCloseBody | d.OrgPartnerBody,
 ) -> pt.PartnerAnswer:
     async with transaction(rt.factory) as session:
-        return await pt.with_members(
+        answer = await pt.with_members(
             session, out, user=user, action=action, body=body, ip=client_ip(request)
         )
+    rt.wake_relay()  # the accounts' user.upserted events
+    return answer
 
 
 async def _list_page(
