@@ -53,11 +53,17 @@ async def _ways(client: httpx.AsyncClient, ways: list[str]) -> httpx.Response:
 
 
 async def _booker(
-    client: httpx.AsyncClient, name: str, slots: list[str], stop: asyncio.Event
+    client: httpx.AsyncClient,
+    name: str,
+    slots: list[str],
+    booked: asyncio.Event,
+    withdrawn: asyncio.Event,
 ) -> list[int]:
-    """Books one new resident after another until told to stop; each answer's status."""
+    """Books one new resident after another, until one request sent after the withdrawal has
+    its answer; each answer's status."""
     answers: list[int] = []
-    while not stop.is_set():
+    while True:
+        after = withdrawn.is_set()
         n = len(answers)
         r = await client.post(
             "/internal/v1/bookings",
@@ -70,15 +76,20 @@ async def _booker(
         assert r.status_code in (201, 409, 422), r.text
         if r.status_code == 422:
             assert r.json()["detail"][0]["msg"] == f"{HUKOU['name']} is not offered as appointment"
+        elif r.status_code == 201:
+            booked.set()
         answers.append(r.status_code)
-    return answers
+        if after:
+            return answers
 
 
-async def _withdraw(client: httpx.AsyncClient, stop: asyncio.Event) -> None:
-    await asyncio.sleep(0.1)  # bookings flowing
+async def _withdraw(
+    client: httpx.AsyncClient, booked: asyncio.Event, withdrawn: asyncio.Event
+) -> None:
+    await booked.wait()  # bookings flowing, on a machine however loaded
+    await asyncio.sleep(0.05)
     await _ways(client, WITHOUT)
-    await asyncio.sleep(0.1)  # and still trying afterwards
-    stop.set()
+    withdrawn.set()
 
 
 async def test_a_booking_racing_the_withdrawal_of_its_way_is_refused_or_listed(
@@ -92,12 +103,14 @@ async def test_a_booking_racing_the_withdrawal_of_its_way_is_refused_or_listed(
         )
         assert free.status_code == 200, free.text
         slots = [x["slot_id"] for x in free.json()]
-        stop = asyncio.Event()
-
+        booked, withdrawn = asyncio.Event(), asyncio.Event()
         bookers = asyncio.gather(
-            *[_booker(client, f"race-{n}-{w}", slots[w::BOOKERS], stop) for w in range(BOOKERS)]
+            *[
+                _booker(client, f"race-{n}-{w}", slots[w::BOOKERS], booked, withdrawn)
+                for w in range(BOOKERS)
+            ]
         )
-        answers, _ = await asyncio.gather(bookers, _withdraw(client, stop))
+        answers, _ = await asyncio.gather(bookers, _withdraw(client, booked, withdrawn))
         codes = [c for each in answers for c in each]
         assert 201 in codes and 422 in codes, f"round {n}: the bookings did not span the change"
         async with runtime.factory() as s:
