@@ -2,7 +2,8 @@
 
 - a linkage whose notice cannot go out: the demo station's women's federation (头营镇妇联) has
   an outbound channel that is down (nothing listens on port 9), so the case's notice keeps
-  failing until the channel is fixed (/admin/org/partners) and "Retry now" is pressed;
+  failing until the channel is fixed on the organisation's page (/admin/partners/WF-<station>)
+  and "Retry now" is pressed;
 - a door-to-door visit whose desk record is missing (as after a restore from an older backup):
   its workflow runs, the desk refuses to record it, and the chief terminates it with a reason.
 """

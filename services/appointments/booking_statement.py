@@ -1,6 +1,7 @@
 """The usual booking as one PostgreSQL statement: seat, booking, audit, reminder and event.
 
-One statement in the caller's unit of work (the route opens and commits it): the
+One statement in the caller's unit of work (the route opens and commits it), after the desk
+is taken shared (`bookings.book`: a desk change in flight is committed before it runs): the
 conditional UPDATE takes the seat only while `booked < capacity` and only if the office
 offers the service in that way, and the data-modifying CTEs after it insert the booking, its
 audit row, its reminder and its outbox event from the row it claimed. Nothing claimed (the

@@ -21,6 +21,7 @@ from services.appointments.catalogue import (
     check_slot_time,
     claim_seat,
     claim_seat_returning,
+    hold_desk,
     load_slot,
     release_seat,
     service_and_office,
@@ -78,6 +79,10 @@ async def book(
     now: datetime | None = None,
 ) -> Booking:
     now = now or now_utc()
+    # the desk taken shared first (PostgreSQL): a desk change in flight commits before this
+    # booking reads the catalogue, and a change waits for the bookings in flight, so its re-fit
+    # lists them; a booking never stands unlisted for a service or way just withdrawn
+    await hold_desk(s, shared=True)
     try:
         if s.get_bind().dialect.name == "postgresql":
             made = await book_in_one_statement(
@@ -220,6 +225,7 @@ async def reschedule(
     _check_change_cutoff(desk, b, now, "rescheduled")
     if slot_id == b.slot_id:
         raise Invalid("that is already the booked slot", "slot_id")
+    await hold_desk(s, shared=True)  # as a booking does (book)
     slot, office = await load_slot(desk, s, slot_id, now)
     if b.service_code not in office.services:
         raise Invalid(f"{office.name} does not offer this service", "slot_id")

@@ -28,6 +28,7 @@ async def record_village(session: AsyncSession, listed: VillageListed) -> None:
     row.police_room_code = listed.police_room_code
     row.officer_id = listed.officer_id
     row.chief_id = listed.chief_id
+    row.active = listed.active
     row.listed_at = at
 
 
@@ -43,6 +44,7 @@ async def record_room(session: AsyncSession, listed: PoliceRoomListed) -> None:
     row.station_code = listed.station_code
     row.village_code = listed.village_code
     row.officer_ids = list(listed.officer_ids)
+    row.active = listed.active
     row.listed_at = at
 
 
@@ -66,11 +68,19 @@ async def village(session: AsyncSession, village_code: str | None) -> DirectoryV
 
 
 async def assignment_for(session: AsyncSession, village_code: str | None) -> Assignment:
-    """The community officer of the village's police room, and the station chief above."""
+    """The community officer of the village's police room, and the station chief above; no
+    officer (the station chief's then) once the village, its police room or the officer is
+    listed inactive, whichever listing arrives first."""
     row = await village(session, village_code)
     if row is None:
         return Assignment(None, None, None)
-    return Assignment(row.officer_id, row.station_code, row.chief_id)
+    officer = row.officer_id if row.active else None
+    if officer is not None:
+        room = await session.get(DirectoryRoom, row.police_room_code)
+        posted = await session.get(DirectoryOfficer, officer)
+        if (room is not None and not room.active) or (posted is not None and not posted.active):
+            officer = None
+    return Assignment(officer, row.station_code, row.chief_id)
 
 
 def _utc(dt: datetime) -> datetime:

@@ -92,8 +92,8 @@ async def request_visit(
     if reason not in REASONS:
         raise Invalid(f"door-to-door is for {', '.join(REASONS)} residents", "reason")
     village = await directory.village(s, village_code)
-    if village is None:
-        raise Invalid("the resident's village is unknown", "village_code")
+    if village is None or not village.active:
+        raise Invalid("the resident's village is unknown or closed", "village_code")
     svc = await get_service(s, service_code)
     if "door_to_door" not in svc.ways:
         raise Invalid(f"{svc.name} is not offered door-to-door", "service_code")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, Text, func, text
+from sqlalchemy import JSON, Boolean, Date, DateTime, Index, Integer, String, Text, func, text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shared.db import ServiceBase, make_metadata
@@ -213,6 +213,7 @@ class DirectoryVillage(Base):
     police_room_code: Mapped[str] = mapped_column(String(16))
     officer_id: Mapped[str | None] = mapped_column(String(64))
     chief_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # false: closed
     listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -242,6 +243,7 @@ class DirectoryRoom(Base):
     station_code: Mapped[str] = mapped_column(String(16))
     village_code: Mapped[str] = mapped_column(String(16))
     officer_ids: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())  # false: closed
     listed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -6,7 +6,7 @@ the outbox (directory.py). A new police room serves its village from the next ca
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +22,8 @@ from services.disputes.models import (
 )
 from shared.contracts import directory as contract
 from shared.errors import Invalid
+
+Row = TypeVar("Row")
 
 
 async def log_change(
@@ -66,29 +68,58 @@ async def _station(session: AsyncSession, code: str, field: str) -> Station:
     return row
 
 
-async def put_station(
-    session: AsyncSession, code: str, body: contract.OrgStationWrite, *, now: datetime
-) -> contract.OrgStationRead:
-    row = await session.get(Station, code)
-    before = facts(row, STATION) if row else None
-    after = body.model_dump(include=set(STATION))
+async def upsert_logged(
+    session: AsyncSession,
+    model: type[Row],
+    key: dict[str, str],
+    after: dict[str, Any],
+    *,
+    kind: str,
+    actor_id: str,
+    reason: str,
+    now: datetime,
+    created: dict[str, Any] | None = None,
+) -> tuple[Row, bool]:
+    """Create the row named by `key` with the facts `after` (and `created`, set only on a new
+    row), or change it to them; log the change when the facts differ. The row and whether they
+    did."""
+    row = await session.get(model, tuple(key.values()))
+    before = facts(row, tuple(after)) if row is not None else None
     if row is None:
-        row = Station(code=code, **after)
+        row = model(**key, **(created or {}), **after)
         session.add(row)
     else:
         for k, v in after.items():
             setattr(row, k, v)
-    if before != after:
+    changed = before != after
+    if changed:
         await log_change(
             session,
-            kind="station",
-            code=code,
+            kind=kind,
+            code=next(iter(key.values())),
             before=before,
             after=after,
-            actor_id=body.actor_id,
-            reason=body.reason,
+            actor_id=actor_id,
+            reason=reason,
             now=now,
         )
+    return row, changed
+
+
+async def put_station(
+    session: AsyncSession, code: str, body: contract.OrgStationWrite, *, now: datetime
+) -> contract.OrgStationRead:
+    row, changed = await upsert_logged(
+        session,
+        Station,
+        {"code": code},
+        body.model_dump(include=set(STATION)),
+        kind="station",
+        actor_id=body.actor_id,
+        reason=body.reason,
+        now=now,
+    )
+    if changed:
         villages = (
             await session.execute(select(Village.code).where(Village.station_code == code))
         ).scalars()
@@ -111,24 +142,25 @@ async def put_room(
         raise Invalid("no such village in the directory", "village_code")
     if village.station_code != body.station_code:
         raise Invalid("the village belongs to another station", "village_code")
-    row = await session.get(PoliceRoom, code)
-    before = facts(row, ROOM) if row else None
-    after = body.model_dump(include=set(ROOM))
-    if row is not None and row.station_code != body.station_code:
+    held = await session.get(PoliceRoom, code)
+    if held is not None and held.station_code != body.station_code:
         posted = await session.scalar(
             select(func.count()).select_from(RoomOfficer).where(RoomOfficer.room_code == code)
         )
         if posted:
             raise Invalid("the room still has officers posted: move them first", "station_code")
-    villages = {body.village_code}
-    if row is None:
-        row = PoliceRoom(code=code, **after)
-        session.add(row)
-    else:
-        villages.add(row.village_code)
-        for k, v in after.items():
-            setattr(row, k, v)
-    if before != after:
+    villages = {body.village_code} | ({held.village_code} if held is not None else set())
+    row, changed = await upsert_logged(
+        session,
+        PoliceRoom,
+        {"code": code},
+        body.model_dump(include=set(ROOM)),
+        kind="police_room",
+        actor_id=body.actor_id,
+        reason=body.reason,
+        now=now,
+    )
+    if changed:
         await session.flush()
         if village.police_room_code != code:
             old = village.police_room_code
@@ -143,16 +175,6 @@ async def put_room(
                 reason=body.reason,
                 now=now,
             )
-        await log_change(
-            session,
-            kind="police_room",
-            code=code,
-            before=before,
-            after=after,
-            actor_id=body.actor_id,
-            reason=body.reason,
-            now=now,
-        )
         await directory.publish(
             session,
             await directory.listings(
@@ -181,26 +203,18 @@ async def put_village(
     room = await session.get(PoliceRoom, body.police_room_code)
     if room is None or room.station_code != body.station_code:
         raise Invalid("choose a police room of this station", "police_room_code")
-    row = await session.get(Village, code)
-    before = facts(row, VILLAGE) if row else None
-    after = body.model_dump(include=set(VILLAGE))
-    if row is None:
-        row = Village(code=code, county_code=station.county_code, **after)
-        session.add(row)
-    else:
-        for k, v in after.items():
-            setattr(row, k, v)
-    if before != after:
-        await log_change(
-            session,
-            kind="village",
-            code=code,
-            before=before,
-            after=after,
-            actor_id=body.actor_id,
-            reason=body.reason,
-            now=now,
-        )
+    row, changed = await upsert_logged(
+        session,
+        Village,
+        {"code": code},
+        body.model_dump(include=set(VILLAGE)),
+        kind="village",
+        actor_id=body.actor_id,
+        reason=body.reason,
+        now=now,
+        created={"county_code": station.county_code},
+    )
+    if changed:
         await directory.publish(
             session,
             await directory.listings(session, stations=[], rooms=[], villages=[code], officers=[]),
@@ -213,24 +227,14 @@ async def put_household(
 ) -> contract.OrgHouseholdRead:
     if await session.get(Village, body.village_code) is None:
         raise Invalid("no such village in the directory", "village_code")
-    row = await session.get(Household, household_id)
-    before = facts(row, HOUSEHOLD) if row else None
-    after = body.model_dump(include=set(HOUSEHOLD))
-    if row is None:
-        row = Household(household_id=household_id, **after)
-        session.add(row)
-    else:
-        for k, v in after.items():
-            setattr(row, k, v)
-    if before != after:
-        await log_change(
-            session,
-            kind="household",
-            code=household_id,
-            before=before,
-            after=after,
-            actor_id=body.actor_id,
-            reason=body.reason,
-            now=now,
-        )
+    row, _ = await upsert_logged(
+        session,
+        Household,
+        {"household_id": household_id},
+        body.model_dump(include=set(HOUSEHOLD)),
+        kind="household",
+        actor_id=body.actor_id,
+        reason=body.reason,
+        now=now,
+    )
     return contract.OrgHouseholdRead.model_validate(row)

@@ -10,12 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.directory_admin import facts, log_change
+from services.disputes.directory_admin import log_change, upsert_logged
 from services.disputes.models import PartnerOrg, Station, Task, Village
 from shared.contracts import directory as contract
 from shared.errors import Conflict, Invalid, NotFound
-
-FACTS = ("kind", "name", "township", "station_code", "village_codes", "active")
 
 
 def _read(row: PartnerOrg) -> contract.OrgPartnerRead:
@@ -52,33 +50,23 @@ async def put_partner(
         raise Invalid(
             f"not an open village of this station: {', '.join(strangers)}", "village_codes"
         )
-    row = await session.get(PartnerOrg, code)
-    before = facts(row, FACTS) if row else None
-    after: dict[str, object] = {
-        "kind": body.kind,
-        "name": body.name,
-        "township": station.township,
-        "station_code": body.station_code,
-        "village_codes": wanted,
-        "active": True,
-    }
-    if row is None:
-        row = PartnerOrg(code=code, **after)
-        session.add(row)
-    else:
-        for k, v in after.items():
-            setattr(row, k, v)
-    if before != after:
-        await log_change(
-            session,
-            kind="partner",
-            code=code,
-            before=before,
-            after=after,
-            actor_id=body.actor_id,
-            reason=body.reason,
-            now=now,
-        )
+    row, _ = await upsert_logged(
+        session,
+        PartnerOrg,
+        {"code": code},
+        {
+            "kind": body.kind,
+            "name": body.name,
+            "township": station.township,
+            "station_code": body.station_code,
+            "village_codes": wanted,
+            "active": True,
+        },
+        kind="partner",
+        actor_id=body.actor_id,
+        reason=body.reason,
+        now=now,
+    )
     return _read(row)
 
 

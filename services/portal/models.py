@@ -38,6 +38,9 @@ class UserRow(Base):
     partner_code: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="zh_CN")
     active: Mapped[bool] = mapped_column(default=True)
+    # the partner organisation whose deactivation took this account with it: reactivating the
+    # organisation brings back these accounts only (not one deactivated on its own before)
+    deactivated_with: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.current_timestamp()
     )

@@ -15,7 +15,7 @@ import aio_pika
 import pytest
 from sqlalchemy import select
 
-from services.portal.models import AuditEntry
+from services.portal.models import AuditEntry, UserRow
 from services.portal.service import AccountSpec
 from shared.demo import org
 from tests.conftest import AMQP_URL
@@ -244,24 +244,41 @@ async def partner_organisations_are_added_refused_deactivated_and_given_members(
     assert saved.status_code == 303, saved.text
     assert "杨庄调解协会" in (await browser.get(saved.headers["location"])).text
 
-    member = await admin.post(
-        "/api/v1/admin/staff",
-        json={
-            "username": "med.member",
-            "display_name": "调解员甲",
-            "phone": "13911115555",
-            "role": "partner",
-            "partner_code": "MED-01",
-        },
-    )
-    assert member.status_code == 201, member.text
-    assert (
-        member.json()["role"],
-        member.json()["partner_code"],
-        member.json()["station_code"],
-    ) == ("partner", "MED-01", STATION)
+    ids = []
+    for n, (username, phone) in enumerate(
+        [("med.member", "13911115555"), ("med.own", "13911117777")]
+    ):
+        member = await admin.post(
+            "/api/v1/admin/staff",
+            json={
+                "username": username,
+                "display_name": f"调解员{n}",
+                "phone": phone,
+                "role": "partner",
+                "partner_code": "MED-01",
+            },
+        )
+        assert member.status_code == 201, member.text
+        assert (
+            member.json()["role"],
+            member.json()["partner_code"],
+            member.json()["station_code"],
+        ) == ("partner", "MED-01", STATION)
+        ids.append(member.json()["user_id"])
+    taken, own = ids
+    r = await admin.post(f"/api/v1/admin/staff/{own}/deactivate", json={"reason": "离职"})
+    assert r.status_code == 200 and r.json()["active"] is False
     off = await admin.post("/api/v1/admin/partners/MED-01/deactivate", json={"reason": "撤销"})
-    assert off.status_code == 200 and off.json()["active"] is False
+    assert off.status_code == 200, off.text
+    assert (off.json()["active"], off.json()["accounts_deactivated"]) == (False, [taken])
+
+    async def active(user_id: str) -> bool:
+        async with h.runtime.factory() as s:
+            row = await s.get(UserRow, user_id)
+        assert row is not None
+        return row.active
+
+    assert (await active(taken), await active(own)) == (False, False)
     late = await admin.post(
         "/api/v1/admin/staff",
         json={
@@ -279,17 +296,44 @@ async def partner_organisations_are_added_refused_deactivated_and_given_members(
             "type": "value_error",
         }
     ]
+    # the organisation's page lists its accounts; reactivating it brings back only the
+    # account its deactivation took
+    page = await browser.get("/admin/partners/MED-01")
+    assert "随单位一并停用" in page.text and f'data-account="{own}"' in page.text
+    back = await h.post_form(browser, "/admin/partners/MED-01/reactivate", {"reason": "恢复"})
+    assert (back.status_code, back.headers["location"]) == (
+        303,
+        "/admin/partners/MED-01?done=reactivated",
+    )
+    assert "已重新启用" in (await browser.get(back.headers["location"])).text
+    assert (await active(taken), await active(own)) == (True, False)
     async with h.runtime.factory() as s:
-        actions = list(
-            (
-                await s.execute(
-                    select(AuditEntry.action)
-                    .where(AuditEntry.action.like("admin.org.partner.%"))
-                    .order_by(AuditEntry.id)
+        rows = (
+            await s.execute(
+                select(AuditEntry.action, AuditEntry.subject, AuditEntry.detail)
+                .where(
+                    AuditEntry.action.like("admin.org.partner.%")
+                    | AuditEntry.subject.in_([taken, own])
                 )
-            ).scalars()
-        )
-    assert actions == ["admin.org.partner.saved", "admin.org.partner.deactivated"]
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    actions = [(a, subject) for a, subject, _ in rows if a != "staff.created"]
+    assert actions == [
+        ("admin.org.partner.saved", "MED-01"),
+        ("staff.deactivated", own),
+        ("staff.deactivated", taken),
+        ("admin.org.partner.deactivated", "MED-01"),
+        ("staff.reactivated", taken),
+        ("admin.org.partner.reactivated", "MED-01"),
+    ]
+    details = {(a, subject): detail for a, subject, detail in rows}
+    assert details[("staff.deactivated", taken)] == {"reason": "撤销", "with_partner": "MED-01"}
+    assert details[("admin.org.partner.deactivated", "MED-01")]["accounts_deactivated"] == [taken]
+    assert details[("admin.org.partner.reactivated", "MED-01")]["accounts_reactivated"] == [taken]
     chief = await h.api("station_chief")
     assert (await chief.get("/api/v1/admin/partners")).status_code == 403
-    assert (await (await h.login("station_chief")).get("/admin/partners")).status_code == 403
+    chief_page = await h.login("station_chief")
+    assert "杨庄调解协会" in (await chief_page.get("/admin/partners")).text, "their own station's"
+    refused = await h.post_form(chief_page, "/admin/partners/MED-01/deactivate", {"reason": "越权"})
+    assert refused.status_code == 403

@@ -227,7 +227,7 @@ async def pages_in_both_languages(stack: Stack) -> None:
     admin = await h.login("admin")
     page = await admin.get("/admin/org", params={"station": STATION})
     assert page.status_code == 200 and "组织机构" in page.text and VILLAGE.name in page.text
-    assert (await admin.get("/admin")).text.count('href="/admin/org') == 3
+    assert (await admin.get("/admin")).text.count('href="/admin/org') == 2
     form = {
         "code": "RNEW02",
         "name": "二号警务室",
@@ -274,22 +274,32 @@ async def pages_in_both_languages(stack: Stack) -> None:
     )
     assert r.status_code == 403
 
-    # the partner organisations' channels: a chief sets their own station's, in Chinese
-    page = await chief.get("/admin/org/partners")
-    assert page.status_code == 200 and "协作单位的通知通道" in page.text
+    # the partner organisations' channels, on each organisation's page: a chief sets their
+    # own station's, in Chinese; the channels' former page leads to the organisations' list
+    moved = await chief.get("/admin/org/partners", follow_redirects=False)
+    assert (moved.status_code, moved.headers["location"]) == (301, "/admin/partners")
+    page = await chief.get("/admin/partners?station=" + OTHER_STATION)
+    assert page.status_code == 200 and "合作单位" in page.text
     women = f"WF-{STATION}"
     assert f'data-partner="{women}"' in page.text and f"WF-{OTHER_STATION}" not in page.text
-    url = f"/admin/org/partners/{women}/channel"
+    assert 'id="partner-form"' not in page.text, "the chief does not add organisations"
+    page = await chief.get(f"/admin/partners/{women}")
+    assert page.status_code == 200 and f'id="channel-{women}"' in page.text
+    assert 'id="deactivate"' not in page.text and 'id="accounts"' not in page.text
+    assert (await chief.get(f"/admin/partners/WF-{OTHER_STATION}")).status_code == 403
+    url = f"/admin/partners/{women}/channel"
     r = await h.post_form(chief, url, {"notify_url": "ftp://x", "reason": "接通通道"})
     assert r.status_code == 422 and 'data-field="notify_url"' in r.text
     assert "请填写带主机名的 http:// 或 https:// 地址" in r.text
     good = {"notify_url": "https://fl.example.cn/fengqiao", "reason": "接通通道"}
     r = await h.post_form(chief, url, good)
-    assert r.status_code == 303
+    assert (r.status_code, r.headers["location"]) == (303, f"/admin/partners/{women}?done=channel")
     page = await chief.get(r.headers["location"])
     assert 'value="https://fl.example.cn/fengqiao"' in page.text and 'id="done"' in page.text
-    other = f"/admin/org/partners/WF-{OTHER_STATION}/channel"
+    other = f"/admin/partners/WF-{OTHER_STATION}/channel"
     assert (await h.post_form(chief, other, good)).status_code == 403
+    former = await chief.post(f"/admin/org/partners/{women}/channel", follow_redirects=False)
+    assert (former.status_code, former.headers["location"]) == (308, url)
     async with stack.factory() as s:
         kinds = (await s.scalars(select(DirectoryChange.kind))).all()
     assert "partner_channel" in kinds

@@ -277,7 +277,7 @@ def assert_pages_speak_their_language(base: str, *, per_role: int) -> None:
 
 
 # In `make soak` for now: after this session's merges the seeding's door-to-door requests are
-# refused ("the resident's village is unknown") while the appointments service's village
+# refused ("the resident's village is unknown or closed") while the appointments service's village
 # replica is still filling; see the closing note. Run it with `make soak`.
 @pytest.mark.soak
 @pytest.mark.timeout(600)

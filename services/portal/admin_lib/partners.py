@@ -1,15 +1,21 @@
 """The partner organisations' administration calls to the disputes service (which owns them):
-list, create or change, deactivate; what the pages and the API share."""
+list, create or change, deactivate; their member accounts (owned here), deactivated with the
+organisation and brought back with it; what the pages and the API share."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.portal.admin_lib import staff as st
 from services.portal.admin_lib.backend import Problem, Problems
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
+from services.portal.models import UserRow
+from services.portal.service import audit
 from shared.contracts import directory as d
 
 UNAVAILABLE = "the directory of the disputes service is not available"
@@ -78,3 +84,59 @@ def validated(model: type[Any], form: dict[str, Any]) -> Any:
                 for e in exc.errors()
             ]
         ) from None
+
+
+class PartnerAnswer(d.OrgPartnerRead):
+    """The organisation as the directory now has it, and its member accounts this change
+    deactivated or brought back."""
+
+    accounts_deactivated: list[str] = Field(
+        default=[], description="member accounts deactivated with the organisation"
+    )
+    accounts_reactivated: list[str] = Field(
+        default=[],
+        description="member accounts brought back with it (only those its deactivation took)",
+    )
+
+
+async def members(session: AsyncSession, code: str) -> list[UserRow]:
+    stmt = select(UserRow).where(UserRow.role == "partner", UserRow.partner_code == code)
+    return list((await session.scalars(stmt.order_by(UserRow.username))).all())
+
+
+async def with_members(
+    session: AsyncSession,
+    out: d.OrgPartnerRead,
+    *,
+    user: User,
+    action: str,
+    body: d.OrgCloseBody | d.OrgPartnerBody,
+    ip: str | None,
+) -> PartnerAnswer:
+    """After the directory deactivated (`active` false) or saved the organisation: its active
+    member accounts are deactivated, or those its deactivation took come back; the change is
+    audited with the accounts it moved."""
+    moved: list[str] = []
+    for row in await members(session, out.code):
+        if out.active and row.deactivated_with == out.code:
+            changed = await st.set_active(
+                session, row, True, actor=user, reason=body.reason, ip=ip, with_partner=out.code
+            )
+        elif not out.active:
+            changed = await st.set_active(
+                session, row, False, actor=user, reason=body.reason, ip=ip, with_partner=out.code
+            )
+        else:
+            changed = False
+        if changed:
+            moved.append(row.user_id)
+    key = "accounts_reactivated" if out.active else "accounts_deactivated"
+    await audit(
+        session,
+        action=f"admin.org.partner.{action}",
+        actor_id=user.user_id,
+        subject=out.code,
+        ip=ip,
+        detail={**body.model_dump(mode="json"), key: moved},
+    )
+    return PartnerAnswer.model_validate({**out.model_dump(), key: moved})

@@ -258,14 +258,26 @@ def _reason(reason: str) -> str:
 
 
 async def set_active(
-    session: AsyncSession, row: UserRow, active: bool, *, actor: User, reason: str, ip: str | None
-) -> None:
+    session: AsyncSession,
+    row: UserRow,
+    active: bool,
+    *,
+    actor: User,
+    reason: str,
+    ip: str | None,
+    with_partner: str | None = None,
+) -> bool:
+    """Whether it changed. `with_partner`: the partner organisation being deactivated or
+    reactivated with its accounts (one deactivated on its own stays so when it comes back)."""
     why = _reason(reason)
     if row.user_id == actor.user_id:
         raise StaffInvalid({"reason": "you cannot deactivate or reactivate your own account"})
     if row.active == active:
-        return
+        if not active and with_partner is None:
+            row.deactivated_with = None  # deactivated on its own now: it stays so
+        return False
     row.active = active
+    row.deactivated_with = with_partner if not active else None
     if not active:
         await _end_logins(session, row.user_id)
     await publish_user(session, row)
@@ -276,8 +288,9 @@ async def set_active(
         actor_id=actor.user_id,
         subject=row.user_id,
         ip=ip,
-        detail={"reason": why},
+        detail={"reason": why, **({"with_partner": with_partner} if with_partner else {})},
     )
+    return True
 
 
 async def reset_password(

@@ -37,13 +37,8 @@ SECTIONS: list[tuple[str, str, str, set[str]]] = [
     (
         "/admin/partners",
         "Partner organisations",
-        "Village committees, judicial offices and others of the linkage",
-        {"admin"},
-    ),
-    (
-        "/admin/org/partners",
-        "Partner organisations' channels",
-        "Where linkage requests are sent to each partner organisation",
+        "Village committees, judicial offices and others of the linkage: their villages, "
+        "channels and accounts",
         {"admin", "station_chief"},
     ),
     (

@@ -1,7 +1,9 @@
-"""The partner organisations' outbound channels (/admin/org/partners): where each linkage
-request is POSTed. Administrators set any organisation's; a station chief those of their own
-station (a notice stuck on a down channel is theirs to repair: fix the channel here, then
-"Retry now" on the stuck board). The disputes service owns the directory and logs the change."""
+"""A partner organisation's outbound channel, set on its page (/admin/partners/{code}, see
+admin_partners.py): where each linkage request is POSTed. Administrators set any
+organisation's; a station chief those of their own station (a notice stuck on a down channel
+is theirs to repair: fix the channel there, then "Retry now" on the stuck board). The disputes
+service owns the directory and logs the change. The channels' former page,
+/admin/org/partners, now leads to the organisations' list."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from pydantic import ValidationError
 
 from services.portal.admin_lib import org
 from services.portal.admin_lib.backend import Problem, Problems, call
-from services.portal.deps import Clients, RuntimeDep, User, render, require_roles, verify_csrf
+from services.portal.areas.admin_partners import partner_page
+from services.portal.deps import Clients, RuntimeDep, User, require_roles, verify_csrf
 from services.portal.service import audit
 from services.portal.web import client_ip
 from shared.contracts import directory as d
@@ -23,47 +26,23 @@ pages = APIRouter()
 Manager = Annotated[User, Depends(require_roles("admin", "station_chief"))]
 
 
-def _station_for(user: User, station: str) -> str:
-    return station if user.role == "admin" else user.station_code or ""
-
-
-async def _page(
-    request: Request,
-    clients: Clients,
-    user: User,
-    station: str,
-    *,
-    failed: str | None = None,
-    errors: dict[str, str] | None = None,
-    data: dict[str, str] | None = None,
-) -> Response:
-    stations = await org.read(clients, user, d.OrgStationRead, "stations")
-    station = _station_for(user, station) or (stations[0].code if stations else "")
-    ctx = {
-        "stations": stations if user.role == "admin" else [],
-        "station": station,
-        "partners": await org.read(clients, user, d.OrgPartnerRead, "partners", station=station),
-        "failed": failed,
-        "errors": errors or {},
-        "data": data or {},
-        "done": request.query_params.get("done"),
-    }
-    return render(request, "admin/org_partners.html", ctx, status_code=422 if errors else 200)
-
-
 @pages.get("/admin/org/partners")
-async def partners_page(
-    request: Request, user: Manager, clients: Clients, station: str = ""
-) -> Response:
-    return await _page(request, clients, user, station[:16])
+async def former_page(request: Request) -> Response:
+    query = request.url.query
+    return RedirectResponse("/admin/partners" + (f"?{query}" if query else ""), status_code=301)
 
 
-@pages.post("/admin/org/partners/{code}/channel", dependencies=[Depends(verify_csrf)])
+@pages.post("/admin/org/partners/{code}/channel")
+async def former_channel(code: str) -> Response:
+    """A form of the former page still open in a browser: sent on, body and method kept."""
+    return RedirectResponse(f"/admin/partners/{code[:32]}/channel", status_code=308)
+
+
+@pages.post("/admin/partners/{code}/channel", dependencies=[Depends(verify_csrf)])
 async def channel_save(
     request: Request, user: Manager, clients: Clients, rt: RuntimeDep, code: str
 ) -> Response:
     form = await request.form()
-    station = _station_for(user, str(form.get("station_code", ""))[:16])
     known = {p.code: p for p in await org.read(clients, user, d.OrgPartnerRead, "partners")}
     partner = known.get(code[:32])
     if partner is None:
@@ -89,8 +68,8 @@ async def channel_save(
         )
     except Problems as exc:
         errors = {p.field.rsplit(".", 1)[-1]: p.reason for p in exc.problems}
-        return await _page(
-            request, clients, user, station, failed=partner.code, errors=errors, data=data
+        return await partner_page(
+            request, user, clients, rt, partner.code, failed="channel", errors=errors, data=data
         )
     async with transaction(rt.factory) as session:
         await audit(
@@ -101,6 +80,4 @@ async def channel_save(
             ip=client_ip(request),
             detail=body.model_dump(mode="json"),
         )
-    return RedirectResponse(
-        f"/admin/org/partners?station={partner.station_code}&done={partner.code}", status_code=303
-    )
+    return RedirectResponse(f"/admin/partners/{partner.code}?done=channel", status_code=303)
