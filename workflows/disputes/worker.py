@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -13,7 +14,7 @@ from shared import migrate
 from shared.config import DisputesSettings
 from shared.db import make_engine, make_session_factory
 from shared.logs import setup_logging
-from shared.temporal import connect
+from shared.temporal import build_id, connect
 from workflows.disputes.activities import DisputeActivities
 from workflows.disputes.config import load_lifecycle
 from workflows.disputes.screening import load_rules
@@ -40,6 +41,7 @@ def build_worker(
     return Worker(
         client,
         task_queue=task_queue,
+        build_id=build_id(Path(__file__).resolve().parent),
         workflows=[DisputeWorkflow],
         activities=activities.all(),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
 from temporalio.client import Client
@@ -11,7 +12,7 @@ from temporalio.worker import Worker
 from shared.config import AppointmentsSettings
 from shared.http import client_limits
 from shared.logs import setup_logging
-from shared.temporal import connect
+from shared.temporal import build_id, connect
 from workflows.home_visits.activities import HomeVisitActivities, HttpVisitStore, VisitStore
 from workflows.home_visits.workflow import HomeVisitWorkflow
 
@@ -21,6 +22,7 @@ def build_worker(client: Client, task_queue: str, store: VisitStore) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
+        build_id=build_id(Path(__file__).resolve().parent),
         workflows=[HomeVisitWorkflow],
         activities=[acts.assign, acts.record],
     )
