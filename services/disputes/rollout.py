@@ -27,10 +27,10 @@ from shared.contracts.disputes_read import LifecycleRead, RolloutRead
 from shared.stages import LIVE_STAGES
 from shared.web import internal_guard
 from workflows.disputes.client import ActionRefused, roll_out_lifecycle
-from workflows.disputes.config import load_lifecycle
 from workflows.disputes.forms import LifecycleConfigForm
 from workflows.disputes.rollout import LifecycleRollout
 from workflows.disputes.rules_of_action import field_errors
+from workflows.disputes.types import LifecycleConfig
 
 log = logging.getLogger("fengqiao.disputes.rollout")
 PARALLEL = 16
@@ -102,8 +102,8 @@ async def roll_out(client: Client, case_ids: list[str], rollout: LifecycleRollou
 
 
 async def starting_point(session: AsyncSession, lifecycle_file: Path) -> LifecycleRead:
-    text = lifecycle_file.read_text(encoding="utf-8")
-    config = load_lifecycle(lifecycle_file)
+    text = await asyncio.to_thread(lifecycle_file.read_text, encoding="utf-8")
+    config = LifecycleConfig.model_validate(yaml.safe_load(text))
     saved = await lifecycle_policy.current(session, lifecycle_policy.file_deadlines(config))
     if saved.version == lifecycle_policy.FILE_VERSION:
         return LifecycleRead(lifecycle_yaml=text)  # the file as written, comments and all
