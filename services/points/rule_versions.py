@@ -60,24 +60,21 @@ def _whole(value: Any, low: int, top: int) -> bool:
 
 def _settings(raw: dict[str, Any], in_force: EarningRules | None) -> Iterator[Problem]:
     """The hold and the expiry; a setting left out takes the value in force."""
-    for name, low, top, reason in (
-        (
-            "redemption_hold_minutes",
-            1,
-            MAX_HOLD_MINUTES,
-            f"a held redemption waits a whole number of minutes from 1 to {MAX_HOLD_MINUTES}",
-        ),
-        (
-            "expiry_days",
-            0,
-            MAX_EXPIRY_DAYS,
-            f"points last a whole number of days from 0 (never expire) to {MAX_EXPIRY_DAYS}",
-        ),
-    ):
+    for name in SETTINGS:
         if raw.get(name) is None and in_force is not None:
             raw[name] = getattr(in_force, name)
-        elif name in raw and not _whole(raw[name], low, top):
-            yield Problem(field=name, reason=reason)
+    hold = raw.get("redemption_hold_minutes")
+    if hold is not None and not _whole(hold, 1, MAX_HOLD_MINUTES):
+        yield Problem(
+            field="redemption_hold_minutes",
+            reason=f"a hold waits a whole number of minutes from 1 to {MAX_HOLD_MINUTES}",
+        )
+    days = raw.get("expiry_days")
+    if days is not None and not _whole(days, 0, MAX_EXPIRY_DAYS):
+        yield Problem(
+            field="expiry_days",
+            reason=f"points last a whole number of days from 0 (never expire) to {MAX_EXPIRY_DAYS}",
+        )
 
 
 def _unknown(at: str, raw: dict[str, Any], known: list[str]) -> Iterator[Problem]:

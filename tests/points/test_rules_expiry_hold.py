@@ -31,7 +31,7 @@ def test_the_hold_and_the_expiry_are_checked_or_kept_as_in_force() -> None:
     assert [(p.field, p.reason) for p in caught.value.problems] == [
         (
             "redemption_hold_minutes",
-            "a held redemption waits a whole number of minutes from 1 to 10080",
+            "a hold waits a whole number of minutes from 1 to 10080",
         ),
         ("expiry_days", "points last a whole number of days from 0 (never expire) to 3660"),
     ]
@@ -108,9 +108,7 @@ async def test_points_expire_after_the_period_they_were_earned_under(
     assert list(kinds) == ["earn", "earn", "adjust", "earn", "expire", "expire"]
 
 
-async def test_a_new_hold_waits_as_long_as_the_version_says(
-    factory: Factory, rules: Rules
-) -> None:
+async def test_a_new_hold_waits_as_long_as_the_version_says(factory: Factory, rules: Rules) -> None:
     await seed_basics(factory)
     await credit(factory, "give-40", 40, 1, 0)
     now = ledger.utcnow()

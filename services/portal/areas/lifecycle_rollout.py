@@ -45,7 +45,7 @@ async def rollout_form(request: Request, clients: Clients, user: User = Admin) -
         if start.policy_version:
             values["version"] = f"policy-{start.policy_version}"
             values["reason"] = start.policy_reason or ""
-    context = {"values": values, "errors": [], "start": start}
+    context: dict[str, Any] = {"values": values, "errors": [], "start": start}
     return render(request, TEMPLATE, context)
 
 
