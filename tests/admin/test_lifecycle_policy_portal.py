@@ -82,10 +82,10 @@ async def test_preview_then_save_gives_the_next_case_the_new_deadlines(stack: St
         preview.text
     )
     # every effect the policy holds is counted, each under both (the case is minutes old)
-    rows = re.findall(
+    effects = re.findall(
         r'<tr data-effect="(\w+)"><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td>', preview.text
     )
-    assert [(e, label) for e, label, *_ in rows] == [
+    assert [(e, label) for e, label, *_ in effects] == [
         ("accept_late", "超时未接单（每次均升级）"),
         ("follow_up_due", "应跟踪走访次数"),
         ("follow_up_overdue", "跟踪走访逾期次数"),
@@ -94,7 +94,7 @@ async def test_preview_then_save_gives_the_next_case_the_new_deadlines(stack: St
         ("return_visit_due", "应回访次数"),
         ("return_visit_overdue", "回访逾期次数"),
     ]
-    assert {(now, new) for *_, now, new in rows} == {("0", "0")}
+    assert {(now, new) for *_, now, new in effects} == {("0", "0")}
     assert "各项数字均不变。" in preview.text
     assert (await (await h.api("admin")).get(API)).json()["version"] == 0, "nothing stored"
 

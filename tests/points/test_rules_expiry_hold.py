@@ -16,7 +16,7 @@ from services.points import expiry, ledger, supermarket
 from services.points import rule_versions as rv
 from services.points.models import Entry
 from services.points.rules import Rules
-from shared.contracts.points import RedemptionCreate
+from shared.contracts.points import RedemptionCreate, RedemptionRead
 from shared.contracts.points_rules import EarningRules
 from shared.db import transaction
 from tests.points.conftest import PointsApp, seed_basics
@@ -113,7 +113,7 @@ async def test_a_new_hold_waits_as_long_as_the_version_says(factory: Factory, ru
     await credit(factory, "give-40", 40, 1, 0)
     now = ledger.utcnow()
 
-    async def hold(key: str) -> supermarket.RedemptionRead:
+    async def hold(key: str) -> RedemptionRead:
         async with transaction(factory) as s:
             in_force = await rv.in_force(s, rules)
             code = (await supermarket.issue_code(s, account_id="res-1", rules=in_force)).code

@@ -15,7 +15,8 @@ from shared.contracts.disputes import LifecycleDeadlines
 from tests.portal.disputes.conftest import STATION, Stack, audit_actions, intake_body
 
 TEXTAREA = re.compile(r'<textarea name="lifecycle_yaml"[^>]*>(.*?)</textarea>', re.S)
-LIFECYCLE = yaml.safe_load(Path("workflows/disputes/lifecycle.yaml").read_text(encoding="utf-8"))
+FILE_TEXT = Path("workflows/disputes/lifecycle.yaml").read_text(encoding="utf-8")
+LIFECYCLE = yaml.safe_load(FILE_TEXT)
 
 
 async def test_admin_rolls_a_lifecycle_out_to_a_station(stack: Stack) -> None:
@@ -63,7 +64,7 @@ async def test_the_roll_out_starts_from_the_newest_saved_policy_version(stack: S
     page = (await admin.get("/admin/lifecycle")).text
     assert "尚未保存流程时限版本" in page
     shown = html.unescape(TEXTAREA.findall(page)[0])
-    assert shown == Path("workflows/disputes/lifecycle.yaml").read_text(encoding="utf-8")
+    assert shown == FILE_TEXT
 
     deadlines = {k: LIFECYCLE[k] for k in LifecycleDeadlines.model_fields}
     api = await stack.portal.api("admin")
