@@ -4,7 +4,9 @@
 only new cases. This batch sends the chosen live cases (all, a station's, or a list) the
 `roll-out-lifecycle` update: each case moves its open deadlines and writes the change to its
 timeline and audit (actor, version, reason). A case that refuses (finished, already on the
-version) is reported with its reason; cases not chosen keep their deadlines.
+version) is reported with its reason; cases not chosen keep their deadlines. The roll-out
+starts from what new cases get now: the newest saved lifecycle policy version's deadlines over
+the file (services/disputes/lifecycle_policy.py), the file itself while none is saved.
 """
 
 from __future__ import annotations
