@@ -11,6 +11,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from sqlalchemy.exc import IntegrityError
 
 from services.disputes import lifecycle_policy as lp
+from services.disputes import lifecycle_preview
 from services.disputes.deps import RuntimeDep, SessionDep
 from services.disputes.rules_admin import invalid
 from shared.config import DisputesSettings
@@ -18,6 +19,7 @@ from shared.contracts.disputes import LifecyclePolicyRead, LifecyclePreviewRead
 from shared.db import transaction
 from shared.web import internal_guard
 from workflows.disputes.config import load_lifecycle
+from workflows.disputes.types import LifecycleDeadlines
 
 Payload = Annotated[dict[str, Any], Body()]
 
@@ -62,8 +64,16 @@ def router(settings: DisputesSettings) -> APIRouter:
         except lp.Invalid as exc:
             return invalid(lp.Invalid(in_values(exc.problems)))
         until = datetime.now(UTC)
-        return await lp.preview(
-            session, proposed=proposed, file=file, since=until - timedelta(days=days), until=until
+        known = await lp.versions(session, file)
+        in_force = known[0]
+        return await lifecycle_preview.preview(
+            session,
+            in_force=LifecycleDeadlines.model_validate(in_force.values.model_dump()),
+            in_force_version=in_force.version,
+            proposed=proposed,
+            linkage_defaults=[v.values.linkage_default_hours for v in known],
+            since=until - timedelta(days=days),
+            until=until,
         )
 
     @r.post("", status_code=201, response_model=LifecyclePolicyRead)

@@ -1,21 +1,19 @@
 """The lifecycle's deadlines and cadences as data (no FastAPI here): validation with the field
 and the reason, the stored versions with who/when/why, the deadlines a new case starts with,
-and the preview of proposed deadlines over recent cases (follow-ups due and overdue)."""
+(the preview of proposed deadlines over recent cases: services/disputes/lifecycle_preview.py)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.disputes.models import Case, LifecyclePolicyVersion, TimelineEntry
+from services.disputes.models import LifecyclePolicyVersion
 from services.disputes.screening_rules import Invalid, Problem
-from shared.contracts.disputes import LifecyclePolicyRead, LifecyclePreviewRead, OverdueChange
-from shared.stages import Stage
+from shared.contracts.disputes import LifecyclePolicyRead
 from workflows.disputes.types import LifecycleConfig, LifecycleDeadlines
 
 FILE_VERSION = 0
@@ -33,9 +31,6 @@ SINGLE = (
     ("return_visit_grace_days", 90, "days"),
 )
 FIELDS = {name for name, *_ in PER_COLOUR} | {name for name, *_ in SINGLE}
-# a follow-up visit counts from these (workflows/disputes/actions.py restart_cadence)
-CADENCE_STARTS = ("accepted", "follow_up", "closure_rejected")
-CHANGED_SHOWN = 50
 __all__ = ["Invalid", "Problem"]
 
 
@@ -171,102 +166,3 @@ async def save(
     session.add(row)
     await session.flush()
     return _read(row)
-
-
-def _aware(t: datetime) -> datetime:
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
-
-
-def follow_ups(
-    entries: list[tuple[datetime, str, str, str]], d: LifecycleDeadlines, until: datetime
-) -> tuple[int, int]:
-    """(due, overdue) follow-up visits of one case's timeline (at, kind, stage, colour) under
-    `d`: each visit (or acceptance) is followed by one due a cadence later; it is overdue when
-    the next visit, the end of follow-up or `until` comes after the cadence and the grace."""
-    due = overdue = 0
-    since: datetime | None = None
-    colour = "green"
-
-    def close(end: datetime) -> None:
-        nonlocal due, overdue
-        assert since is not None
-        at = since + timedelta(days=d.follow_up_every_days[colour])
-        if at <= end:
-            due += 1
-            overdue += end > at + timedelta(hours=d.follow_up_grace_hours[colour])
-
-    for at, kind, stage, colour_then in entries:
-        colour = colour_then if colour_then in COLOURS else colour
-        if kind in CADENCE_STARTS and stage == Stage.FOLLOW_UP:
-            if since is not None:
-                close(at)
-            since = at
-        elif since is not None and stage != Stage.FOLLOW_UP:
-            close(at)
-            since = None
-    if since is not None:
-        close(until)
-    return due, overdue
-
-
-async def preview(
-    session: AsyncSession,
-    *,
-    proposed: LifecycleDeadlines,
-    file: LifecycleDeadlines,
-    since: datetime,
-    until: datetime,
-) -> LifecyclePreviewRead:
-    """The follow-up visits of the cases reported in [since, until), as their timelines went,
-    counted under the deadlines in force and under the proposed ones: how many were due and
-    how many overdue."""
-    in_force = await current(session, file)
-    now_values = LifecycleDeadlines.model_validate(in_force.values.model_dump())
-    cases = list(
-        await session.execute(
-            select(Case.case_id, Case.case_no)
-            .where(Case.reported_at >= since, Case.reported_at < until)
-            .order_by(Case.reported_at, Case.case_id)
-        )
-    )
-    timelines: dict[str, list[tuple[datetime, str, str, str]]] = defaultdict(list)
-    ids = [c.case_id for c in cases]
-    for i in range(0, len(ids), 500):
-        rows = await session.execute(
-            select(
-                TimelineEntry.case_id,
-                TimelineEntry.at,
-                TimelineEntry.kind,
-                TimelineEntry.stage,
-                TimelineEntry.colour,
-            )
-            .where(TimelineEntry.case_id.in_(ids[i : i + 500]), TimelineEntry.at < until)
-            .order_by(TimelineEntry.case_id, TimelineEntry.seq)
-        )
-        for case_id, at, kind, stage, colour in rows:
-            timelines[case_id].append((_aware(at), kind, stage, colour))
-    totals = [0, 0, 0, 0]  # due now, due proposed, overdue now, overdue proposed
-    changed: list[OverdueChange] = []
-    for c in cases:
-        due_now, late_now = follow_ups(timelines[c.case_id], now_values, until)
-        due_new, late_new = follow_ups(timelines[c.case_id], proposed, until)
-        for i, n in enumerate((due_now, due_new, late_now, late_new)):
-            totals[i] += n
-        if late_now != late_new:
-            changed.append(
-                OverdueChange(
-                    case_id=c.case_id, case_no=c.case_no, current=late_now, proposed=late_new
-                )
-            )
-    return LifecyclePreviewRead(
-        since=since,
-        until=until,
-        cases=len(cases),
-        current_version=in_force.version,
-        follow_ups_current=totals[0],
-        follow_ups_proposed=totals[1],
-        overdue_current=totals[2],
-        overdue_proposed=totals[3],
-        changed_total=len(changed),
-        changed=changed[:CHANGED_SHOWN],
-    )

@@ -4,7 +4,9 @@
 only new cases. This batch sends the chosen live cases (all, a station's, or a list) the
 `roll-out-lifecycle` update: each case moves its open deadlines and writes the change to its
 timeline and audit (actor, version, reason). A case that refuses (finished, already on the
-version) is reported with its reason; cases not chosen keep their deadlines.
+version) is reported with its reason; cases not chosen keep their deadlines. The roll-out
+starts from what new cases get now: the newest saved lifecycle policy version's deadlines over
+the file (services/disputes/lifecycle_policy.py), the file itself while none is saved.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from services.disputes import lifecycle_policy
 from services.disputes.deps import SessionDep, TemporalDep
 from services.disputes.models import Case
 from shared.contracts.disputes_read import LifecycleRead, RolloutRead
@@ -29,6 +32,7 @@ from workflows.disputes.client import ActionRefused, roll_out_lifecycle
 from workflows.disputes.forms import LifecycleConfigForm
 from workflows.disputes.rollout import LifecycleRollout
 from workflows.disputes.rules_of_action import field_errors
+from workflows.disputes.types import LifecycleConfig
 
 log = logging.getLogger("fengqiao.disputes.rollout")
 PARALLEL = 16
@@ -99,15 +103,31 @@ async def roll_out(client: Client, case_ids: list[str], rollout: LifecycleRollou
     return RolloutRead(version=rollout.version, rolled=rolled, refused=refused)
 
 
+async def starting_point(session: AsyncSession, lifecycle_file: Path) -> LifecycleRead:
+    text = await asyncio.to_thread(lifecycle_file.read_text, encoding="utf-8")
+    config = LifecycleConfig.model_validate(yaml.safe_load(text))
+    saved = await lifecycle_policy.current(session, lifecycle_policy.file_deadlines(config))
+    if saved.version == lifecycle_policy.FILE_VERSION:
+        return LifecycleRead(lifecycle_yaml=text)  # the file as written, comments and all
+    merged = {**config.model_dump(), **saved.values.model_dump()}
+    return LifecycleRead(
+        lifecycle_yaml=yaml.safe_dump(merged, sort_keys=False, allow_unicode=True),
+        policy_version=saved.version,
+        policy_reason=saved.reason,
+        policy_author_id=saved.author_id,
+    )
+
+
 def make_router(internal_token: str, lifecycle_file: Path) -> APIRouter:
     router = APIRouter(
         prefix="/internal/v1", dependencies=[Depends(internal_guard(internal_token))]
     )
 
     @router.get("/lifecycle", response_model=LifecycleRead)
-    def current_lifecycle() -> LifecycleRead:
-        """The configuration new cases start with (the starting point of a roll-out)."""
-        return LifecycleRead(lifecycle_yaml=lifecycle_file.read_text(encoding="utf-8"))
+    async def current_lifecycle(session: SessionDep) -> LifecycleRead:
+        """The configuration new cases start with (the starting point of a roll-out): the
+        newest saved lifecycle policy version over the file, or the file while none is saved."""
+        return await starting_point(session, lifecycle_file)
 
     @router.post("/lifecycle/rollouts", response_model=RolloutRead)
     async def create_rollout(

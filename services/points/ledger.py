@@ -12,10 +12,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.models import (
@@ -323,57 +323,3 @@ async def reverse(
         ) from None
     await emit(session, entry)
     return entry
-
-
-async def expire_due(session: AsyncSession, *, expiry_days: int, now: datetime) -> list[Entry]:
-    """Expire earned points older than `expiry_days`, oldest first (spending used them first)."""
-    if expiry_days <= 0:
-        return []
-    cutoff = now - timedelta(days=expiry_days)
-    reversed_ids = select(Entry.reverses_id).where(Entry.reverses_id.is_not(None))
-    credit = (
-        Entry.kind.in_(CREDIT_KINDS),
-        Entry.amount > 0,
-        Entry.id.not_in(reversed_ids),
-    )
-    totals = (
-        select(
-            Entry.account_id,
-            func.sum(Entry.amount).label("credits"),
-        )
-        .where(*credit)
-        .group_by(Entry.account_id)
-        .subquery()
-    )
-    old = (
-        select(Entry.account_id, func.sum(Entry.amount).label("old_credits"))
-        .where(*credit, Entry.created_at <= cutoff)
-        .group_by(Entry.account_id)
-        .subquery()
-    )
-    rows = (
-        await session.execute(
-            select(Account.id, Account.balance, Account.held, totals.c.credits, old.c.old_credits)
-            .join(totals, totals.c.account_id == Account.id)
-            .join(old, old.c.account_id == Account.id)
-            .where(Account.balance > 0)
-        )
-    ).all()
-    expired: list[Entry] = []
-    for row in rows:
-        consumed = int(row.credits) - row.balance - row.held
-        due = min(row.balance, int(row.old_credits) - consumed)
-        if due <= 0:
-            continue
-        entry = await post(
-            session,
-            account_id=row.id,
-            kind="expire",
-            amount=-due,
-            reason_kind="expiry",
-            reason=f"earned on or before {cutoff.date().isoformat()}",
-            idem_key=f"expire:{row.id}:{cutoff.isoformat()}",
-            now=now,
-        )
-        expired.append(entry)
-    return expired

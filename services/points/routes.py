@@ -9,8 +9,18 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from services.points import chain, figures, ledger, rule_versions, service, supermarket, volunteers
+from services.points import (
+    chain,
+    expiry,
+    figures,
+    ledger,
+    rule_versions,
+    service,
+    supermarket,
+    volunteers,
+)
 from services.points.deps import FileRulesDep, RulesDep, RuntimeDep, SessionDep
+from services.points.rules import Rules
 from shared.contracts.points import (
     AccountRead,
     AdjustCreate,
@@ -240,10 +250,13 @@ async def run_maintenance(rt: RuntimeDep, rules: FileRulesDep) -> MaintenanceRea
     return out
 
 
-async def maintain(rt: RuntimeDep, rules: RulesDep) -> MaintenanceRead:
+async def maintain(rt: RuntimeDep, file_rules: Rules) -> MaintenanceRead:
+    """Points past their version's period expire; lapsed holds are released (each hold's end
+    was fixed when it was made)."""
     now = ledger.utcnow()
     async with transaction(rt.factory) as s:
-        expired = await ledger.expire_due(s, expiry_days=rules.expiry_days, now=now)
+        periods = await rule_versions.expiry_periods(s, file_rules)
+        expired = await expiry.expire_due(s, now=now, periods=periods)
         voided = await supermarket.void_expired_holds(s, now=now)
     return MaintenanceRead(
         expired_entries=len(expired),

@@ -4,6 +4,10 @@ versions with who/when/why, and the rules in force for an award being made now.
 Version 0 is the installation's file; a saved version replaces the file's earning amounts for
 what is awarded after it is saved (a dispute event consumed, a patrol co-signed, a tip rated),
 never for what was awarded before. Each award keeps its version in `entries.rules_version`.
+The version also sets how long a redemption held from then on waits for the hand-over (its
+deadline is stored on the redemption), and how long points earned from then on last: an award
+expires after its own version's period (`entries.rules_version`), another credit (an
+adjustment) after the period of the version in force when it was made.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.points.expiry import ExpiryPeriod
 from services.points.models import RulesVersion
-from services.points.rules import EARNING, Rules
+from services.points.rules import EARNING, SETTINGS, VERSIONED, Rules
 from shared.contracts.points_rules import (
+    MAX_EXPIRY_DAYS,
+    MAX_HOLD_MINUTES,
     MAX_POINTS,
     EarningRules,
     PointsRulesVersionRead,
@@ -47,16 +54,41 @@ def _amount(at: str, value: Any) -> Iterator[Problem]:
         yield Problem(field=at, reason=f"points are a whole number from 0 to {MAX_POINTS}")
 
 
+def _whole(value: Any, low: int, top: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= top
+
+
+def _settings(raw: dict[str, Any], in_force: EarningRules | None) -> Iterator[Problem]:
+    """The hold and the expiry; a setting left out takes the value in force."""
+    for name in SETTINGS:
+        if raw.get(name) is None and in_force is not None:
+            raw[name] = getattr(in_force, name)
+    hold = raw.get("redemption_hold_minutes")
+    if hold is not None and not _whole(hold, 1, MAX_HOLD_MINUTES):
+        yield Problem(
+            field="redemption_hold_minutes",
+            reason=f"a hold waits a whole number of minutes from 1 to {MAX_HOLD_MINUTES}",
+        )
+    days = raw.get("expiry_days")
+    if days is not None and not _whole(days, 0, MAX_EXPIRY_DAYS):
+        yield Problem(
+            field="expiry_days",
+            reason=f"points last a whole number of days from 0 (never expire) to {MAX_EXPIRY_DAYS}",
+        )
+
+
 def _unknown(at: str, raw: dict[str, Any], known: list[str]) -> Iterator[Problem]:
     for key in sorted(set(raw) - set(known)):
         yield Problem(field=f"{at}{key}", reason=f"unknown field {key}")
 
 
-def check_rules(raw: Any) -> EarningRules:
-    """The earning rules, or Invalid with every problem (field path and reason)."""
+def check_rules(raw: Any, in_force: EarningRules | None = None) -> EarningRules:
+    """The rule set, or Invalid with every problem (field path and reason). The hold and the
+    expiry period left out take their values in `in_force`."""
     if not isinstance(raw, dict):
         raise Invalid([Problem(field="rules", reason="send an object with the earning amounts")])
-    problems = list(_unknown("", raw, list(EARNING)))
+    raw = dict(raw)
+    problems = list(_unknown("", raw, list(VERSIONED)))
     for name in AMOUNTS:
         if name not in raw:
             problems.append(Problem(field=name, reason="give the points for this"))
@@ -76,6 +108,7 @@ def check_rules(raw: Any) -> EarningRules:
                 )
             else:
                 problems.extend(_amount(f"tip_points.{rating}", tips[rating]))
+    problems.extend(_settings(raw, in_force))
     if problems:
         raise Invalid(problems)
     return EarningRules.model_validate(raw)
@@ -93,10 +126,13 @@ def earning_of(rules: Rules) -> EarningRules:
     return EarningRules.model_validate(rules.earning())
 
 
-def _read(row: RulesVersion) -> PointsRulesVersionRead:
+def _read(row: RulesVersion, file_rules: Rules | None) -> PointsRulesVersionRead:
+    """A version saved before the hold and the expiry were versioned has the file's."""
+    settings = file_rules.model_dump(include=set(SETTINGS)) if file_rules else {}
+    stored = {k: v for k, v in row.rules.items() if v is not None}
     return PointsRulesVersionRead(
         version=row.version,
-        rules=EarningRules.model_validate(row.rules),
+        rules=EarningRules.model_validate({**settings, **stored}),
         author_id=row.author_id,
         reason=row.reason,
         created_at=row.created_at,
@@ -114,7 +150,7 @@ async def version(session: AsyncSession, number: int, file_rules: Rules) -> Poin
     row = await session.get(RulesVersion, number)
     if row is None:
         raise LookupError(number)
-    return _read(row)
+    return _read(row, file_rules)
 
 
 async def current(session: AsyncSession, file_rules: Rules) -> PointsRulesVersionRead:
@@ -125,7 +161,7 @@ async def versions(session: AsyncSession, file_rules: Rules) -> list[PointsRules
     """Newest first; the installation's file is the oldest, version 0."""
     rows = await session.scalars(select(RulesVersion).order_by(RulesVersion.version.desc()))
     return [
-        *map(_read, rows),
+        *(_read(r, file_rules) for r in rows),
         PointsRulesVersionRead(version=FILE_VERSION, rules=earning_of(file_rules)),
     ]
 
@@ -144,8 +180,24 @@ async def in_force(session: AsyncSession, file_rules: Rules) -> Rules:
     return apply(file_rules, await version(session, number, file_rules))
 
 
+async def expiry_periods(session: AsyncSession, file_rules: Rules) -> list[ExpiryPeriod]:
+    """How long the points of each version last, each version with the time it was in force."""
+    found = sorted(await versions(session, file_rules), key=lambda v: v.version)
+    ends = [v.created_at for v in found[1:]] + [None]
+    return [
+        ExpiryPeriod(version=v.version, days=v.rules.expiry_days or 0, start=v.created_at, end=end)
+        for v, end in zip(found, ends, strict=True)
+    ]
+
+
 async def save(
-    session: AsyncSession, *, rules: EarningRules, author_id: str, reason: str, now: datetime
+    session: AsyncSession,
+    *,
+    rules: EarningRules,
+    author_id: str,
+    reason: str,
+    now: datetime,
+    file_rules: Rules | None = None,
 ) -> PointsRulesVersionRead:
     """A new version, in force for what is awarded from now on. Two saves at once: the second
     fails on the primary key and the caller answers 409."""
@@ -158,4 +210,4 @@ async def save(
     )
     session.add(row)
     await session.flush()
-    return _read(row)
+    return _read(row, file_rules)

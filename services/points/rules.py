@@ -1,7 +1,7 @@
 """Earning rules: the installation's file (`rules.yaml`, FQ_POINTS_RULES_FILE) is version 0;
 an administrator's saved versions (services/points/rule_versions.py) replace its earning
-amounts for what is awarded after they are saved. Redemption timings and expiry stay in the
-file."""
+amounts, the redemption hold and the expiry period for what is awarded, held or earned after
+they are saved. The one-time code's lifetime stays in the file."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ EARNING = (
     "patrol_daily_cap",
     "tip_points",
 )
+# Versioned with the amounts (shared/contracts/points_rules.py EarningRules), not amounts.
+SETTINGS = ("redemption_hold_minutes", "expiry_days")
+VERSIONED = (*EARNING, *SETTINGS)
 
 
 class Rules(BaseModel):
@@ -44,7 +47,7 @@ class Rules(BaseModel):
         return local_zone()
 
     def earning(self) -> dict[str, object]:
-        return self.model_dump(include=set(EARNING))
+        return self.model_dump(include=set(VERSIONED))
 
 
 def load_rules(path: Path) -> Rules:

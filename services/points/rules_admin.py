@@ -58,10 +58,13 @@ async def one_version(
 
 @router.post("/preview", response_model=PointsPreviewRead)
 async def preview(
-    session: SessionDep, body: Payload, days: Annotated[int, Query(ge=1, le=366)] = 30
+    session: SessionDep,
+    file_rules: FileRulesDep,
+    body: Payload,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Any:
     try:
-        proposed = rv.check_rules(body.get("rules"))
+        proposed = rv.check_rules(body.get("rules"), (await rv.current(session, file_rules)).rules)
     except rv.Invalid as exc:
         return invalid(in_body(exc.problems))
     until = datetime.now(UTC)
@@ -71,10 +74,14 @@ async def preview(
 
 
 @router.post("", status_code=201, response_model=PointsRulesVersionRead)
-async def save(runtime: RuntimeDep, body: Payload) -> Any:
+async def save(runtime: RuntimeDep, file_rules: FileRulesDep, body: Payload) -> Any:
+    """A version: the earning amounts, the redemption hold and the expiry period (these two
+    left out: as in force) for what is awarded, held and earned from now on."""
+    async with runtime.factory() as session:  # closed at once (SQLite: before the write)
+        in_force = (await rv.current(session, file_rules)).rules
     problems: list[rv.Problem] = []
     try:
-        rules = rv.check_rules(body.get("rules"))
+        rules = rv.check_rules(body.get("rules"), in_force)
     except rv.Invalid as exc:
         problems += in_body(exc.problems)
     try:
@@ -90,7 +97,12 @@ async def save(runtime: RuntimeDep, body: Payload) -> Any:
     try:
         async with transaction(runtime.factory) as session:
             return await rv.save(
-                session, rules=rules, author_id=author, reason=reason, now=datetime.now(UTC)
+                session,
+                rules=rules,
+                author_id=author,
+                reason=reason,
+                now=datetime.now(UTC),
+                file_rules=file_rules,
             )
     except IntegrityError:
         raise HTTPException(

@@ -310,11 +310,33 @@ class LifecyclePolicyRead(_Answer):
     created_at: UTCDateTime | None = None
 
 
+EffectName = Literal[
+    "accept_late",
+    "follow_up_due",
+    "follow_up_overdue",
+    "linkage_overdue",
+    "closure_approval_overdue",
+    "return_visit_due",
+    "return_visit_overdue",
+]
+
+
+class DeadlineEffect(_Answer):
+    """One effect of the deadlines on the cases of the window: acceptances past their deadline
+    (an escalation each), follow-up visits due and of them overdue, partner replies overdue,
+    closure approvals overdue, return visits due and of them overdue."""
+
+    effect: EffectName
+    current: int = Field(description="under the policy in force")
+    proposed: int = Field(description="under these deadlines")
+
+
 class OverdueChange(_Answer):
     case_id: str
     case_no: str
-    current: int
-    proposed: int
+    current: int = Field(description="deadlines the case missed under the policy in force")
+    proposed: int = Field(description="deadlines it would have missed under these")
+    effects: list[EffectName] = Field(default=[], description="the effects that change")
 
 
 class LifecyclePreviewRead(_Answer):
@@ -326,5 +348,12 @@ class LifecyclePreviewRead(_Answer):
     follow_ups_proposed: int = Field(description="follow-up visits due under these deadlines")
     overdue_current: int = Field(description="of them overdue under the policy in force")
     overdue_proposed: int = Field(description="of them overdue under these deadlines")
+    missed_current: int = Field(
+        default=0, description="deadlines missed (every *_late and *_overdue effect), in force"
+    )
+    missed_proposed: int = Field(default=0, description="deadlines missed under these")
+    effects: list[DeadlineEffect] = Field(default=[], description="every effect, in force/these")
     changed_total: int
-    changed: list[OverdueChange] = Field(description="the first 50 cases whose count changes")
+    changed: list[OverdueChange] = Field(
+        description="the first 50 cases whose missed deadlines change"
+    )

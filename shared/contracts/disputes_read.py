@@ -181,9 +181,14 @@ class ReconcileRead(_Read):
 
 
 class LifecycleRead(_Read):
-    """The lifecycle configuration new cases start with."""
+    """The lifecycle configuration new cases start with: the installation's lifecycle.yaml with
+    the newest saved lifecycle policy version's deadlines laid over it (the file as it is while
+    no version is saved)."""
 
     lifecycle_yaml: str
+    policy_version: int = 0  # the saved lifecycle policy version it carries (0: the file)
+    policy_reason: str | None = None
+    policy_author_id: str | None = None
 
 
 class RolloutRead(_Read):

@@ -1,6 +1,7 @@
 """The points service's contract for its earning rules as data (beside shared/contracts/points.py):
-a rule set, a stored version with who/when/why, and the preview of a proposed set over the
-ledger of recent weeks.
+a rule set (the earning amounts, how long earned points last and how long a held redemption
+waits), a stored version with who/when/why, and the preview of a proposed set over the ledger
+of recent weeks.
 
 The bounds below are published in the schema; the points service checks them and answers every
 problem of a rule set at once (field and reason), not only the first.
@@ -16,11 +17,19 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from shared.contracts.times import UTCDateTime
 
 MAX_POINTS = 10_000
+MAX_HOLD_MINUTES = 7 * 24 * 60
+MAX_EXPIRY_DAYS = 10 * 366
 # What each kind of event earns: the ledger's reason kinds the rules price.
 PreviewKind = Literal["mediation", "follow_up", "screening", "patrol", "tip"]
 
 
 Points = Annotated[StrictInt, Field(json_schema_extra={"minimum": 0, "maximum": MAX_POINTS})]
+HoldMinutes = Annotated[
+    StrictInt, Field(json_schema_extra={"minimum": 1, "maximum": MAX_HOLD_MINUTES})
+]
+ExpiryDays = Annotated[
+    StrictInt, Field(json_schema_extra={"minimum": 0, "maximum": MAX_EXPIRY_DAYS})
+]
 
 
 class _In(BaseModel):
@@ -42,6 +51,16 @@ class EarningRules(_In):
     patrol_points_per_hour: Points = Field(description="a volunteer patrol, pro rata by minute")
     patrol_daily_cap: Points = Field(description="per person and local day, over all patrols")
     tip_points: TipPoints
+    # Not earning amounts, but versioned with them; applied to what is made from then on. Left
+    # out of a request: the value in force. Always given in an answer.
+    redemption_hold_minutes: HoldMinutes | None = Field(
+        default=None,
+        description="how long a held redemption waits for the hand-over (holds made from then on)",
+    )
+    expiry_days: ExpiryDays | None = Field(
+        default=None,
+        description="days until earned points expire, 0 never (for points earned from then on)",
+    )
 
 
 class PointsRulesVersionRead(BaseModel):

@@ -200,8 +200,12 @@ async def test_admin_previews_and_saves_lifecycle_deadlines_on_a_phone(live: Liv
         await page.click("#preview-button")
         await page.wait_for_selector("#preview")
         assert await page.locator("#preview-summary").inner_text() == (
-            "按这些时限，最近 30 天的 1 件案件将有 0 次回访逾期（现行时限下为 0 次）。"
+            "按这些时限，最近 30 天的 1 件案件将错过 0 个时限（现行时限下为 0 个）。"
         )
+        effects = page.locator("#effects tbody tr")
+        assert await effects.count() == 7
+        late = await page.locator('#effects tr[data-effect="accept_late"]').inner_text()
+        assert late.split("\t") == ["超时未接单（每次均升级）", "0", "0"]
         await no_sideways_scroll(page)
         await screenshot(page, "admin-lifecycle-preview-zh-phone")
 
@@ -217,6 +221,17 @@ async def test_admin_previews_and_saves_lifecycle_deadlines_on_a_phone(live: Liv
         assert "In force: version 1" in await page.locator("#in-force").inner_text()
         await no_sideways_scroll(page)
         await screenshot(page, "admin-lifecycle-saved-en-phone")
+
+        # the roll-out to running cases starts from the version just saved
+        await page.goto(f"{live.base}/admin/lifecycle")
+        assert (
+            "saved lifecycle policy version 1" in await page.locator("#starting-point").inner_text()
+        )
+        assert await page.input_value("input[name=version]") == "policy-1"
+        assert await page.input_value("input[name=reason]") == "黄色、绿色案件两天一访"
+        assert "green: 2" in await page.input_value("textarea[name=lifecycle_yaml]")
+        await no_sideways_scroll(page)
+        await screenshot(page, "admin-lifecycle-rollout-start-en-phone")
 
 
 async def test_admin_previews_and_saves_points_rules_on_a_phone(
@@ -264,10 +279,21 @@ async def test_admin_previews_and_saves_points_rules_on_a_phone(
             await no_sideways_scroll(page)
             await screenshot(page, "admin-points-rules-preview-zh-phone")
 
+            hold = page.locator("#hold-and-expiry")
+            await hold.locator("input[name=redemption_hold_minutes]").fill("0")
+            await hold.locator("input[name=expiry_days]").fill("365")
             await page.fill("textarea[name=reason]", "调解奖励提高")
+            await page.click("#save-button")
+            refusal = hold.locator('.field-error[data-field="redemption_hold_minutes"]')
+            assert await refusal.inner_text() == "暂扣等待时间须为 1 至 10080 之间的整数分钟"
+            await no_sideways_scroll(page)
+            await screenshot(page, "admin-points-rules-hold-refused-zh-phone")
+            await hold.locator("input[name=redemption_hold_minutes]").fill("30")
             await page.click("#save-button")
             await page.wait_for_selector("#saved")
             assert "现行：第 1 版" in await page.locator("#in-force").inner_text()
+            assert await page.input_value("input[name=expiry_days]") == "365"
+            assert await page.input_value("input[name=redemption_hold_minutes]") == "30"
             assert "调解奖励提高" in await page.locator("#versions").inner_text()
             await page.click("header .lang button")
             await page.wait_for_load_state()

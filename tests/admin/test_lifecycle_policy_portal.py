@@ -78,9 +78,24 @@ async def test_preview_then_save_gives_the_next_case_the_new_deadlines(stack: St
 
     preview = await h.post_form(admin, PAGE, {**data, "action": "preview"})
     assert preview.status_code == 200, preview.text
-    assert "按这些时限，最近 30 天的 1 件案件将有 0 次回访逾期（现行时限下为 0 次）。" in (
+    assert "按这些时限，最近 30 天的 1 件案件将错过 0 个时限（现行时限下为 0 个）。" in (
         preview.text
     )
+    # every effect the policy holds is counted, each under both (the case is minutes old)
+    effects = re.findall(
+        r'<tr data-effect="(\w+)"><td>([^<]+)</td><td>(\d+)</td><td>(\d+)</td>', preview.text
+    )
+    assert [(e, label) for e, label, *_ in effects] == [
+        ("accept_late", "超时未接单（每次均升级）"),
+        ("follow_up_due", "应跟踪走访次数"),
+        ("follow_up_overdue", "跟踪走访逾期次数"),
+        ("linkage_overdue", "联动单位逾期答复次数"),
+        ("closure_approval_overdue", "结案审批逾期次数"),
+        ("return_visit_due", "应回访次数"),
+        ("return_visit_overdue", "回访逾期次数"),
+    ]
+    assert {(now, new) for *_, now, new in effects} == {("0", "0")}
+    assert "各项数字均不变。" in preview.text
     assert (await (await h.api("admin")).get(API)).json()["version"] == 0, "nothing stored"
 
     why = "绿色案件两小时接单"

@@ -1,6 +1,8 @@
 """Lifecycle deadlines and cadences as data in the disputes service, on PostgreSQL and the real
 Temporal server: validation names the field and the reason (a red cadence longer than yellow
-is refused), the preview counts last month's overdue follow-ups under both policies, a saved
+is refused), the preview counts every effect on last month's cases under both policies (late
+acceptances, follow-ups due and overdue, partner replies, closure approvals and return visits
+overdue), a saved
 version is given to the next case reported while a case reported before keeps its deadlines."""
 
 from __future__ import annotations
@@ -121,6 +123,88 @@ async def add_case(
 FU = "follow_up"
 
 
+async def add_tasks(
+    svc: Service, case_no: str, tasks: list[tuple[str, float, float, float]]
+) -> None:
+    """The case's tasks: (kind, opened days ago, hours given, hours until done)."""
+    now = datetime.now(UTC)
+    async with transaction(svc.runtime.factory) as s:
+        for n, (kind, ago, given, done) in enumerate(tasks):
+            opened = now - timedelta(days=ago)
+            s.add(
+                Task(
+                    task_id=f"t-{case_no}-{n}",
+                    case_id=f"c-{case_no}",
+                    kind=kind,
+                    title=kind,
+                    assignee_id="off-1",
+                    station_code=VILLAGE.station_code,
+                    village_code=VILLAGE.code,
+                    colour="green",
+                    opened_at=opened,
+                    due_at=opened + timedelta(hours=given),
+                    closed_at=opened + timedelta(hours=done),
+                )
+            )
+
+
+async def every_effect_is_previewed(svc: Service) -> None:
+    """A green case accepted in 3 hours, two partner requests (the default 72 hours, answered
+    in 80; 10 hours agreed with the partner, answered in 20), a closure approved in 30 hours,
+    the return visit made 11 days after closure."""
+    await add_case(
+        svc,
+        "T1",
+        14,
+        [
+            (14, "assigned", "assignment", "green"),
+            (13.9, "accepted", FU, "green"),
+            (13.5, "closure_proposed", "closure_approval", "green"),
+            (12, "closure_approved", "return_visit", "green"),
+            (1, "return_visit_done", "closed", "green"),
+        ],
+    )
+    await add_tasks(
+        svc,
+        "T1",
+        [
+            ("accept", 14, 24, 3),
+            ("linkage", 13.8, 72, 80),
+            ("linkage", 13.7, 10, 20),
+            ("closure_approval", 13.5, 24, 30),
+        ],
+    )
+    proposed = {
+        **FILE,
+        "accept_minutes": {"red": 30, "yellow": 60, "green": 120},
+        "linkage_default_hours": 96,
+        "closure_approval_hours": 48,
+        "return_visit_after_days": 5,
+        "return_visit_grace_days": 7,
+    }
+    r = await svc.http.post(f"{BASE}/preview", json={"values": proposed})
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert {e["effect"]: (e["current"], e["proposed"]) for e in p["effects"]} == {
+        "accept_late": (0, 1),  # 3 hours against 24, then 2
+        "follow_up_due": (1, 1),  # G1's only, as before
+        "follow_up_overdue": (1, 1),
+        "linkage_overdue": (2, 1),  # 80 hours against 72, then 96; the agreed 10 stay
+        "closure_approval_overdue": (1, 0),
+        "return_visit_due": (1, 1),
+        "return_visit_overdue": (1, 0),  # 11 days against 7 + 3, then 5 + 7
+    }
+    assert (p["missed_current"], p["missed_proposed"]) == (5, 3)
+    assert [(c["case_no"], c["current"], c["proposed"], c["effects"]) for c in p["changed"]] == [
+        (
+            "T1",
+            4,
+            2,
+            ["accept_late", "linkage_overdue", "closure_approval_overdue", "return_visit_overdue"],
+        )
+    ]
+
+
 async def test_refused_previewed_saved_and_given_to_the_next_case(svc: Service) -> None:
     await refused_with_422_and_nothing_stored(svc)
     # green, visits 6 and 9.5 days apart, the last 4.5 days ago. The file (every 7 days, 48 h
@@ -153,12 +237,13 @@ async def test_refused_previewed_saved_and_given_to_the_next_case(svc: Service) 
     r = await svc.http.post(f"{BASE}/preview", json={"values": proposed})
     assert r.status_code == 200, r.text
     p = r.json()
+    await every_effect_is_previewed(svc)
     assert (p["cases"], p["current_version"]) == (2, 0)
     assert (p["follow_ups_current"], p["overdue_current"]) == (1, 1)
     assert (p["follow_ups_proposed"], p["overdue_proposed"]) == (3, 3)
     assert [(c["case_no"], c["current"], c["proposed"]) for c in p["changed"]] == [("G1", 1, 3)]
     same = (await svc.http.post(f"{BASE}/preview?days=60", json={"values": FILE})).json()
-    assert (same["cases"], same["overdue_current"], same["changed_total"]) == (3, 2, 0)
+    assert (same["cases"], same["overdue_current"], same["changed_total"]) == (4, 2, 0)
     assert (await svc.http.get(BASE)).json()["version"] == 0, "a preview stores nothing"
     await saved_version_is_given_to_the_next_case(svc)
 

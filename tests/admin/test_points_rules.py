@@ -115,7 +115,19 @@ async def test_a_dispute_closed_after_a_rule_change_earns_the_new_amount(stack: 
     await eventually(lambda: credited(1), 30)
     api = await stack.portal.api("admin")
     current = (await api.get(API)).json()
-    assert (current["version"], current["rules"]) == (0, FILE_RULES)
+    in_file = {**FILE_RULES, "redemption_hold_minutes": 60, "expiry_days": 0}
+    assert (current["version"], current["rules"]) == (0, in_file)
+    r = await api.post(
+        API, json={"rules": {**FILE_RULES, "expiry_days": 5000}, "reason": "积分有效期调整"}
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"] == [
+        {
+            "field": "rules.expiry_days",
+            "reason": "points last a whole number of days from 0 (never expire) to 3660",
+            "type": "value_error",
+        }
+    ]
     bad = {**FILE_RULES, "tip_points": {**FILE_RULES["tip_points"], "useful": 10_001}}
     r = await api.post(API, json={"rules": bad, "reason": "线索奖励调整"})
     assert r.status_code == 422
@@ -135,7 +147,8 @@ async def test_a_dispute_closed_after_a_rule_change_earns_the_new_amount(stack: 
     assert r.status_code == 201, r.text
     assert (r.json()["version"], r.json()["author_id"]) == (1, ADMIN)
     assert [v["version"] for v in (await api.get(f"{API}/versions")).json()] == [1, 0]
-    assert (await api.get(f"{API}/versions/1")).json()["reason"] == "同上，仅换版本号"
+    one = (await api.get(f"{API}/versions/1")).json()
+    assert (one["reason"], one["rules"]) == ("同上，仅换版本号", in_file), "left out: as in force"
     assert (await api.get(f"{API}/versions/9")).status_code == 404
     r = await api.post(
         API, json={"rules": {**FILE_RULES, "mediation_help": 25}, "reason": "调解奖励提高"}
@@ -168,7 +181,11 @@ async def test_preview_then_save_on_the_page(stack: Stack) -> None:
     assert page.status_code == 200
     assert "现行：第 0 版" in page.text
     data = {**form_of(page.text), "mediation_help": "15", "tip_useful": "30"}
-    assert data["patrol_daily_cap"] == "20"
+    assert (data["patrol_daily_cap"], data["redemption_hold_minutes"], data["expiry_days"]) == (
+        "20",
+        "60",
+        "0",
+    )
 
     preview = await h.post_form(admin, PAGE, {**data, "action": "preview"})
     assert preview.status_code == 200, preview.text
@@ -184,12 +201,23 @@ async def test_preview_then_save_on_the_page(stack: Stack) -> None:
     assert "积分须为 0 至 10000 之间的整数" in bad.text
     assert "请说明修改原因（5 至 500 个字符）" in bad.text
     assert 'value="-3"' in bad.text, "the form comes back as typed"
+    bad = await h.post_form(
+        admin, PAGE, {**data, "redemption_hold_minutes": "0", "action": "save", "reason": "暂扣"}
+    )
+    assert bad.status_code == 422
+    assert "暂扣等待时间须为 1 至 10080 之间的整数分钟" in bad.text
+    field = re.search(r'<input name="redemption_hold_minutes"[^>]*>', bad.text)
+    assert field is not None and 'value="0"' in field[0] and 'aria-invalid="true"' in field[0]
 
+    data |= {"redemption_hold_minutes": "30", "expiry_days": "365"}
     saved = await h.post_form(admin, PAGE, {**data, "action": "save", "reason": "调解奖励提高"})
     assert (saved.status_code, saved.headers["location"]) == (303, f"{PAGE}?saved=1")
     after = await admin.get(saved.headers["location"])
     assert "第 1 版已保存" in after.text and "现行：第 1 版" in after.text
     assert 'name="mediation_help" value="15"' in after.text
+    assert 'name="expiry_days" value="365"' in after.text
+    in_force = (await (await h.api("admin")).get(API)).json()["rules"]
+    assert (in_force["redemption_hold_minutes"], in_force["expiry_days"]) == (30, 365)
     async with h.runtime.factory() as s:
         rows = (
             await s.execute(

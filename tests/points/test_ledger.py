@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, delete, func, inspect, select, text, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.points import chain, ledger, service, supermarket
+from services.points import chain, expiry, ledger, service, supermarket
 from services.points.ledger import IdempotencyMismatch, InsufficientPoints, Refused
 from services.points.models import Account, Base, Entry, Item, outbox
 from services.points.rules import Rules
@@ -207,14 +207,14 @@ async def test_expiry_takes_oldest_earned_points_first(factory: Factory, rules: 
         )
     # 35 earned over a year ago, 12 of them spent: 23 expire, the 20 recent points stay
     async with transaction(factory) as s:
-        expired = await ledger.expire_due(s, expiry_days=rules.expiry_days, now=now)
+        expired = await expiry.expire_due(s, expiry_days=rules.expiry_days, now=now)
     assert [(e.kind, e.amount) for e in expired] == [("expire", -23)]
     assert await balance(factory, "res-1") == (20, 0)
     async with transaction(factory) as s:
-        assert await ledger.expire_due(s, expiry_days=rules.expiry_days, now=now) == []
+        assert await expiry.expire_due(s, expiry_days=rules.expiry_days, now=now) == []
     later = now + timedelta(days=360)
     async with transaction(factory) as s:
-        again = await ledger.expire_due(s, expiry_days=rules.expiry_days, now=later)
+        again = await expiry.expire_due(s, expiry_days=rules.expiry_days, now=later)
     assert [e.amount for e in again] == [-20]
     assert await balance(factory, "res-1") == (0, 0)
 

@@ -24,6 +24,16 @@ SINGLE = {
     "return_visit_after_days": "Days after closure until the return visit",
     "return_visit_grace_days": "Days the return visit may wait before it escalates",
 }
+# the effects the preview counts (shared/contracts/disputes.py EffectName)
+EFFECTS = {
+    "accept_late": "Acceptances past the deadline (each escalated)",
+    "follow_up_due": "Follow-up visits due",
+    "follow_up_overdue": "Follow-up visits overdue",
+    "linkage_overdue": "Partner replies overdue",
+    "closure_approval_overdue": "Closure approvals overdue",
+    "return_visit_due": "Return visits due",
+    "return_visit_overdue": "Return visits overdue",
+}
 NUMBER = re.compile(r"^\d{1,7}(\.\d{1,4})?$")
 
 
@@ -70,6 +80,12 @@ class LifecycleForm:
             name: {c: _number(self.texts[f"{name}.{c}"]) for c in COLOURS} for name in PER_COLOUR
         }
         return out | {name: _number(self.texts[name]) for name in SINGLE}
+
+    def payload(self) -> dict[str, Any]:
+        return {"values": self.values()}
+
+    def previewed(self) -> None:
+        pass
 
     def show(self, problems: list[Problem]) -> None:
         """Each problem next to its field: `values.accept_minutes.red` on the red minutes."""

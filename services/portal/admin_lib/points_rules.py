@@ -1,5 +1,6 @@
-"""Earning rules of the points service on the admin page: the labels of each amount and the form
-(one number per amount) turned into the rule set the points service validates."""
+"""Earning rules of the points service on the admin page: the labels of each amount, of the
+redemption hold and of the expiry period, and the form (one number each) turned into the rule
+set the points service validates."""
 
 from __future__ import annotations
 
@@ -22,7 +23,16 @@ FIELDS: dict[str, tuple[str, str]] = {
     "tip_useful": ("tip_points.useful", "Crime tip rated useful"),
     "tip_led_to_case": ("tip_points.led_to_case", "Crime tip that led to a case"),
 }
-BY_PATH = {path: name for name, (path, _) in FIELDS.items()}
+# versioned with the amounts, for what is held or earned from then on
+SETTINGS: dict[str, tuple[str, str]] = {
+    "redemption_hold_minutes": (
+        "redemption_hold_minutes",
+        "Minutes a held redemption waits for the hand-over",
+    ),
+    "expiry_days": ("expiry_days", "Days earned points last (0: they never expire)"),
+}
+ALL = {**FIELDS, **SETTINGS}
+BY_PATH = {path: name for name, (path, _) in ALL.items()}
 # the ledger's reason kinds of the preview
 KINDS = {
     "mediation": "Dispute helpers",
@@ -38,9 +48,10 @@ def flat(rules: dict[str, Any]) -> dict[str, str]:
     """The form's values of a rule set."""
     tips = rules.get("tip_points", {})
     out = {}
-    for name, (path, _) in FIELDS.items():
+    for name, (path, _) in ALL.items():
         head, _dot, rating = path.partition(".")
-        out[name] = str(tips.get(rating, "") if rating else rules.get(head, ""))
+        value = tips.get(rating) if rating else rules.get(head)
+        out[name] = "" if value is None else str(value)
     return out
 
 
@@ -63,7 +74,7 @@ class PointsRulesForm:
 
         days = text("days")
         return cls(
-            values={name: text(name, 16) for name in FIELDS},
+            values={name: text(name, 16) for name in ALL},
             reason=text("reason"),
             days=int(days) if days.isdigit() and 1 <= int(days) <= 366 else 30,
         )
@@ -71,7 +82,7 @@ class PointsRulesForm:
     def rules(self) -> dict[str, Any]:
         """As typed: a number where one was typed, else the text (the service says why)."""
         out: dict[str, Any] = {"tip_points": {}}
-        for name, (path, _) in FIELDS.items():
+        for name, (path, _) in ALL.items():
             raw = self.values.get(name, "")
             value: int | str = int(raw) if NUMBER.fullmatch(raw) else raw
             head, _dot, rating = path.partition(".")
@@ -80,6 +91,12 @@ class PointsRulesForm:
             else:
                 out[head] = value
         return out
+
+    def payload(self) -> dict[str, Any]:
+        return {"rules": self.rules()}
+
+    def previewed(self) -> None:
+        pass
 
     def show(self, problems: list[Problem]) -> None:
         """Each problem next to its field: `rules.tip_points.useful` on tip_useful."""

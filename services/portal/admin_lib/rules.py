@@ -225,6 +225,12 @@ class RulesForm:
     def rules(self) -> dict[str, Any]:
         return {"default": self.default, "rules": [r.rule() for r in self.rows]}
 
+    def payload(self) -> dict[str, Any]:
+        return {"rules": self.rules()}
+
+    def previewed(self) -> None:
+        self.rows += new_rows()
+
     def show(self, problems: list[Problem]) -> None:
         """Each problem next to its field: `rules.rules.3.when.gte` on the fourth rule sent."""
         for p in problems:

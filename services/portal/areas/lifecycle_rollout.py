@@ -27,19 +27,30 @@ Csrf = Depends(verify_csrf)
 TEMPLATE = "lifecycle/rollout.html"
 
 
-async def _current(clients: Clients, user: User) -> str:
+async def _current(clients: Clients, user: User) -> LifecycleRead | None:
     try:
-        return (
-            await backend.call(clients, user, "GET", "/lifecycle", LifecycleRead)
-        ).lifecycle_yaml
+        return await backend.call(clients, user, "GET", "/lifecycle", LifecycleRead)
     except HTTPException:
-        return ""
+        return None
 
 
 @pages.get("/admin/lifecycle")
 async def rollout_form(request: Request, clients: Clients, user: User = Admin) -> Response:
-    values = {"lifecycle_yaml": await _current(clients, user), "version": "", "reason": ""}
-    return render(request, TEMPLATE, {"values": {**values, "station": ""}, "errors": []})
+    """Starts from the newest saved lifecycle policy version (its number names the roll-out,
+    its reason is offered), or from lifecycle.yaml while none is saved."""
+    start = await _current(clients, user)
+    values = {"lifecycle_yaml": "", "version": "", "reason": "", "station": ""}
+    if start is not None:
+        values["lifecycle_yaml"] = start.lifecycle_yaml
+        if start.policy_version:
+            values["version"] = f"policy-{start.policy_version}"
+            values["reason"] = start.policy_reason or ""
+    context: dict[str, Any] = {"values": values, "errors": [], "start": start}
+    return render(request, TEMPLATE, context)
+
+
+def _refused(values: dict[str, str], errors: list[dict[str, str]]) -> dict[str, Any]:
+    return {"values": values, "errors": errors, "start": None}
 
 
 @pages.post("/admin/lifecycle", dependencies=[Csrf])
@@ -64,7 +75,7 @@ async def roll_out(
     if confirm != "yes":
         errors.append({"field": "confirm", "reason": "confirm the roll-out to running cases"})
     if errors:
-        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
+        return render(request, TEMPLATE, _refused(values, errors), status_code=422)
     body: dict[str, Any] = {
         "lifecycle_yaml": lifecycle_yaml,
         "version": version.strip(),
@@ -78,10 +89,10 @@ async def roll_out(
         )
     except httpx.HTTPError:
         errors = [{"field": "body", "reason": "the disputes service is not available right now"}]
-        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=503)
+        return render(request, TEMPLATE, _refused(values, errors), status_code=503)
     if resp.status_code == 422:
         errors = [{"field": p.field, "reason": p.reason} for p in problems_of(resp.json())]
-        return render(request, TEMPLATE, {"values": values, "errors": errors}, status_code=422)
+        return render(request, TEMPLATE, _refused(values, errors), status_code=422)
     if resp.status_code >= 400:
         raise HTTPException(status_code=503, detail=backend.UNAVAILABLE)
     result = RolloutRead.model_validate(resp.json())
@@ -97,4 +108,5 @@ async def roll_out(
             "refused": result.refused,
         },
     )
-    return render(request, TEMPLATE, {"values": values, "errors": [], "result": result})
+    context = {"values": values, "errors": [], "result": result, "start": None}
+    return render(request, TEMPLATE, context)

@@ -4,14 +4,19 @@ new deadline and shows the change on its timeline; the portal's audit log record
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 
+from shared.contracts.disputes import LifecycleDeadlines
 from tests.portal.disputes.conftest import STATION, Stack, audit_actions, intake_body
 
-LIFECYCLE = yaml.safe_load(Path("workflows/disputes/lifecycle.yaml").read_text(encoding="utf-8"))
+TEXTAREA = re.compile(r'<textarea name="lifecycle_yaml"[^>]*>(.*?)</textarea>', re.S)
+FILE_TEXT = Path("workflows/disputes/lifecycle.yaml").read_text(encoding="utf-8")
+LIFECYCLE = yaml.safe_load(FILE_TEXT)
 
 
 async def test_admin_rolls_a_lifecycle_out_to_a_station(stack: Stack) -> None:
@@ -52,3 +57,24 @@ async def test_admin_rolls_a_lifecycle_out_to_a_station(stack: Stack) -> None:
     r = await stack.portal.post_form(admin, "/admin/lifecycle", bad)
     assert r.status_code == 422
     assert "lifecycle_yaml" in r.text
+
+
+async def test_the_roll_out_starts_from_the_newest_saved_policy_version(stack: Stack) -> None:
+    admin = await stack.portal.login("admin")
+    page = (await admin.get("/admin/lifecycle")).text
+    assert "尚未保存流程时限版本" in page
+    shown = html.unescape(TEXTAREA.findall(page)[0])
+    assert shown == FILE_TEXT
+
+    deadlines = {k: LIFECYCLE[k] for k in LifecycleDeadlines.model_fields}
+    api = await stack.portal.api("admin")
+    for hours, why in ((12, "审批提速一倍"), (8, "审批再提速")):
+        body = {"values": {**deadlines, "closure_approval_hours": hours}, "reason": why}
+        r = await api.post("/api/v1/admin/rules/lifecycle", json=body)
+        assert r.status_code == 201, r.text
+    page = (await admin.get("/admin/lifecycle")).text
+    assert "以已保存的流程时限第 2 版为起点" in page
+    assert 'name="version" value="policy-2"' in page and "审批再提速" in page
+    start = yaml.safe_load(html.unescape(TEXTAREA.findall(page)[0]))
+    # the saved version's deadlines over the file's other settings
+    assert start == {**LIFECYCLE, "closure_approval_hours": 8}
