@@ -16,6 +16,7 @@ from services.appointments import (
 from services.appointments.context import audit_trail as audit_of
 from services.appointments.deps import DeskDep, RuntimeDep, SessionDep, TemporalDep
 from shared.contracts.appointments import (
+    DeskFiguresRead,
     ApplicationCreate,
     ApplicationDecision,
     ApplicationRead,
@@ -303,7 +304,7 @@ async def tasks(
 
 
 @router.get("/figures")
-async def figures(session: SessionDep, d: DeskDep) -> dict[str, object]:
+async def figures(session: SessionDep, d: DeskDep) -> DeskFiguresRead:
     return await applications.figures(session, d)
 
 

@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
-from shared.contracts.appointments import (
+from shared.contracts.appointments_desk import (
     Change,
     ClosureIn,
     ClosureSaved,
@@ -34,7 +34,7 @@ from shared.contracts.appointments import (
     WindowsIn,
 )
 
-# the desk's contract (shared/contracts/appointments.py), as the admin areas use it
+# the desk's contract (shared/contracts/appointments_desk.py), as the admin areas use it
 __all__ = [
     "Change",
     "ClosureIn",
