@@ -16,7 +16,6 @@ from services.appointments import (
 from services.appointments.context import audit_trail as audit_of
 from services.appointments.deps import DeskDep, RuntimeDep, SessionDep, TemporalDep
 from shared.contracts.appointments import (
-    DeskFiguresRead,
     ApplicationCreate,
     ApplicationDecision,
     ApplicationRead,
@@ -30,6 +29,7 @@ from shared.contracts.appointments import (
     CheckIn,
     ClosureCreate,
     ClosureRead,
+    DeskFiguresRead,
     DocumentsUpdate,
     JobsRead,
     KioskRead,
