@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
@@ -90,7 +90,6 @@ class Moved(BaseModel):
     slot_id: str
 
 
-@overload
 async def desk_call(
     clients: ServiceClients,
     user: User,
@@ -100,34 +99,9 @@ async def desk_call(
     answer: type[T],
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> T: ...
-
-
-@overload
-async def desk_call(
-    clients: ServiceClients,
-    user: User,
-    method: str,
-    path: str,
-    *,
-    answer: None = None,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> Any: ...
-
-
-async def desk_call(
-    clients: ServiceClients,
-    user: User,
-    method: str,
-    path: str,
-    *,
-    answer: Any = None,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> Any:
+) -> T:
     """A call to the desk's admin API as `user` (who acts); `answer`: the shared model of the
-    reply (a problem answer raises, services/portal/backend.py)."""
+    reply, e.g. `list[ToMove]` (a problem answer raises, services/portal/backend.py)."""
     body = None if json is None else {**json, "actor_id": user.user_id}
     return await call_service(
         clients.appointments,
