@@ -15,6 +15,7 @@ from services.appointments.catalogue import get_service
 from services.appointments.context import Desk, audit
 from services.appointments.errors import Conflict, Forbidden, Invalid, NotFound
 from services.appointments.models import Application, Booking, HomeVisit, outbox
+from shared.contracts.appointments import DeskFiguresRead
 from shared.messaging import contracts as c
 from shared.messaging.outbox import add_event
 from shared.tasks import TaskKind, TaskPage, TaskRead
@@ -202,7 +203,7 @@ async def tasks(
     return TaskPage(items=items, counts=dict(counts))
 
 
-async def figures(s: AsyncSession, desk: Desk) -> dict[str, object]:
+async def figures(s: AsyncSession, desk: Desk) -> DeskFiguresRead:
     """Served per way per month (local months), average wait for a slot, promised-time share."""
     served: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     waits: list[float] = []
@@ -231,10 +232,10 @@ async def figures(s: AsyncSession, desk: Desk) -> dict[str, object]:
     open_apps = await s.scalar(
         select(func.count()).select_from(Application).where(Application.status == "submitted")
     )
-    return {
-        "served_per_month": {m: dict(w) for m, w in sorted(served.items())},
-        "served_total": sum(sum(w.values()) for w in served.values()),
-        "average_wait_days": round(sum(waits) / len(waits), 2) if waits else None,
-        "promised_time_compliance": round(on_time / decided, 3) if decided else None,
-        "open_applications": int(open_apps or 0),
-    }
+    return DeskFiguresRead(
+        served_per_month={m: dict(w) for m, w in sorted(served.items())},
+        served_total=sum(sum(w.values()) for w in served.values()),
+        average_wait_days=round(sum(waits) / len(waits), 2) if waits else None,
+        promised_time_compliance=round(on_time / decided, 3) if decided else None,
+        open_applications=int(open_apps or 0),
+    )

@@ -29,6 +29,7 @@ from shared.contracts.appointments import (
     CheckIn,
     ClosureCreate,
     ClosureRead,
+    DeskFiguresRead,
     DocumentsUpdate,
     JobsRead,
     KioskRead,
@@ -303,7 +304,7 @@ async def tasks(
 
 
 @router.get("/figures")
-async def figures(session: SessionDep, d: DeskDep) -> dict[str, object]:
+async def figures(session: SessionDep, d: DeskDep) -> DeskFiguresRead:
     return await applications.figures(session, d)
 
 

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.appointments import desk_admin as da
 from services.appointments.deps import DeskDep, RuntimeDep, SessionDep
 from services.appointments.refit import Refit
-from shared.contracts.appointments import (
+from shared.contracts.appointments import ClosureCreate
+from shared.contracts.appointments_desk import (
     Change,
-    ClosureCreate,
     ClosureDelete,
     ClosureOut,
     ClosureSaved,

@@ -215,34 +215,5 @@ class OrgPartnerRead(_Read):
     notify_url: str | None = None
 
 
-# --- the directory as the disputes service's case pages read it (answers: extra ignored) ---
-
-
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class DirectoryVillageRead(_Answer):
-    code: str
-    name: str
-    township: str
-    station_code: str
-    police_room_code: str
-
-
-class DirectoryOfficerRead(_Answer):
-    """An active officer of the assignment pool, with their open cases."""
-
-    user_id: str
-    name: str
-    station_code: str
-    open_cases: int = 0
-
-
-class DirectoryCaseRead(_Answer):
-    """A case in the station's list, as far as the staff admin needs it."""
-
-    case_id: str
-    case_no: str
-    stage: str
-    assignee_id: str | None = None
+# The directory as the case pages and the staff admin read it (GET /internal/v1/directory/...)
+# is `VillageRead` / `OfficerRead` in disputes_read.py, a case list's row `CaseSummary` there.

@@ -279,10 +279,10 @@ async def test_figures_count_served_per_way_wait_and_compliance(desk: DeskDb) ->
             now=NOW + timedelta(days=days),
         )
     fig = await tx(desk, applications.figures, desk)
-    assert fig["served_per_month"] == {"2026-12": {"appointment": 1, "online": 2}}
-    assert fig["served_total"] == 3
-    assert fig["average_wait_days"] == round(25 / 24, 2)  # booked Mon 09:00 for Tue 10:00
-    assert fig["promised_time_compliance"] == 0.5
+    assert fig.served_per_month == {"2026-12": {"appointment": 1, "online": 2}}
+    assert fig.served_total == 3
+    assert fig.average_wait_days == round(25 / 24, 2)  # booked Mon 09:00 for Tue 10:00
+    assert fig.promised_time_compliance == 0.5
 
 
 async def test_kiosk_status_and_closures_are_staff_edits_with_audit(desk: DeskDb) -> None:

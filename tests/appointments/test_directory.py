@@ -1,11 +1,12 @@
 """The directory has one owner, the disputes service; the appointment desk keeps a replica from
 its `directory.*` events over the real broker and assigns from it (no demo data at run time):
 an officer, police room or village listed inactive is assigned no more, and a closed village
-takes no door-to-door request."""
+takes no door-to-door request; each record keeps its newest listing, whatever order or how
+often the listings arrive."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -13,7 +14,7 @@ from sqlalchemy import func, select, update
 from temporalio.testing import WorkflowEnvironment
 
 from services.appointments.api import create_app as create_appointments
-from services.appointments.models import DirectoryVillage
+from services.appointments.models import DirectoryOfficer, DirectoryRoom, DirectoryVillage
 from services.disputes import directory
 from services.disputes.api import create_app as create_disputes
 from services.disputes.directory import publish_directory
@@ -24,7 +25,8 @@ from shared.auth import INTERNAL_TOKEN_HEADER
 from shared.config import AppointmentsSettings, DisputesSettings
 from shared.contracts.directory import OrgCloseWrite
 from shared.db import transaction
-from shared.messaging.contracts.directory import OfficerPosted, PoliceRoomListed
+from shared.messaging.broker import Broker
+from shared.messaging.contracts.directory import OfficerPosted, PoliceRoomListed, VillageListed
 from shared.runtime import ServiceRuntime
 from tests.appointments.conftest import JIANGHE, STATION
 from tests.conftest import AMQP_URL
@@ -32,6 +34,8 @@ from tests.helpers import eventually
 
 TOKEN = "t"
 H = {INTERNAL_TOKEN_HEADER: TOKEN}
+LATE = "VLATE01"
+MARKER = "VMARK02"
 
 
 async def test_the_desk_assigns_from_the_directory_the_disputes_service_publishes(
@@ -173,3 +177,89 @@ async def test_the_desk_assigns_from_the_directory_the_disputes_service_publishe
                 select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
             )
         assert unsent == 0
+
+
+async def test_a_late_or_redelivered_listing_changes_nothing_at_the_desk(
+    tmp_path: Path, exchange: str
+) -> None:
+    """Over the real broker: each record's newest listing wins whatever order the listings
+    arrive in, and a listing delivered twice writes nothing new."""
+    appointments = create_appointments(
+        AppointmentsSettings(
+            database_url=f"sqlite+aiosqlite:///{tmp_path / 'appointments.db'}",
+            run_jobs=False,
+            exchange=exchange,
+            amqp_url=AMQP_URL,
+            internal_token=TOKEN,
+        ),
+        connect_temporal=False,
+    )
+    replica: ServiceRuntime = appointments.state.runtime
+    now = datetime.now(UTC)
+    old, new = now - timedelta(hours=2), now - timedelta(hours=1)
+    village = VillageListed(
+        village_code=LATE,
+        village_name="新村",
+        station_code=STATION,
+        police_room_code="RLATE01",
+        officer_id="off-new",
+        chief_id=f"chief-{STATION}",
+        occurred_at=new,
+    )
+    room = PoliceRoomListed(
+        police_room_code="RLATE01",
+        name="新村警务室",
+        station_code=STATION,
+        village_code=LATE,
+        officer_ids=["off-new"],
+        occurred_at=new,
+    )
+    officer = OfficerPosted(
+        officer_id="off-old",
+        name="王警官",
+        station_code=STATION,
+        police_room_codes=[],
+        active=False,
+        occurred_at=new,
+    )
+    stale = [
+        village.model_copy(
+            update={"event_id": "v-old", "village_name": "旧村", "officer_id": "off-old"}
+        ),
+        room.model_copy(update={"event_id": "r-old", "officer_ids": ["off-old"]}),
+        officer.model_copy(
+            update={"event_id": "o-old", "police_room_codes": ["RLATE01"], "active": True}
+        ),
+    ]
+    stale = [e.model_copy(update={"occurred_at": old}) for e in stale]
+    bus = Broker(AMQP_URL, exchange)
+    transport = httpx.ASGITransport(app=appointments)
+    async with (
+        appointments.router.lifespan_context(appointments),
+        httpx.AsyncClient(transport=transport, base_url="http://appointments") as desk,
+    ):
+        await bus.connect()
+        # the newer listings first, each twice; then the older ones, late and twice
+        for event in (village, room, officer, village, room, officer, *stale, *stale):
+            await bus.publish_event(event)
+        # a listing sent after all of them tells us they were consumed
+        await bus.publish_event(
+            village.model_copy(update={"event_id": "marker", "village_code": MARKER})
+        )
+
+        async def marked() -> DirectoryVillage | None:
+            async with replica.factory() as s:
+                return await s.get(DirectoryVillage, MARKER)
+
+        await eventually(marked, 30, "the listings never reached the desk")
+        async with replica.factory() as s:
+            v = await s.get(DirectoryVillage, LATE)
+            r = await s.get(DirectoryRoom, "RLATE01")
+            o = await s.get(DirectoryOfficer, "off-old")
+        assert v is not None and r is not None and o is not None
+        assert (v.name, v.officer_id) == ("新村", "off-new")
+        assert r.officer_ids == ["off-new"]
+        assert (o.active, o.police_room_codes) == (False, [])
+        answer = await desk.get(f"/internal/v1/directory/villages/{LATE}/assignment", headers=H)
+        assert answer.json()["officer_id"] == "off-new"
+    await bus.close()

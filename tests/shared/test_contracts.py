@@ -21,6 +21,7 @@ from shared.config import (
     PointsSettings,
 )
 from shared.contracts import appointments as apts
+from shared.contracts import appointments_desk as desk
 from shared.contracts import directory as org
 from shared.contracts import disputes as contract
 from shared.contracts import disputes_read as reads
@@ -33,6 +34,7 @@ from workflows.disputes import types as carried
 # client reads into a shared model
 DIRECTORY = "/internal/v1/admin/directory"
 LIFECYCLE = "/internal/v1/admin/rules/lifecycle"
+DESK = "/internal/v1/admin/desk"
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
     ("disputes", "get", "/internal/v1/cases/{case_id}", reads.CaseRead),
@@ -135,6 +137,16 @@ CONTRACTS = [
     ("appointments", "post", "/internal/v1/kiosks/{code}", apts.KioskRead),
     ("appointments", "get", "/internal/v1/closures", apts.ClosureRead),
     ("appointments", "post", "/internal/v1/closures", apts.ClosureRead),
+    ("appointments", "get", "/internal/v1/figures", apts.DeskFiguresRead),
+    ("appointments", "put", f"{DESK}/services/{{code}}", desk.ServiceSaved),
+    ("appointments", "get", f"{DESK}/offices/{{code}}", desk.OfficeDetail),
+    ("appointments", "put", f"{DESK}/offices/{{code}}", desk.OfficeSaved),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/hours", desk.Change),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/seats", desk.Change),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/windows", desk.WindowOut),
+    ("appointments", "post", f"{DESK}/closures", desk.ClosureSaved),
+    ("appointments", "post", f"{DESK}/closures/{{office_code}}/{{day}}/delete", desk.Change),
+    ("appointments", "get", f"{DESK}/to-move", desk.ToMove),
 ]
 # (service, method, path, the shared model of its request body)
 REQUESTS = [
@@ -158,6 +170,13 @@ REQUESTS = [
     ("appointments", "post", "/internal/v1/capacity", apts.CapacityUpdate),
     ("appointments", "post", "/internal/v1/closures", apts.ClosureCreate),
     ("appointments", "post", "/internal/v1/kiosks/{code}", apts.KioskUpdate),
+    ("appointments", "put", f"{DESK}/services/{{code}}", desk.ServiceUpdate),
+    ("appointments", "put", f"{DESK}/offices/{{code}}", desk.OfficeUpdate),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/hours", desk.HoursUpdate),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/seats", desk.SeatsUpdate),
+    ("appointments", "put", f"{DESK}/offices/{{code}}/windows", desk.WindowsUpdate),
+    ("appointments", "post", f"{DESK}/closures", apts.ClosureCreate),
+    ("appointments", "post", f"{DESK}/closures/{{office_code}}/{{day}}/delete", desk.ClosureDelete),
     ("points", "post", "/internal/v1/patrols", pts.PatrolCreate),
     ("points", "post", "/internal/v1/tips", pts.TipCreate),
     ("points", "post", "/internal/v1/tips/{tip_id}/rate", pts.TipRate),

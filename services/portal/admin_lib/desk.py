@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import FormData
 
-from services.portal.backend import call_service
+from services.portal.backend import Problem, call_service
 from services.portal.deps import ServiceClients, User
-from shared.contracts.appointments import (
+from shared.contracts.appointments_desk import (
     Change,
     ClosureIn,
     ClosureSaved,
     HoursIn,
+    HoursOut,
     OfficeDetail,
     OfficeIn,
     OfficeOut,
@@ -34,12 +35,13 @@ from shared.contracts.appointments import (
     WindowsIn,
 )
 
-# the desk's contract (shared/contracts/appointments.py), as the admin areas use it
+# the desk's contract (shared/contracts/appointments_desk.py), as the admin areas use it
 __all__ = [
     "Change",
     "ClosureIn",
     "ClosureSaved",
     "HoursIn",
+    "HoursOut",
     "OfficeDetail",
     "OfficeIn",
     "OfficeOut",
@@ -88,7 +90,6 @@ class Moved(BaseModel):
     slot_id: str
 
 
-@overload
 async def desk_call(
     clients: ServiceClients,
     user: User,
@@ -98,34 +99,9 @@ async def desk_call(
     answer: type[T],
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> T: ...
-
-
-@overload
-async def desk_call(
-    clients: ServiceClients,
-    user: User,
-    method: str,
-    path: str,
-    *,
-    answer: None = None,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> Any: ...
-
-
-async def desk_call(
-    clients: ServiceClients,
-    user: User,
-    method: str,
-    path: str,
-    *,
-    answer: Any = None,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> Any:
+) -> T:
     """A call to the desk's admin API as `user` (who acts); `answer`: the shared model of the
-    reply (a problem answer raises, services/portal/backend.py)."""
+    reply, e.g. `list[ToMove]` (a problem answer raises, services/portal/backend.py)."""
     body = None if json is None else {**json, "actor_id": user.user_id}
     return await call_service(
         clients.appointments,
@@ -190,7 +166,7 @@ class Rows:
     sent: list[int] = field(default_factory=list)  # form row of each item sent, in order
     errors: dict[str, str] = field(default_factory=dict)
 
-    def show(self, problems: list[Any], prefix: str) -> None:
+    def show(self, problems: list[Problem], prefix: str) -> None:
         """Each problem next to its field: `hours.2.opens` on the third period sent."""
         for p in problems:
             parts = p.field.split(".")
@@ -207,15 +183,90 @@ HOUR_KEYS = ("weekday", "opens", "closes", "extended")
 WINDOW_KEYS = ("code", "name", "always_open")
 
 
-def rows_of(items: list[dict[str, Any]], keys: tuple[str, ...]) -> Rows:
-    rows = [Row({k: _shown(item.get(k)) for k in keys}) for item in items]
-    return Rows(rows + [Row(dict.fromkeys(keys, "")) for _ in range(NEW_ROWS)])
+def _flag(value: bool) -> str:
+    return "1" if value else ""
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, bool):
-        return "1" if value else ""
-    return "" if value is None else str(value)
+def blank_rows(keys: tuple[str, ...]) -> list[Row]:
+    return [Row(dict.fromkeys(keys, "")) for _ in range(NEW_ROWS)]
+
+
+def hour_rows(hours: list[HoursOut]) -> Rows:
+    rows = [
+        Row(
+            {
+                "weekday": str(h.weekday),
+                "opens": h.opens,
+                "closes": h.closes,
+                "extended": _flag(h.extended),
+            }
+        )
+        for h in hours
+    ]
+    return Rows(rows + blank_rows(HOUR_KEYS))
+
+
+def window_rows(windows: list[WindowOut]) -> Rows:
+    rows = [
+        Row({"code": w.code, "name": w.name, "always_open": _flag(w.always_open)}) for w in windows
+    ]
+    return Rows(rows + blank_rows(WINDOW_KEYS))
+
+
+@dataclass(frozen=True)
+class ServiceForm:
+    """The service form's values: the service as the desk holds it, or as typed (a refused
+    save shows back what was sent, e.g. a promised time that is not a number)."""
+
+    code: str
+    name: str = ""
+    name_en: str = ""
+    category: str = ""
+    checklist: list[str] = field(default_factory=list)
+    promised_days: int | str = 1
+    ways: list[str] = field(default_factory=lambda: ["appointment"])
+
+    @classmethod
+    def of(cls, svc: ServiceOut) -> ServiceForm:
+        return cls(
+            code=svc.code,
+            name=svc.name,
+            name_en=svc.name_en,
+            category=svc.category,
+            checklist=list(svc.checklist),
+            promised_days=svc.promised_days,
+            ways=list(svc.ways),
+        )
+
+    @classmethod
+    def sent(cls, code: str, body: dict[str, Any]) -> ServiceForm:
+        return cls(
+            code=code,
+            name=body["name"],
+            name_en=body["name_en"],
+            category=body["category"],
+            checklist=body["checklist"],
+            promised_days=body["promised_days"],
+            ways=body["ways"],
+        )
+
+
+def blank_office() -> OfficeDetail:
+    return OfficeDetail(
+        code="",
+        name="",
+        kind="station",
+        county_code="",
+        station_code="",
+        address="",
+        slot_minutes=30,
+        always_open=False,
+        services=[],
+        hours=[],
+        seats=[],
+        windows=[],
+        closures=[],
+    )
 
 
 def parse_rows(form: FormData, prefix: str, keys: tuple[str, ...], flags: set[str]) -> Rows:

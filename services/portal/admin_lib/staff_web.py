@@ -12,12 +12,8 @@ from services.portal.admin_lib.staff import Directory
 from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
-from shared.contracts.directory import (
-    DirectoryCaseRead,
-    DirectoryOfficerRead,
-    DirectoryVillageRead,
-    OrgPartnerRead,
-)
+from shared.contracts.directory import OrgPartnerRead
+from shared.contracts.disputes_read import CaseSummary, OfficerRead, VillageRead
 from shared.pii import mask_phone
 
 UNAVAILABLE = "the directory of the disputes service is not available"
@@ -112,14 +108,14 @@ def staff_read(row: UserRow, pending: bool) -> StaffRead:
     )
 
 
-async def villages(clients: ServiceClients, user: User) -> list[DirectoryVillageRead]:
+async def villages(clients: ServiceClients, user: User) -> list[VillageRead]:
     return await call_service(
         clients.disputes,
         UNAVAILABLE,
         "GET",
         "/directory/villages",
         user,
-        answer=list[DirectoryVillageRead],
+        answer=list[VillageRead],
     )
 
 
@@ -137,7 +133,7 @@ async def partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
 
 
 def directory_of(
-    rows: list[DirectoryVillageRead], partners: list[OrgPartnerRead] | None = None
+    rows: list[VillageRead], partners: list[OrgPartnerRead] | None = None
 ) -> Directory:
     return Directory(
         stations=frozenset(v.station_code for v in rows),
@@ -147,7 +143,7 @@ def directory_of(
     )
 
 
-async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[DirectoryCaseRead]:
+async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[CaseSummary]:
     """The officer's open cases (what the bulk reassignment moves), or [] for others."""
     if row.role not in ("officer", "station_chief") or not row.station_code:
         return []
@@ -158,14 +154,12 @@ async def open_cases(clients: ServiceClients, user: User, row: UserRow) -> list[
         "/cases",
         user,
         params={"station": row.station_code},
-        answer=list[DirectoryCaseRead],
+        answer=list[CaseSummary],
     )
     return [c for c in cases if c.assignee_id == row.user_id and c.stage in OPEN_STAGES]
 
 
-async def colleagues(
-    clients: ServiceClients, user: User, row: UserRow
-) -> list[DirectoryOfficerRead]:
+async def colleagues(clients: ServiceClients, user: User, row: UserRow) -> list[OfficerRead]:
     """The other active officers of the row's station (the assignment pool without them)."""
     if not row.station_code:
         return []
@@ -176,7 +170,7 @@ async def colleagues(
         "/directory/officers",
         user,
         params={"station": row.station_code},
-        answer=list[DirectoryOfficerRead],
+        answer=list[OfficerRead],
     )
     return [o for o in found if o.user_id != row.user_id]
 

@@ -20,6 +20,7 @@ from shared.contracts.appointments import (
     ApplicationRead,
     BookingRead,
     ClosureRead,
+    DeskFiguresRead,
     HomeVisitRead,
     KioskRead,
     OfficeRead,
@@ -334,6 +335,5 @@ async def add_closure(
     return await call(clients, "POST", "/closures", user, ClosureRead, json=body)
 
 
-async def figures(clients: ServiceClients, user: User) -> dict[str, Any]:
-    """The desk's figures: a free-form table of numbers (the service publishes no model)."""
-    return await call(clients, "GET", "/figures", user, dict[str, Any])
+async def figures(clients: ServiceClients, user: User) -> DeskFiguresRead:
+    return await call(clients, "GET", "/figures", user, DeskFiguresRead)

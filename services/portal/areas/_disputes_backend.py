@@ -396,16 +396,3 @@ async def dispute_figures(clients: ServiceClients, user: User, **params: Any) ->
         return await call(clients, user, "GET", "/figures", Figures, **params)
     except HTTPException:
         return None
-
-
-async def figures(client: httpx.AsyncClient, user: User, **params: Any) -> dict[str, Any] | None:
-    """Another service's `GET /internal/v1/figures` (appointments, points), or None when it
-    has none (or is down)."""
-    try:
-        resp = await client.get("/internal/v1/figures", params=params, headers=actor_headers(user))
-        if resp.status_code != 200:
-            return None
-        data = resp.json()
-    except (httpx.HTTPError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None

@@ -5,41 +5,34 @@ township and village names, group names); no raw code reaches the page."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Mapping
+from typing import Any, TypeVar
 
+from fastapi import HTTPException
+
+from services.portal.areas import _appointments_backend as ab
 from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import _points_backend as pb
 from services.portal.areas._appointments_backend import WAY_LABELS
 from services.portal.areas._disputes_labels import COLOURS as COLOUR_LABELS
 from services.portal.areas._disputes_labels import STAGES as STAGE_LABELS
 from services.portal.charts import COLOURS, ChartSpec
 from services.portal.deps import ServiceClients, User
+from shared.contracts.appointments import DeskFiguresRead
 from shared.contracts.disputes_read import Figures
+from shared.contracts.points import FiguresRead
 
 COLOUR_ORDER = ("red", "yellow", "green")
+T = TypeVar("T")
 STAGE_ORDER = ("screening", "assignment", "follow_up", "closure_approval", "return_visit")
 
 
-def _numbers(data: Any) -> dict[str, float]:
-    if not isinstance(data, dict):
-        return {}
-    return {
-        str(k): float(v)
-        for k, v in data.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-
-
-def _rows(data: Any) -> list[dict[str, Any]]:
-    return [r for r in data if isinstance(r, dict)] if isinstance(data, list) else []
-
-
-def _pivot(data: Any) -> dict[str, dict[str, float]]:
+def _pivot(data: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, float]]:
     """{outer: {inner: n}} -> {inner: {outer: n}}: one series per inner key."""
     out: dict[str, dict[str, float]] = {}
-    if isinstance(data, dict):
-        for outer, values in data.items():
-            for k, v in _numbers(values).items():
-                out.setdefault(k, {})[str(outer)] = v
+    for outer, values in data.items():
+        for k, v in values.items():
+            out.setdefault(k, {})[outer] = float(v)
     return out
 
 
@@ -124,8 +117,8 @@ def disputes_charts(fig: Figures, station_towns: dict[str, str]) -> list[ChartSp
     ]
 
 
-def appointments_charts(fig: dict[str, Any]) -> list[ChartSpec]:
-    served = fig.get("served_per_month") or {}
+def appointments_charts(fig: DeskFiguresRead) -> list[ChartSpec]:
+    served = fig.served_per_month
     by_way = _pivot(served)
     return [
         ChartSpec(
@@ -140,77 +133,74 @@ def appointments_charts(fig: dict[str, Any]) -> list[ChartSpec]:
     ]
 
 
-def points_charts(fig: dict[str, Any]) -> list[ChartSpec]:
-    months = _rows(fig.get("months"))
-    villages = _rows(fig.get("villages"))
-    groups = {
-        str(g.get("key")): str(g.get("name") or g.get("key")) for g in _rows(fig.get("groups"))
-    }
-    hours = _rows(fig.get("patrol_hours_by_group"))
+def points_charts(fig: FiguresRead) -> list[ChartSpec]:
+    groups = {g.key: g.name or g.key for g in fig.groups}
     return [
         ChartSpec(
             "points-months",
             "Points issued and redeemed per month",
             "Points residents earned and points they spent at the village shops, per month.",
-            _plain([str(m.get("month")) for m in months]),
+            _plain([m.month for m in fig.months]),
             [
-                ("Issued", {str(m.get("month")): float(m.get("issued") or 0) for m in months}, ""),
-                (
-                    "Redeemed",
-                    {str(m.get("month")): float(m.get("redeemed") or 0) for m in months},
-                    "",
-                ),
+                ("Issued", {m.month: float(m.issued) for m in fig.months}, ""),
+                ("Redeemed", {m.month: float(m.redeemed) for m in fig.months}, ""),
             ],
         ),
         ChartSpec(
             "points-villages",
             "Points earned by village",
             "The villages whose residents earned the most points.",
-            [(str(v.get("key")), str(v.get("name") or v.get("key"))) for v in villages],
-            [("Points", {str(v.get("key")): float(v.get("points") or 0) for v in villages}, "")],
+            [(v.key, v.name or v.key) for v in fig.villages],
+            [("Points", {v.key: float(v.points) for v in fig.villages}, "")],
         ),
         ChartSpec(
             "patrol-hours",
             "Patrol hours by volunteer group",
             "Co-signed volunteer patrol hours, per group.",
-            [(str(h.get("key")), groups.get(str(h.get("key")), str(h.get("key")))) for h in hours],
-            [("Hours", {str(h.get("key")): float(h.get("hours") or 0) for h in hours}, "")],
+            [(h.key, groups.get(h.key, h.key)) for h in fig.patrol_hours_by_group],
+            [("Hours", {h.key: h.hours for h in fig.patrol_hours_by_group}, "")],
         ),
     ]
 
 
-def facts(fig: dict[str, Any], keys: tuple[str, ...]) -> list[tuple[str, float]]:
-    return [
-        (k, fig[k])
-        for k in keys
-        if isinstance(fig.get(k), int | float) and not isinstance(fig.get(k), bool)
-    ]
+def facts(pairs: tuple[tuple[str, float | None], ...]) -> list[tuple[str, float]]:
+    """The figures the service has (a share or an average is None before anything counts)."""
+    return [(k, v) for k, v in pairs if v is not None]
+
+
+async def _or_none(figures: Awaitable[T]) -> T | None:
+    """A service's figures, or None when it cannot answer (the page shows the others)."""
+    try:
+        return await figures
+    except HTTPException:
+        return None
 
 
 async def figures_context(clients: ServiceClients, user: User) -> dict[str, Any]:
     station = backend.supervised_station(user)
     params = {"station": station} if station else {}
     disputes = await backend.dispute_figures(clients, user, **params)
-    appointments = await backend.figures(clients.appointments, user, **params)
-    points = await backend.figures(clients.points, user, **params)
+    appointments = await _or_none(ab.figures(clients, user))
+    points = await _or_none(pb.call(clients, "GET", "/figures", user, FiguresRead))
     towns = {
         v.station_code: v.township
         for v in await backend.villages(clients, user, None)
         if v.township
     }
     sections = []
-    if appointments:
-        keys = (
-            "served_total",
-            "average_wait_days",
-            "promised_time_compliance",
-            "open_applications",
+    if appointments is not None:
+        shown = facts(
+            (
+                ("served_total", appointments.served_total),
+                ("average_wait_days", appointments.average_wait_days),
+                ("promised_time_compliance", appointments.promised_time_compliance),
+                ("open_applications", appointments.open_applications),
+            )
         )
-        sections.append(
-            ("Appointments", facts(appointments, keys), appointments_charts(appointments))
-        )
-    if points:
-        sections.append(("Points", facts(points, ("patrol_hours",)), points_charts(points)))
+        sections.append(("Appointments", shown, appointments_charts(appointments)))
+    if points is not None:
+        shown = facts((("patrol_hours", points.patrol_hours),))
+        sections.append(("Points", shown, points_charts(points)))
     return {
         "figures": disputes,
         "dispute_charts": disputes_charts(disputes, towns) if disputes else [],

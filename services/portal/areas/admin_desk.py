@@ -26,6 +26,7 @@ from services.portal.deps import (
     require_roles,
     verify_csrf,
 )
+from shared.contracts.appointments import BookingRead, SlotRead
 
 pages = APIRouter()
 Admin = Annotated[User, Depends(require_roles("admin"))]
@@ -35,8 +36,8 @@ ROOT = "/admin/desk"
 SHOWN = 60
 
 
-def _back(path: str, change: Any = None) -> RedirectResponse:
-    listed = len(change.get("listed", [])) if isinstance(change, dict) else 0
+def _back(path: str, change: dk.Change | None = None) -> RedirectResponse:
+    listed = len(change.listed) if change is not None else 0
     sep = "&" if "?" in path else "?"
     return RedirectResponse(f"{path}{sep}saved=1&listed={listed}", status_code=303)
 
@@ -62,14 +63,14 @@ async def desk_home(
     clients: Clients,
     q: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
-    services = await dk.desk_call(clients, user, "GET", "/services")
-    offices = await dk.desk_call(clients, user, "GET", "/offices")
+    services = await _services(clients, user)
+    offices = await dk.desk_call(clients, user, "GET", "/offices", answer=list[dk.OfficeOut])
     found = [
-        o
-        for o in offices
-        if (not q and o["kind"] == "hall") or (q and (q in o["name"] or q in o["code"]))
+        o for o in offices if (not q and o.kind == "hall") or (q and (q in o.name or q in o.code))
     ]
-    to_move = await dk.desk_call(clients, user, "GET", "/admin/desk/to-move")
+    to_move = await dk.desk_call(
+        clients, user, "GET", "/admin/desk/to-move", answer=list[dk.ToMove]
+    )
     return render(
         request,
         "admin/desk_index.html",
@@ -87,8 +88,12 @@ async def desk_home(
 # --- services ----------------------------------------------------------------------------
 
 
+async def _services(clients: ServiceClients, user: User) -> list[dk.ServiceOut]:
+    return await dk.desk_call(clients, user, "GET", "/services", answer=list[dk.ServiceOut])
+
+
 def _service_page(
-    request: Request, svc: dict[str, Any], new: bool, code: int = 200, **extra: Any
+    request: Request, svc: dk.ServiceForm, new: bool, code: int = 200, **extra: Any
 ) -> Response:
     return render(
         request,
@@ -98,28 +103,16 @@ def _service_page(
     )
 
 
-BLANK_SERVICE = {
-    "code": "",
-    "name": "",
-    "name_en": "",
-    "category": "",
-    "checklist": [],
-    "promised_days": 1,
-    "ways": ["appointment"],
-}
-
-
 @pages.get(ROOT + "/services/{code}")
 async def service_page(
     request: Request, user: Admin, clients: Clients, code: str, saved: bool = False, listed: int = 0
 ) -> Response:
     if code == "new":
-        return _service_page(request, dict(BLANK_SERVICE), True)
-    services = await dk.desk_call(clients, user, "GET", "/services")
-    svc = next((s for s in services if s["code"] == code), None)
+        return _service_page(request, dk.ServiceForm(code=""), True)
+    svc = next((s for s in await _services(clients, user) if s.code == code), None)
     if svc is None:
         raise HTTPException(404, f"no service {code}")
-    return _service_page(request, svc, False, saved=saved, listed=listed)
+    return _service_page(request, dk.ServiceForm.of(svc), False, saved=saved, listed=listed)
 
 
 @pages.post(ROOT + "/services/{code}", dependencies=CSRF)
@@ -132,14 +125,19 @@ async def service_post(
     target = dk.text(form, "code", 32) if new else code
     try:
         out = await dk.desk_call(
-            clients, user, "PUT", f"/admin/desk/services/{target or '-'}", json=body
+            clients,
+            user,
+            "PUT",
+            f"/admin/desk/services/{target or '-'}",
+            answer=dk.ServiceSaved,
+            json=body,
         )
     except Problems as exc:
-        shown = {**body, "code": target, "checklist": body["checklist"]}
         errors = {p.field: p.reason for p in exc.problems}
+        shown = dk.ServiceForm.sent(target, body)
         return _service_page(request, shown, new, code=422, errors=errors)
-    await record(request, rt, user, "service", target, listed=out["change"]["listed"])
-    return _back(f"{ROOT}/services/{target}", out["change"])
+    await record(request, rt, user, "service", target, listed=out.change.listed)
+    return _back(f"{ROOT}/services/{target}", out.change)
 
 
 # --- offices -----------------------------------------------------------------------------
@@ -155,39 +153,23 @@ async def _office_page(
 ) -> Response:
     new = code == "new"
     office = (
-        dict(BLANK_OFFICE)
+        dk.blank_office()
         if new
-        else await dk.desk_call(clients, user, "GET", f"/admin/desk/offices/{code}")
+        else await dk.desk_call(
+            clients, user, "GET", f"/admin/desk/offices/{code}", answer=dk.OfficeDetail
+        )
     )
-    services = await dk.desk_call(clients, user, "GET", "/services")
     context = _ctx(
         office=office,
-        services=services,
-        hours=extra.pop("hours", None) or dk.rows_of(office["hours"], dk.HOUR_KEYS),
-        windows=extra.pop("windows", None) or dk.rows_of(office["windows"], dk.WINDOW_KEYS),
-        seats={s["way"]: s["seats"] for s in office["seats"]},
+        services=await _services(clients, user),
+        hours=extra.pop("hours", None) or dk.hour_rows(office.hours),
+        windows=extra.pop("windows", None) or dk.window_rows(office.windows),
+        seats={s.way: s.seats for s in office.seats},
         today=today(),
         new=new,
         **extra,
     )
     return render(request, "admin/desk_office.html", context, status_code=status_code)
-
-
-BLANK_OFFICE: dict[str, Any] = {
-    "code": "",
-    "name": "",
-    "kind": "station",
-    "county_code": "",
-    "station_code": "",
-    "address": "",
-    "slot_minutes": 30,
-    "always_open": False,
-    "services": [],
-    "hours": [],
-    "seats": [],
-    "windows": [],
-    "closures": [],
-}
 
 
 @pages.get(ROOT + "/offices/{code}")
@@ -203,46 +185,50 @@ async def office_post(
 ) -> Response:
     form = await request.form()
     part = dk.text(form, "part", 16)
+    path = f"/admin/desk/offices/{code}"
+    change: dk.Change | None = None  # a new list of windows changes no booking
     try:
         if part == "hours":
             rows = dk.parse_rows(form, "h", dk.HOUR_KEYS, {"extended"})
-            out = await dk.desk_call(
-                clients, user, "PUT", f"/admin/desk/offices/{code}/hours", json=dk.hours_body(rows)
+            change = await dk.desk_call(
+                clients, user, "PUT", f"{path}/hours", answer=dk.Change, json=dk.hours_body(rows)
             )
         elif part == "windows":
             rows = dk.parse_rows(form, "w", dk.WINDOW_KEYS, {"always_open"})
-            out = await dk.desk_call(
+            await dk.desk_call(
                 clients,
                 user,
                 "PUT",
-                f"/admin/desk/offices/{code}/windows",
+                f"{path}/windows",
+                answer=list[dk.WindowOut],
                 json=dk.windows_body(rows),
             )
         elif part == "seats":
-            out = await dk.desk_call(
-                clients, user, "PUT", f"/admin/desk/offices/{code}/seats", json=dk.seats_body(form)
+            change = await dk.desk_call(
+                clients, user, "PUT", f"{path}/seats", answer=dk.Change, json=dk.seats_body(form)
             )
         else:
             part = "office"
             code = dk.text(form, "code", 32) or "-" if code == "new" else code
             saved = await dk.desk_call(
-                clients, user, "PUT", f"/admin/desk/offices/{code}", json=dk.office_body(form)
+                clients,
+                user,
+                "PUT",
+                f"/admin/desk/offices/{code}",
+                answer=dk.OfficeSaved,
+                json=dk.office_body(form),
             )
-            out = saved["change"]
+            change = saved.change
     except Problems as exc:
         errors = {f"{part}:{p.field}": p.reason for p in exc.problems}
         extra: dict[str, Any] = {"errors": errors}
         if part in ("hours", "windows"):
             rows.show(exc.problems, part)
-            rows.rows += [
-                dk.Row(dict.fromkeys(dk.HOUR_KEYS if part == "hours" else dk.WINDOW_KEYS, ""))
-                for _ in range(dk.NEW_ROWS)
-            ]
+            rows.rows += dk.blank_rows(dk.HOUR_KEYS if part == "hours" else dk.WINDOW_KEYS)
             extra[part] = rows
         return await _office_page(request, clients, user, code, status_code=422, **extra)
-    listed = out.get("listed", []) if isinstance(out, dict) else []
-    await record(request, rt, user, part, code, listed=listed)
-    return _back(f"{ROOT}/offices/{code}", out if isinstance(out, dict) else None)
+    await record(request, rt, user, part, code, listed=change.listed if change else [])
+    return _back(f"{ROOT}/offices/{code}", change)
 
 
 @pages.post(ROOT + "/closures", dependencies=CSRF)
@@ -256,7 +242,9 @@ async def closure_post(request: Request, user: Admin, clients: Clients, rt: Runt
         "reason": dk.text(form, "reason", 128),
     }
     try:
-        out = await dk.desk_call(clients, user, "POST", "/admin/desk/closures", json=body)
+        out = await dk.desk_call(
+            clients, user, "POST", "/admin/desk/closures", answer=dk.ClosureSaved, json=body
+        )
     except Problems as exc:
         errors = {f"closure:{p.field}": p.reason for p in exc.problems}
         return await _office_page(request, clients, user, office, status_code=422, errors=errors)
@@ -267,9 +255,9 @@ async def closure_post(request: Request, user: Admin, clients: Clients, rt: Runt
         "closure",
         f"{target} {body['day']}",
         reason=body["reason"],
-        listed=out["change"]["listed"],
+        listed=out.change.listed,
     )
-    return _back(f"{ROOT}/offices/{office}", out["change"])
+    return _back(f"{ROOT}/offices/{office}", out.change)
 
 
 @pages.post(ROOT + "/closures/{office_code}/{day}/delete", dependencies=CSRF)
@@ -282,6 +270,7 @@ async def closure_delete(
         user,
         "POST",
         f"/admin/desk/closures/{office_code}/{day.isoformat()}/delete",
+        answer=dk.Change,
         json={},
     )
     await record(request, rt, user, "reopened", f"{office_code} {day.isoformat()}")
@@ -293,14 +282,10 @@ async def closure_delete(
 
 @pages.get(ROOT + "/to-move")
 async def to_move_page(request: Request, user: Supervisor, clients: Clients) -> Response:
-    rows = await dk.desk_call(clients, user, "GET", "/admin/desk/to-move")
+    rows = await dk.desk_call(clients, user, "GET", "/admin/desk/to-move", answer=list[dk.ToMove])
     mine = await station_office_codes(clients, user)
-    shown = [
-        dict(r, when=local(r["starts_at"]))
-        for r in rows
-        if mine is None or r["office_code"] in mine
-    ]
-    names = {s["code"]: s for s in await dk.desk_call(clients, user, "GET", "/services")}
+    shown = [(r, local(r.starts_at)) for r in rows if mine is None or r.office_code in mine]
+    names = {s.code: s for s in await _services(clients, user)}
     return render(
         request,
         "admin/desk_to_move.html",
@@ -317,33 +302,33 @@ async def move_page(
     day: Annotated[str, Query(max_length=10)] = "",
     error: str = "",
 ) -> Response:
-    booking = await dk.desk_call(clients, user, "GET", f"/bookings/{code}")
+    booking = await dk.desk_call(clients, user, "GET", f"/bookings/{code}", answer=BookingRead)
     mine = await station_office_codes(clients, user)
-    if mine is not None and booking["office_code"] not in mine:
+    if mine is not None and booking.office_code not in mine:
         raise HTTPException(403, "this booking is not at your station's office")
-    way = booking["slot_id"].rsplit(".", 1)[1]
-    slots: list[dict[str, Any]] = []
-    day = day or booking["starts_at"][:10]
+    slots: list[tuple[SlotRead, str]] = []
+    day = day or local(booking.starts_at, "%Y-%m-%d")
     try:
         found = await dk.desk_call(
             clients,
             user,
             "GET",
             "/slots",
+            answer=list[SlotRead],
             params={
-                "service": booking["service_code"],
-                "office": booking["office_code"],
+                "service": booking.service_code,
+                "office": booking.office_code,
                 "date": day,
-                "way": way,
+                "way": booking.way,
             },
         )
-        slots = [dict(s, when=local(s["starts_at"], "%H:%M")) for s in found]
+        slots = [(s, local(s.starts_at, "%H:%M")) for s in found]
     except Problems as exc:
         error = error or exc.problems[0].reason
     return render(
         request,
         "admin/desk_move.html",
-        _ctx(booking=booking, when=local(booking["starts_at"]), day=day, slots=slots, error=error),
+        _ctx(booking=booking, when=local(booking.starts_at), day=day, slots=slots, error=error),
     )
 
 
@@ -353,4 +338,4 @@ async def move_post(
 ) -> Response:
     form = await request.form()
     moved = await move_booking(request, rt, clients, user, code, dk.text(form, "slot_id", 64))
-    return RedirectResponse(f"{ROOT}/to-move?moved={moved['booking_code']}", status_code=303)
+    return RedirectResponse(f"{ROOT}/to-move?moved={moved.booking_code}", status_code=303)

@@ -277,14 +277,14 @@ async def move(
     rt: RuntimeDep,
     booking_code: str,
     body: dk.MoveIn,
-) -> dict[str, Any]:
+) -> dk.Moved:
     """Move a listed booking to a free slot (the resident is told the new time)."""
     return await move_booking(request, rt, clients, user, booking_code, body.slot_id)
 
 
 async def move_booking(
     request: Request, rt: RuntimeDep, clients: Any, user: User, code: str, slot_id: str
-) -> dict[str, Any]:
+) -> dk.Moved:
     booking = await dk.desk_call(clients, user, "GET", f"/bookings/{code}", answer=BookingRead)
     mine = await station_office_codes(clients, user)
     if mine is not None and booking.office_code not in mine:
@@ -301,4 +301,4 @@ async def move_booking(
     except Problems as exc:
         raise HTTPException(422, exc.problems[0].reason) from None
     await record(request, rt, user, "moved", code, slot_id=slot_id)
-    return {"booking_code": out.code, "starts_at": out.starts_at, "slot_id": out.slot_id}
+    return dk.Moved(booking_code=out.code, starts_at=out.starts_at, slot_id=out.slot_id)

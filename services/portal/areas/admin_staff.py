@@ -27,7 +27,8 @@ from services.portal.deps import (
 )
 from services.portal.models import UserRow
 from services.portal.web import client_ip
-from shared.contracts.directory import DirectoryVillageRead, OrgPartnerRead
+from shared.contracts.directory import OrgPartnerRead
+from shared.contracts.disputes_read import VillageRead
 from shared.db import transaction
 
 pages = APIRouter()
@@ -47,7 +48,7 @@ async def row_in_scope(session: AsyncSession, user: User, user_id: str) -> UserR
 
 
 def _form_ctx(
-    user: User, villages: list[DirectoryVillageRead], partners: list[OrgPartnerRead]
+    user: User, villages: list[VillageRead], partners: list[OrgPartnerRead]
 ) -> dict[str, Any]:
     stations = sorted({(v.station_code, v.township) for v in villages})
     if user.role != "admin":
@@ -64,7 +65,7 @@ def _form_ctx(
 
 async def directory_lists(
     clients: Clients, user: User
-) -> tuple[list[DirectoryVillageRead], list[OrgPartnerRead]]:
+) -> tuple[list[VillageRead], list[OrgPartnerRead]]:
     """The villages a posting may name and (for administrators) the partner organisations."""
     villages = await sw.villages(clients, user)
     partners = await sw.partners(clients, user) if user.role == "admin" else []

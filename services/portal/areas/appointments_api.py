@@ -156,4 +156,4 @@ async def my_home_visits(user: Resident, clients: Clients) -> list[dict[str, Any
 async def desk_figures(
     user: Annotated[User, Depends(require_roles(*ab.SUPERVISORS))], clients: Clients
 ) -> dict[str, Any]:
-    return await ab.figures(clients, user)
+    return (await ab.figures(clients, user)).model_dump(mode="json")
