@@ -9,8 +9,8 @@ from datetime import date
 
 from fastapi import APIRouter, Query, status
 
-from services.points import chain, figures, ledger, rule_versions, service, supermarket, volunteers
-from services.points.deps import FileRulesDep, RulesDep, RuntimeDep, SessionDep
+from services.points import chain, figures, ledger, service, supermarket, volunteers
+from services.points.deps import FileRulesDep, RulesDep, RulesInForceDep, RuntimeDep, SessionDep
 from shared.contracts.points import (
     AccountRead,
     AdjustCreate,
@@ -187,14 +187,14 @@ async def get_patrol(patrol_id: str, session: SessionDep, rules: RulesDep) -> Pa
 
 @router.post("/patrols/{patrol_id}/cosign")
 async def cosign_patrol(
-    patrol_id: str, body: PatrolCosign, rt: RuntimeDep, file_rules: FileRulesDep
+    patrol_id: str, body: PatrolCosign, rt: RuntimeDep, kept: RulesInForceDep
 ) -> PatrolRead:
     async with transaction(rt.factory) as s:
         out = await volunteers.cosign_patrol(
             s,
             patrol_id=patrol_id,
             officer_id=body.officer_id,
-            rules=await rule_versions.in_force(s, file_rules),
+            rules=await kept.get(s),
             station_code=body.station_code,
         )
     rt.wake_relay()
@@ -220,14 +220,14 @@ async def list_tips(
 
 
 @router.post("/tips/{tip_id}/rate")
-async def rate_tip(tip_id: str, body: TipRate, rt: RuntimeDep, file_rules: FileRulesDep) -> TipRead:
+async def rate_tip(tip_id: str, body: TipRate, rt: RuntimeDep, kept: RulesInForceDep) -> TipRead:
     async with transaction(rt.factory) as s:
         out = await service.rate_tip(
             s,
             tip_id=tip_id,
             officer_id=body.officer_id,
             rating=body.rating,
-            rules=await rule_versions.in_force(s, file_rules),
+            rules=await kept.get(s),
             station_code=body.station_code,
         )
     rt.wake_relay()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.points import rule_versions as rv
 from services.points import rules_preview
-from services.points.deps import FileRulesDep, RuntimeDep, SessionDep
+from services.points.deps import FileRulesDep, RulesInForceDep, RuntimeDep, SessionDep
 from shared.contracts.points_rules import PointsPreviewRead, PointsRulesVersionRead
 from shared.db import transaction
 
@@ -71,7 +71,7 @@ async def preview(
 
 
 @router.post("", status_code=201, response_model=PointsRulesVersionRead)
-async def save(runtime: RuntimeDep, body: Payload) -> Any:
+async def save(runtime: RuntimeDep, kept: RulesInForceDep, body: Payload) -> Any:
     problems: list[rv.Problem] = []
     try:
         rules = rv.check_rules(body.get("rules"))
@@ -89,10 +89,12 @@ async def save(runtime: RuntimeDep, body: Payload) -> Any:
     assert isinstance(author, str)
     try:
         async with transaction(runtime.factory) as session:
-            return await rv.save(
+            saved = await rv.save(
                 session, rules=rules, author_id=author, reason=reason, now=datetime.now(UTC)
             )
     except IntegrityError:
         raise HTTPException(
             409, detail="another version was saved at the same time: reload and try again"
         ) from None
+    kept.forget()  # after the commit: the next award reads the new version
+    return saved
