@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import directory
+from services.appointments import bookings, directory
 from services.appointments.calendar import slot_id
 from services.appointments.context import Desk
-from services.appointments.models import Slot, outbox
+from services.appointments.models import Booking, Slot, outbox
 from services.appointments.seed import seed
 from shared import migrate
 from shared.config import AppointmentsSettings
@@ -129,3 +129,16 @@ async def seats(d: DeskDb, slot: str) -> tuple[int, int]:
         row = await s.get(Slot, slot)
         assert row is not None
         return row.booked, row.capacity
+
+
+async def book(desk: DeskDb, resident_id: str, slot: str = TUESDAY_10) -> Booking:
+    """A resident's ID-card booking (hukou) made at NOW, in its own unit of work."""
+    return await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id=resident_id,
+        service_code="hukou",
+        slot_id=slot,
+        now=NOW,
+    )

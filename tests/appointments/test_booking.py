@@ -17,6 +17,7 @@ from tests.appointments.conftest import (
     STATION,
     TUESDAY_10,
     DeskDb,
+    book,
     events,
     local,
     seats,
@@ -77,25 +78,9 @@ async def test_full_slot_and_closed_day_listing(desk: DeskDb) -> None:
         seats=1,
         actor_id="a",
     )
-    await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    await book(desk, "r1")
     with pytest.raises(Conflict, match="the slot is full"):
-        await tx(
-            desk,
-            bookings.book,
-            desk,
-            resident_id="r2",
-            service_code="hukou",
-            slot_id=TUESDAY_10,
-            now=NOW,
-        )
+        await book(desk, "r2")
     free = await tx(
         desk,
         catalogue.free_slots,
@@ -173,15 +158,7 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: DeskD
 
 
 async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: DeskDb) -> None:
-    b = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    b = await book(desk, "r1")
     with pytest.raises(Forbidden):
         await tx(desk, bookings.cancel, desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
     late = local(2026, 12, 8, 8, 30).astimezone(UTC)
@@ -238,15 +215,7 @@ async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: DeskDb) -> N
     assert held.status == "held"
     assert await events(desk, "appointment.booked") == []
     with pytest.raises(Conflict, match="full"):
-        await tx(
-            desk,
-            bookings.book,
-            desk,
-            resident_id="r2",
-            service_code="hukou",
-            slot_id=TUESDAY_10,
-            now=NOW,
-        )
+        await book(desk, "r2")
     report = await runner.run_jobs(desk.factory, desk, NOW + timedelta(minutes=6))
     assert report.holds_released == 1
     with pytest.raises(Conflict, match="expired"):

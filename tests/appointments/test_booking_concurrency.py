@@ -16,6 +16,7 @@ from tests.appointments.conftest import (
     STATION,
     TUESDAY_10,
     DeskDb,
+    book,
     events,
     local,
     seats,
@@ -37,15 +38,7 @@ async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(des
 
     async def attempt(n: int) -> str:
         try:
-            await tx(
-                desk,
-                bookings.book,
-                desk,
-                resident_id=f"res-{n:03d}",
-                service_code="hukou",
-                slot_id=TUESDAY_10,
-                now=NOW,
-            )
+            await book(desk, f"res-{n:03d}")
         except Conflict as exc:
             return exc.reason
         return "booked"
@@ -129,15 +122,7 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
 
     async def attempt(slot: str) -> bool:
         try:
-            await tx(
-                desk,
-                bookings.book,
-                desk,
-                resident_id="res-twice",
-                service_code="hukou",
-                slot_id=slot,
-                now=NOW,
-            )
+            await book(desk, "res-twice", slot)
         except Conflict as exc:
             assert exc.reason == "you already have an active booking for this service"
             return False
@@ -168,13 +153,5 @@ async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: Des
         resident_id="res-twice",
         now=NOW,
     )
-    again = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="res-twice",
-        service_code="hukou",
-        slot_id=slots[1],
-        now=NOW,
-    )
+    again = await book(desk, "res-twice", slots[1])
     assert again.status == "booked"
