@@ -210,6 +210,7 @@ async def test_a_save_is_seen_by_the_next_award_which_reads_no_version(
 ) -> None:
     c = points_app.client
     rt = points_app.app.state.runtime
+    points_app.app.state.rules_in_force.max_age = 3600.0  # a slow machine: no re-read by age
     await seed_basics(rt.factory)
     reads: list[str] = []
 
