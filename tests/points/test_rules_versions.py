@@ -18,7 +18,7 @@ from services.points import rule_versions as rv
 from services.points.models import Entry
 from services.points.rules import Rules
 from shared.contracts.points import TipCreate
-from shared.contracts.points_rules import EarningRules
+from shared.contracts.points_rules import EarningRules, PointsRulesVersionRead
 from shared.db import transaction
 from shared.messaging.contracts.disputes import DisputeClosed
 from tests.points.conftest import PointsApp, seed_basics
@@ -47,6 +47,18 @@ def closed(case: str, *helpers: str) -> DisputeClosed:
         settlement="双方和解",
         helper_ids=list(helpers),
     )
+
+
+async def save_richer(factory: Factory, reason: str) -> PointsRulesVersionRead:
+    """An administrator saves RICHER as a new version."""
+    async with transaction(factory) as s:
+        return await rv.save(
+            s,
+            rules=EarningRules.model_validate(RICHER),
+            author_id="admin-1",
+            reason=reason,
+            now=ledger.utcnow(),
+        )
 
 
 def test_every_problem_names_its_field_and_reason() -> None:
@@ -81,14 +93,7 @@ async def test_a_saved_version_prices_what_is_awarded_after_it(
     async with transaction(factory) as s:
         before = await rv.in_force(s, rules)
         await service.credit_dispute_event(s, closed("0001", "m1"), before)
-    async with transaction(factory) as s:
-        saved = await rv.save(
-            s,
-            rules=EarningRules.model_validate(RICHER),
-            author_id="admin-1",
-            reason="调解奖励提高",
-            now=ledger.utcnow(),
-        )
+    saved = await save_richer(factory, "调解奖励提高")
     assert (saved.version, saved.author_id, saved.reason) == (1, "admin-1", "调解奖励提高")
     async with transaction(factory) as s:
         now = await rv.in_force(s, rules)
@@ -252,18 +257,6 @@ async def test_a_save_is_seen_by_the_next_award_which_reads_no_version(
         event.remove(rt.engine.sync_engine, "before_cursor_execute", on_statement)
 
 
-async def save_version(factory: Factory, expected: int) -> None:
-    async with transaction(factory) as s:
-        saved = await rv.save(
-            s,
-            rules=EarningRules.model_validate(RICHER),
-            author_id="admin-1",
-            reason="另一进程保存",
-            now=ledger.utcnow(),
-        )
-    assert saved.version == expected
-
-
 async def test_rules_kept_are_read_again_when_old_and_a_read_begun_before_a_save_is_dropped(
     factory: Factory, rules: Rules
 ) -> None:
@@ -272,7 +265,7 @@ async def test_rules_kept_are_read_again_when_old_and_a_read_begun_before_a_save
     kept = rv.RulesInForce(rules, max_age=5.0, clock=lambda: now[0])
     async with factory() as s:
         assert (await kept.get(s)).version == 0
-    await save_version(factory, 1)  # by another process: this one is not told
+    assert (await save_richer(factory, "另一进程保存")).version == 1  # this process is not told
     async with factory() as s:
         now[0] = 4.9
         assert (await kept.get(s)).version == 0, "kept for max_age"
@@ -283,6 +276,6 @@ async def test_rules_kept_are_read_again_when_old_and_a_read_begun_before_a_save
         await asyncio.sleep(0)
         kept.forget()  # ... then a save through this process
         assert (await begun).version == 1
-    await save_version(factory, 2)
+    assert (await save_richer(factory, "另一进程再保存")).version == 2
     async with factory() as s:
         assert (await kept.get(s)).version == 2, "what the earlier read found was not kept"
