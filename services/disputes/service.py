@@ -259,7 +259,7 @@ async def station_names(session: AsyncSession, codes: set[str]) -> dict[str, str
     if not codes:
         return {}
     rows = await session.execute(select(Station.code, Station.name).where(Station.code.in_(codes)))
-    return {code: name for code, name in rows.tuples()}
+    return {code: name for code, name in rows}
 
 
 async def officers(session: AsyncSession, station: str | None = None) -> list[OfficerRead]:

@@ -28,15 +28,16 @@ def _ids(*values: object) -> list[str]:
     return out
 
 
-async def _station_of(session: AsyncSession, event: Event) -> str | None:
-    station = getattr(event, "station_code", None)
-    if station:
-        return str(station)
-    for person in _ids(getattr(event, "assignee_id", None), getattr(event, "officer_id", None)):
+async def _staff(session: AsyncSession, event: Event) -> dict[str, Recipient]:
+    """The event's officers, read only when the event does not name its station itself."""
+    if getattr(event, "station_code", None):
+        return {}
+    people: dict[str, Recipient] = {}
+    for person in staff_ids(event):
         row = await session.get(Recipient, person)
-        if row is not None and row.station_code:
-            return row.station_code
-    return None
+        if row is not None:
+            people[person] = row
+    return people
 
 
 async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
@@ -72,7 +73,7 @@ async def _audience(session: AsyncSession, who: str, event: Event) -> list[str]:
             )
         )
         return sorted(rows)
-    station = await _station_of(session, event)
+    station = station_from(event, await _staff(session, event))
     if who == "station_group":
         return [f"station:{station}"] if station else []
     # station_chief: the named chief of an escalation, else every chief of the station
@@ -101,7 +102,7 @@ async def plan(session: AsyncSession, rule: EventRule, event: Event) -> list[Pla
 
 
 def station_from(event: Event, people: dict[str, Recipient]) -> str | None:
-    """`_station_of` from people already read (the event's officers are among them)."""
+    """The event's station: its own, else its first officer's among `people` (already read)."""
     station = getattr(event, "station_code", None)
     if station:
         return str(station)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from services.points import consumer, routes, rules_admin, stock_admin
 from services.points.models import outbox
+from services.points.rule_versions import RulesInForce
 from services.points.rules import Rules, load_rules
 from shared.config import PointsSettings
 from shared.runtime import ConsumerSpec, ServiceRuntime, create_service_app
@@ -39,11 +40,12 @@ def create_app(
 ) -> FastAPI:
     rules = rules or load_rules(settings.rules_file)
     rt = runtime or ServiceRuntime(SERVICE, settings, outbox=outbox)
+    kept = RulesInForce(rules)
     if rt.consumer_spec is None:
         rt.consumer_spec = ConsumerSpec(
             consumer.PATTERNS,
-            partial(consumer.handle, rt, rules),
-            batch_handler=partial(consumer.handle_batch, rt, rules),
+            partial(consumer.handle, rt, kept),
+            batch_handler=partial(consumer.handle_batch, rt, kept),
         )
     app = create_service_app(
         SERVICE,
@@ -54,6 +56,7 @@ def create_app(
     )
     app.state.settings = settings
     app.state.rules = rules
+    app.state.rules_in_force = kept
     internal = APIRouter(
         prefix="/internal/v1", dependencies=[Depends(internal_guard(settings.internal_token))]
     )

@@ -3,7 +3,8 @@
 `handle` applies one message; `handle_batch` a batch of them in one transaction: the inbox
 claims in one statement, the dispute credits in bulk (services/points/bulk.py), anything else
 one by one in order, acked by the consumer only after the commit. Credits are priced by the
-earning rules in force when the message is handled (services/points/rule_versions.py).
+earning rules in force when the message is handled, as the process keeps them
+(services/points/rule_versions.py `RulesInForce`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import bulk, directory, rule_versions, service
+from services.points import bulk, directory, service
 from services.points.models import inbox
+from services.points.rule_versions import RulesInForce
 from services.points.rules import Rules
 from shared.db import transaction
 from shared.messaging.broker import Delivery
@@ -30,10 +32,8 @@ PATTERNS: list[str] = list(SUBSCRIPTIONS["points"])
 
 
 async def _apply(session: AsyncSession, event: Event, rules: Rules) -> None:
-    if isinstance(event, DisputeClosed):
-        await service.on_dispute_closed(session, event, rules)
-    elif isinstance(event, DisputeFollowUpRecorded):
-        await service.on_follow_up(session, event, rules)
+    if isinstance(event, DisputeClosed | DisputeFollowUpRecorded):
+        await service.credit_dispute_event(session, event, rules)
     elif isinstance(event, UserUpserted):
         await service.upsert_user(session, event)
     elif isinstance(event, VillageListed):
@@ -41,21 +41,21 @@ async def _apply(session: AsyncSession, event: Event, rules: Rules) -> None:
 
 
 async def handle(
-    runtime: ServiceRuntime, file_rules: Rules, event: Event, delivery: Delivery
+    runtime: ServiceRuntime, kept: RulesInForce, event: Event, delivery: Delivery
 ) -> None:
     async with transaction(runtime.factory) as session:
         if not await claim_message(session, inbox, CONSUMER, delivery.message_id):
             return
-        await _apply(session, event, await rule_versions.in_force(session, file_rules))
+        await _apply(session, event, await kept.get(session))
     runtime.wake_relay()
 
 
 async def handle_batch(
-    runtime: ServiceRuntime, file_rules: Rules, items: Sequence[tuple[Event, Delivery]]
+    runtime: ServiceRuntime, kept: RulesInForce, items: Sequence[tuple[Event, Delivery]]
 ) -> None:
     async with transaction(runtime.factory) as session:
         fresh = await claim_messages(session, inbox, CONSUMER, [d.message_id for _, d in items])
-        rules = await rule_versions.in_force(session, file_rules)  # the version of this moment
+        rules = await kept.get(session)
         credits: list[bulk.CreditEvent] = []
         for event, delivery in items:
             if delivery.message_id not in fresh:

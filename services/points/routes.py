@@ -19,7 +19,7 @@ from services.points import (
     supermarket,
     volunteers,
 )
-from services.points.deps import FileRulesDep, RulesDep, RuntimeDep, SessionDep
+from services.points.deps import FileRulesDep, RulesDep, RulesInForceDep, RuntimeDep, SessionDep
 from services.points.rules import Rules
 from shared.contracts.points import (
     AccountRead,
@@ -197,14 +197,14 @@ async def get_patrol(patrol_id: str, session: SessionDep, rules: RulesDep) -> Pa
 
 @router.post("/patrols/{patrol_id}/cosign")
 async def cosign_patrol(
-    patrol_id: str, body: PatrolCosign, rt: RuntimeDep, file_rules: FileRulesDep
+    patrol_id: str, body: PatrolCosign, rt: RuntimeDep, kept: RulesInForceDep
 ) -> PatrolRead:
     async with transaction(rt.factory) as s:
         out = await volunteers.cosign_patrol(
             s,
             patrol_id=patrol_id,
             officer_id=body.officer_id,
-            rules=await rule_versions.in_force(s, file_rules),
+            rules=await kept.get(s),
             station_code=body.station_code,
         )
     rt.wake_relay()
@@ -230,14 +230,14 @@ async def list_tips(
 
 
 @router.post("/tips/{tip_id}/rate")
-async def rate_tip(tip_id: str, body: TipRate, rt: RuntimeDep, file_rules: FileRulesDep) -> TipRead:
+async def rate_tip(tip_id: str, body: TipRate, rt: RuntimeDep, kept: RulesInForceDep) -> TipRead:
     async with transaction(rt.factory) as s:
         out = await service.rate_tip(
             s,
             tip_id=tip_id,
             officer_id=body.officer_id,
             rating=body.rating,
-            rules=await rule_versions.in_force(s, file_rules),
+            rules=await kept.get(s),
             station_code=body.station_code,
         )
     rt.wake_relay()

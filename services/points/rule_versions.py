@@ -8,11 +8,13 @@ The version also sets how long a redemption held from then on waits for the hand
 deadline is stored on the redemption), and how long points earned from then on last: an award
 expires after its own version's period (`entries.rules_version`), another credit (an
 adjustment) after the period of the version in force when it was made.
+The process keeps the rules in force (`RulesInForce`), so an award reads no version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -188,6 +190,41 @@ async def expiry_periods(session: AsyncSession, file_rules: Rules) -> list[Expir
         ExpiryPeriod(version=v.version, days=v.rules.expiry_days or 0, start=v.created_at, end=end)
         for v, end in zip(found, ends, strict=True)
     ]
+
+
+class RulesInForce:
+    """The rules in force, kept by the process so that an award costs no read of the version.
+    A save through this process is seen by the next award (`forget` after its commit); a save
+    through another process of the service, within `max_age` seconds."""
+
+    def __init__(
+        self,
+        file_rules: Rules,
+        *,
+        max_age: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.file_rules = file_rules
+        self.max_age = max_age
+        self._clock = clock
+        self._rules: Rules | None = None
+        self._read_at = 0.0
+        self._generation = 0
+
+    async def get(self, session: AsyncSession) -> Rules:
+        """The kept rules, or read in `session` (the caller's transaction) when stale."""
+        now = self._clock()
+        if self._rules is not None and now - self._read_at < self.max_age:
+            return self._rules
+        generation = self._generation
+        rules = await in_force(session, self.file_rules)
+        if generation == self._generation:  # a read that began before a save is not kept
+            self._rules, self._read_at = rules, now
+        return rules
+
+    def forget(self) -> None:
+        self._generation += 1
+        self._rules = None
 
 
 async def save(

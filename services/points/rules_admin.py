@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.points import rule_versions as rv
 from services.points import rules_preview
-from services.points.deps import FileRulesDep, RuntimeDep, SessionDep
+from services.points.deps import FileRulesDep, RulesInForceDep, RuntimeDep, SessionDep
 from shared.contracts.points_rules import PointsPreviewRead, PointsRulesVersionRead
 from shared.db import transaction
 
@@ -74,7 +74,9 @@ async def preview(
 
 
 @router.post("", status_code=201, response_model=PointsRulesVersionRead)
-async def save(runtime: RuntimeDep, file_rules: FileRulesDep, body: Payload) -> Any:
+async def save(
+    runtime: RuntimeDep, file_rules: FileRulesDep, kept: RulesInForceDep, body: Payload
+) -> Any:
     """A version: the earning amounts, the redemption hold and the expiry period (these two
     left out: as in force) for what is awarded, held and earned from now on."""
     async with runtime.factory() as session:  # closed at once (SQLite: before the write)
@@ -96,7 +98,7 @@ async def save(runtime: RuntimeDep, file_rules: FileRulesDep, body: Payload) -> 
     assert isinstance(author, str)
     try:
         async with transaction(runtime.factory) as session:
-            return await rv.save(
+            saved = await rv.save(
                 session,
                 rules=rules,
                 author_id=author,
@@ -108,3 +110,5 @@ async def save(runtime: RuntimeDep, file_rules: FileRulesDep, body: Payload) -> 
         raise HTTPException(
             409, detail="another version was saved at the same time: reload and try again"
         ) from None
+    kept.forget()  # after the commit: the next award reads the new version
+    return saved

@@ -13,7 +13,8 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points import ledger
+from services.points import bulk, ledger
+from services.points.bulk import CreditEvent
 from services.points.ledger import Forbidden, NotFound, Refused, claim_key, store_result
 from services.points.models import Account, Entry, Tip
 from services.points.rules import Rules
@@ -24,7 +25,6 @@ from shared.contracts.points import (
     TipCreate,
     TipRead,
 )
-from shared.messaging.contracts.disputes import DisputeClosed, DisputeFollowUpRecorded
 from shared.messaging.contracts.users import UserUpserted
 
 # -- accounts -------------------------------------------------------------------------------
@@ -128,51 +128,22 @@ async def reverse(
 # -- earning from disputes -----------------------------------------------------------------
 
 
-async def on_dispute_closed(session: AsyncSession, event: DisputeClosed, rules: Rules) -> int:
+async def credit_dispute_event(session: AsyncSession, event: CreditEvent, rules: Rules) -> int:
+    """A closed case's or a follow-up's credits one by one, the same credits a consumed batch
+    gives in bulk (`bulk.credits_of`: the helpers, then a resident reporter); returns how many
+    were new."""
     credited = 0
-    for helper in dict.fromkeys(event.helper_ids):
-        await ledger.ensure_account(session, helper, village_code=event.village_code)
+    for c in await bulk.credits_of(session, [event], rules):
+        await ledger.ensure_account(session, c.account_id, village_code=c.village_code)
         entry = await ledger.credit_once(
             session,
-            account_id=helper,
-            amount=rules.mediation_help,
-            reason_kind="mediation",
-            reason=f"helped settle case {event.case_no}",
-            ref=event.case_id,
-            idem_key=f"dispute.closed:{event.case_id}:{helper}",
-            rules_version=rules.version,
-        )
-        credited += entry is not None
-    if event.reporter_id:
-        reporter = await session.get(Account, event.reporter_id)
-        if reporter is not None and reporter.role == "resident":
-            entry = await ledger.credit_once(
-                session,
-                account_id=reporter.id,
-                amount=rules.screening_report,
-                reason_kind="screening",
-                reason=f"report that led to case {event.case_no}",
-                ref=event.case_id,
-                idem_key=f"dispute.screening:{event.case_id}:{reporter.id}",
-                rules_version=rules.version,
-            )
-            credited += entry is not None
-    return credited
-
-
-async def on_follow_up(session: AsyncSession, event: DisputeFollowUpRecorded, rules: Rules) -> int:
-    credited = 0
-    for helper in dict.fromkeys(event.helper_ids):
-        await ledger.ensure_account(session, helper, village_code=event.village_code)
-        entry = await ledger.credit_once(
-            session,
-            account_id=helper,
-            amount=rules.follow_up_help,
-            reason_kind="follow_up",
-            reason=f"helped with a follow-up of case {event.case_no}",
-            ref=event.case_id,
-            idem_key=f"dispute.follow_up:{event.event_id}:{helper}",
-            rules_version=rules.version,
+            account_id=c.account_id,
+            amount=c.amount,
+            reason_kind=c.reason_kind,
+            reason=c.reason,
+            ref=c.ref,
+            idem_key=c.idem_key,
+            rules_version=c.rules_version,
         )
         credited += entry is not None
     return credited

@@ -50,7 +50,7 @@ async def items(session: AsyncSession, village_code: str | None = None) -> list[
     )
     if village_code:
         stmt = stmt.where(Item.village_code == village_code)
-    return [_read(i, a) for i, a in (await session.execute(stmt)).tuples()]
+    return [_read(i, a) for i, a in await session.execute(stmt)]
 
 
 async def after_change(session: AsyncSession, item_id: str, stock: int, now: datetime) -> None:

@@ -14,7 +14,7 @@ from fastapi import HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from services.portal.deps import FieldError, User, actor_headers, backend_path
+from services.portal.deps import FieldError, ServiceClients, User, actor_headers, backend_path
 
 log = logging.getLogger("fengqiao.portal.backend")
 API = "/internal/v1"
@@ -160,3 +160,28 @@ async def call_service(
     except ValidationError as exc:
         log.error("%s: answer of %s %s does not fit %s: %s", unavailable, method, path, answer, exc)
         raise HTTPException(503, unavailable) from exc
+
+
+class ServiceCall:
+    """`call_service` bound to one service (its client among the portal's, the sentence shown
+    when it cannot answer), called as `call(clients, method, path, user, answer, ...)`."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.unavailable = f"the {service} service is not available right now"
+
+    async def __call__(
+        self,
+        clients: ServiceClients,
+        method: str,
+        path: str,
+        user: User,
+        answer: type[T],
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+    ) -> T:
+        client: httpx.AsyncClient = getattr(clients, self.service)
+        return await call_service(
+            client, self.unavailable, method, path, user, answer=answer, json=json, params=params
+        )

@@ -29,6 +29,7 @@ from aio_pika.abc import (
     AbstractRobustChannel,
     AbstractRobustConnection,
 )
+from aio_pika.connection import make_url
 from pamqp.commands import Basic
 
 from shared.messaging.batch import Batcher, BatchHandler
@@ -89,14 +90,23 @@ class Broker:
         self._exchange: AbstractExchange | None = None
 
     async def connect(self, *, timeout: float = 10.0) -> None:
-        self._connection = await aio_pika.connect_robust(
-            self.url, timeout=timeout, client_properties={"connection_name": "fengqiao"}
+        # built here rather than by connect_robust so that a failed attempt is closed: left to
+        # the garbage collector, aio-pika schedules its close() where nothing awaits it
+        connection = aio_pika.RobustConnection(
+            make_url(self.url),
+            client_properties={"connection_name": "fengqiao"},
         )
-        self._channel = await self._connection.channel(publisher_confirms=True)
-        self._exchange = await self.declare_exchanges(self._channel)
-        if self.declare_topology:
-            for service, patterns in SUBSCRIPTIONS.items():
-                await declare_service_queue(self._channel, self._exchange, service, patterns)
+        try:
+            await connection.connect(timeout=timeout)
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await self.declare_exchanges(channel)
+            if self.declare_topology:
+                for service, patterns in SUBSCRIPTIONS.items():
+                    await declare_service_queue(channel, exchange, service, patterns)
+        except BaseException:
+            await connection.close()
+            raise
+        self._connection, self._channel, self._exchange = connection, channel, exchange
 
     @property
     def connection(self) -> AbstractRobustConnection:

@@ -17,10 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from services.appointments import directory
+from services.appointments import bookings, directory
 from services.appointments.calendar import slot_id
 from services.appointments.context import Desk
-from services.appointments.models import outbox
+from services.appointments.models import Booking, Slot, outbox
 from services.appointments.seed import seed
 from shared import migrate
 from shared.config import AppointmentsSettings
@@ -121,3 +121,24 @@ async def events(d: DeskDb, routing_key: str | None = None) -> list[dict[str, ob
         if routing_key:
             q = q.where(outbox.c.routing_key == routing_key)
         return [{"routing_key": rk, **body} for rk, body in (await s.execute(q)).all()]
+
+
+async def seats(d: DeskDb, slot: str) -> tuple[int, int]:
+    """A slot's (booked, capacity)."""
+    async with d.factory() as s:
+        row = await s.get(Slot, slot)
+        assert row is not None
+        return row.booked, row.capacity
+
+
+async def book(desk: DeskDb, resident_id: str, slot: str = TUESDAY_10) -> Booking:
+    """A resident's ID-card booking (hukou) made at NOW, in its own unit of work."""
+    return await tx(
+        desk,
+        bookings.book,
+        desk,
+        resident_id=resident_id,
+        service_code="hukou",
+        slot_id=slot,
+        now=NOW,
+    )

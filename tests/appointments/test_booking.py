@@ -1,8 +1,8 @@
-"""Booking rules on SQLite and PostgreSQL: capacity under concurrency, limits, cut-offs, audit."""
+"""Booking rules on SQLite and PostgreSQL: limits, listing, cut-offs, holds, audit (capacity under
+concurrency: test_booking_concurrency.py)."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, timedelta
 
 import pytest
@@ -10,181 +10,20 @@ from sqlalchemy import select
 
 from services.appointments import bookings, catalogue, staff
 from services.appointments.errors import Conflict, Forbidden, Invalid
-from services.appointments.models import Audit, Booking, Reminder, Slot
+from services.appointments.models import Audit
 from tests.appointments.conftest import (
     HALL,
     NOW,
     STATION,
     TUESDAY_10,
     DeskDb,
+    book,
     events,
     local,
+    seats,
     sid,
     tx,
 )
-
-
-async def seats(d: DeskDb, slot: str) -> tuple[int, int]:
-    async with d.factory() as s:
-        row = await s.get(Slot, slot)
-        assert row is not None
-        return row.booked, row.capacity
-
-
-async def test_200_concurrent_requests_for_10_seats_make_exactly_10_bookings(desk: DeskDb) -> None:
-    await tx(
-        desk,
-        staff.set_capacity,
-        desk,
-        office_code=STATION,
-        way="appointment",
-        seats=10,
-        actor_id="a",
-    )
-
-    async def attempt(n: int) -> str:
-        try:
-            await tx(
-                desk,
-                bookings.book,
-                desk,
-                resident_id=f"res-{n:03d}",
-                service_code="hukou",
-                slot_id=TUESDAY_10,
-                now=NOW,
-            )
-        except Conflict as exc:
-            return exc.reason
-        return "booked"
-
-    outcomes = await asyncio.gather(*(attempt(n) for n in range(200)))
-    assert outcomes.count("booked") == 10
-    assert set(outcomes) == {"booked", "the slot is full"}
-    assert await seats(desk, TUESDAY_10) == (10, 10)
-    async with desk.factory() as s:
-        rows = (await s.scalars(select(Booking).where(Booking.slot_id == TUESDAY_10))).all()
-    assert len(rows) == 10
-    assert len(await events(desk, "appointment.booked")) == 10
-
-
-async def test_a_listed_slot_fought_over_keeps_its_seats_and_writes_every_row(
-    desk: DeskDb,
-) -> None:
-    """A listed (materialised) slot: on PostgreSQL the booking is one statement; 60 residents
-    for 10 seats leave 10 bookings, each with its audit row, reminder and event."""
-    await tx(
-        desk,
-        staff.set_capacity,
-        desk,
-        office_code=STATION,
-        way="appointment",
-        seats=10,
-        actor_id="a",
-    )
-    listed = await tx(
-        desk,
-        catalogue.free_slots,
-        desk,
-        service_code="hukou",
-        office_code=STATION,
-        day=date(2026, 12, 8),
-        now=NOW,
-    )
-    assert TUESDAY_10 in {s.id for s in listed}
-
-    async def attempt(n: int) -> str:
-        try:
-            b = await tx(
-                desk,
-                bookings.book,
-                desk,
-                resident_id=f"res-{n:03d}",
-                service_code="hukou",
-                slot_id=TUESDAY_10,
-                documents=["户口簿", "户口簿"],
-                now=NOW,
-            )
-        except Conflict as exc:
-            return exc.reason
-        return b.code
-
-    outcomes = await asyncio.gather(*(attempt(n) for n in range(60)))
-    codes = {o for o in outcomes if o != "the slot is full"}
-    assert len(codes) == 10
-    assert await seats(desk, TUESDAY_10) == (10, 10)
-    async with desk.factory() as s:
-        rows = (await s.scalars(select(Booking).where(Booking.slot_id == TUESDAY_10))).all()
-        q = select(Audit.entity_id, Audit.action, Audit.detail).where(Audit.entity == "booking")
-        trail = (await s.execute(q)).all()
-        due = (await s.scalars(select(Reminder.due_at).where(Reminder.status == "pending"))).all()
-    assert {b.code for b in rows} == codes
-    assert {(b.status, b.way, b.office_code, tuple(b.documents)) for b in rows} == {
-        ("booked", "appointment", STATION, ("户口簿",))
-    }
-    assert sorted(trail) == sorted((c, "booked", {"slot_id": TUESDAY_10}) for c in codes)
-    eve = local(2026, 12, 7, 18).astimezone(UTC)  # 18:00 local the evening before
-    assert [d.replace(tzinfo=UTC) if d.tzinfo is None else d for d in due] == [eve] * 10
-    booked = await events(desk, "appointment.booked")
-    assert {e["booking_code"] for e in booked} == codes
-    assert {(e["way"], e["office_code"], e["starts_at"]) for e in booked} == {
-        ("appointment", STATION, local(2026, 12, 8, 10).astimezone(UTC).isoformat())
-    }
-
-
-async def test_same_person_booking_twice_concurrently_gets_one_booking(desk: DeskDb) -> None:
-    slots = [sid(local(2026, 12, 8, h, m)) for h in (9, 10, 11) for m in (0, 30)]
-
-    async def attempt(slot: str) -> bool:
-        try:
-            await tx(
-                desk,
-                bookings.book,
-                desk,
-                resident_id="res-twice",
-                service_code="hukou",
-                slot_id=slot,
-                now=NOW,
-            )
-        except Conflict as exc:
-            assert exc.reason == "you already have an active booking for this service"
-            return False
-        return True
-
-    outcomes = await asyncio.gather(*(attempt(s) for s in slots * 3))
-    assert outcomes.count(True) == 1
-    mine = await tx(desk, bookings.my_bookings, "res-twice")
-    assert [b.status for b in mine] == ["booked"]
-    taken = [await seats(desk, s) for s in slots]
-    assert sum(b for b, _ in taken) == 1
-    # another service is another booking; after cancelling, the same service is free again
-    await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="res-twice",
-        service_code="no_record",
-        slot_id=slots[0],
-        now=NOW,
-    )
-    await tx(
-        desk,
-        bookings.cancel,
-        desk,
-        mine[0].code,
-        actor_id="res-twice",
-        resident_id="res-twice",
-        now=NOW,
-    )
-    again = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="res-twice",
-        service_code="hukou",
-        slot_id=slots[1],
-        now=NOW,
-    )
-    assert again.status == "booked"
 
 
 @pytest.mark.parametrize(
@@ -239,25 +78,9 @@ async def test_full_slot_and_closed_day_listing(desk: DeskDb) -> None:
         seats=1,
         actor_id="a",
     )
-    await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    await book(desk, "r1")
     with pytest.raises(Conflict, match="the slot is full"):
-        await tx(
-            desk,
-            bookings.book,
-            desk,
-            resident_id="r2",
-            service_code="hukou",
-            slot_id=TUESDAY_10,
-            now=NOW,
-        )
+        await book(desk, "r2")
     free = await tx(
         desk,
         catalogue.free_slots,
@@ -335,15 +158,7 @@ async def test_slots_follow_the_shanghai_day_and_mark_extended_hours(desk: DeskD
 
 
 async def test_cancel_and_reschedule_respect_the_cut_off_and_ownership(desk: DeskDb) -> None:
-    b = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    b = await book(desk, "r1")
     with pytest.raises(Forbidden):
         await tx(desk, bookings.cancel, desk, b.code, actor_id="r2", resident_id="r2", now=NOW)
     late = local(2026, 12, 8, 8, 30).astimezone(UTC)
@@ -400,15 +215,7 @@ async def test_a_hold_keeps_the_seat_briefly_then_releases_it(desk: DeskDb) -> N
     assert held.status == "held"
     assert await events(desk, "appointment.booked") == []
     with pytest.raises(Conflict, match="full"):
-        await tx(
-            desk,
-            bookings.book,
-            desk,
-            resident_id="r2",
-            service_code="hukou",
-            slot_id=TUESDAY_10,
-            now=NOW,
-        )
+        await book(desk, "r2")
     report = await runner.run_jobs(desk.factory, desk, NOW + timedelta(minutes=6))
     assert report.holds_released == 1
     with pytest.raises(Conflict, match="expired"):

@@ -16,8 +16,8 @@ from tests.appointments.conftest import (
     JIANGHE,
     NOW,
     STATION,
-    TUESDAY_10,
     DeskDb,
+    book,
     events,
     local,
     sid,
@@ -31,24 +31,8 @@ OFFICER = "off-0001"  # the community officer of 蒋河村 in the demo org
 async def test_reminder_is_due_the_evening_before_and_cancelled_with_the_booking(
     desk: DeskDb,
 ) -> None:
-    kept = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
-    dropped = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r2",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    kept = await book(desk, "r1")
+    dropped = await book(desk, "r2")
     async with desk.factory() as s:
         dues = (await s.scalars(select(Reminder.due_at))).all()
     assert {utc(d) for d in dues} == {EVE}
@@ -67,15 +51,7 @@ async def test_reminder_is_due_the_evening_before_and_cancelled_with_the_booking
 
 
 async def test_reschedule_moves_the_reminder(desk: DeskDb) -> None:
-    b = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    b = await book(desk, "r1")
     await tx(
         desk,
         bookings.reschedule,
@@ -92,24 +68,8 @@ async def test_reschedule_moves_the_reminder(desk: DeskDb) -> None:
 
 
 async def test_check_in_at_the_window_and_no_show_after_the_slot(desk: DeskDb) -> None:
-    came = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
-    missed = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r2",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    came = await book(desk, "r1")
+    missed = await book(desk, "r2")
     early = local(2026, 12, 8, 8, 30).astimezone(UTC)
     with pytest.raises(Conflict, match="check-in opens 60 minutes before the start"):
         await tx(
@@ -241,15 +201,7 @@ async def test_online_application_becomes_an_officer_task_with_the_promised_dead
 
 
 async def test_figures_count_served_per_way_wait_and_compliance(desk: DeskDb) -> None:
-    b = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    b = await book(desk, "r1")
     await tx(
         desk,
         staff.check_in,
@@ -297,15 +249,7 @@ async def test_kiosk_status_and_closures_are_staff_edits_with_audit(desk: DeskDb
         actor_id="admin-0001",
     )
     assert (out.in_service, out.note) == (False, "打印机缺纸")
-    booked = await tx(
-        desk,
-        bookings.book,
-        desk,
-        resident_id="r1",
-        service_code="hukou",
-        slot_id=TUESDAY_10,
-        now=NOW,
-    )
+    booked = await book(desk, "r1")
     # a closure over a booked day keeps the booking and lists it to move (refit.py)
     await tx(
         desk,

@@ -16,13 +16,11 @@ from temporalio.testing import WorkflowEnvironment
 from services.appointments.api import create_app as create_appointments
 from services.appointments.models import DirectoryOfficer, DirectoryRoom, DirectoryVillage
 from services.disputes import directory
-from services.disputes.api import create_app as create_disputes
 from services.disputes.directory import publish_directory
 from services.disputes.directory_closing import close_village
 from services.disputes.models import PoliceRoom, RoomOfficer, Village, outbox
 from services.disputes.seed import seed_directory
-from shared.auth import INTERNAL_TOKEN_HEADER
-from shared.config import AppointmentsSettings, DisputesSettings
+from shared.config import AppointmentsSettings
 from shared.contracts.directory import OrgCloseWrite
 from shared.db import transaction
 from shared.messaging.broker import Broker
@@ -30,10 +28,9 @@ from shared.messaging.contracts.directory import OfficerPosted, PoliceRoomListed
 from shared.runtime import ServiceRuntime
 from tests.appointments.conftest import JIANGHE, STATION
 from tests.conftest import AMQP_URL
+from tests.directory_apps import TOKEN, H, desk_replica, directory_owner
 from tests.helpers import eventually
 
-TOKEN = "t"
-H = {INTERNAL_TOKEN_HEADER: TOKEN}
 LATE = "VLATE01"
 MARKER = "VMARK02"
 
@@ -41,23 +38,8 @@ MARKER = "VMARK02"
 async def test_the_desk_assigns_from_the_directory_the_disputes_service_publishes(
     tmp_path: Path, exchange: str, temporal_env: WorkflowEnvironment
 ) -> None:
-    common = {"exchange": exchange, "amqp_url": AMQP_URL, "internal_token": TOKEN}
-    disputes = create_disputes(
-        DisputesSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'disputes.db'}",
-            relay_interval_seconds=0.1,
-            **common,  # type: ignore[arg-type]
-        ),
-        temporal=temporal_env.client,
-    )
-    appointments = create_appointments(
-        AppointmentsSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'appointments.db'}",
-            run_jobs=False,
-            **common,  # type: ignore[arg-type]
-        ),
-        connect_temporal=False,
-    )
+    disputes = directory_owner(tmp_path, exchange, temporal_env.client)
+    appointments = desk_replica(tmp_path, exchange)
     owner: ServiceRuntime = disputes.state.runtime
     replica: ServiceRuntime = appointments.state.runtime
     transport = httpx.ASGITransport(app=appointments)

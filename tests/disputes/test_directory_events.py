@@ -14,16 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from services.appointments.api import create_app as create_appointments
 from services.appointments.directory import record_officer
 from services.appointments.models import DirectoryOfficer, DirectoryRoom, DirectoryVillage
-from services.disputes.api import create_app as create_disputes
 from services.disputes.directory import publish_directory
 from services.disputes.models import DirectoryChange, Officer, Village
 from services.disputes.postings import record_account
 from services.disputes.seed import directory_rows
-from shared.auth import INTERNAL_TOKEN_HEADER
-from shared.config import AppointmentsSettings, DisputesSettings
 from shared.db import transaction
 from shared.messaging.broker import Broker
 from shared.messaging.contracts.directory import OfficerPosted
@@ -31,10 +27,9 @@ from shared.messaging.contracts.users import UserUpserted
 from shared.runtime import ServiceRuntime
 from tests.appointments.conftest import JIANGHE, STATION
 from tests.conftest import AMQP_URL
+from tests.directory_apps import H, desk_replica, directory_owner
 from tests.helpers import eventually
 
-TOKEN = "t"
-H = {INTERNAL_TOKEN_HEADER: TOKEN}
 ROOM = "RNEW09"
 
 
@@ -56,23 +51,8 @@ async def seed_one_station(factory: async_sessionmaker[AsyncSession]) -> None:
 async def test_rooms_and_postings_reach_the_desk_and_accounts_reach_the_directory(
     tmp_path: Path, exchange: str, temporal_env: WorkflowEnvironment
 ) -> None:
-    common = {"exchange": exchange, "amqp_url": AMQP_URL, "internal_token": TOKEN}
-    disputes = create_disputes(
-        DisputesSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'disputes.db'}",
-            relay_interval_seconds=0.1,
-            **common,  # type: ignore[arg-type]
-        ),
-        temporal=temporal_env.client,
-    )
-    appointments = create_appointments(
-        AppointmentsSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'appointments.db'}",
-            run_jobs=False,
-            **common,  # type: ignore[arg-type]
-        ),
-        connect_temporal=False,
-    )
+    disputes = directory_owner(tmp_path, exchange, temporal_env.client)
+    appointments = desk_replica(tmp_path, exchange)
     owner: ServiceRuntime = disputes.state.runtime
     replica: ServiceRuntime = appointments.state.runtime
     portal_bus = Broker(AMQP_URL, exchange)

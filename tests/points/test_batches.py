@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.points import chain, consumer
 from services.points.models import Account, Entry, inbox, outbox
+from services.points.rule_versions import RulesInForce
 from services.points.rules import Rules
 from shared.config import PointsSettings
 from shared.messaging.broker import Delivery
@@ -85,18 +86,20 @@ async def test_a_batch_credits_like_one_by_one_and_a_redelivered_batch_changes_n
         delivered(follow),
         delivered(e1),
     ]
-    await consumer.handle_batch(rt, rules, batch)
+    await consumer.handle_batch(rt, RulesInForce(rules), batch)
     first = await state(factory)
     m, f, r = rules.mediation_help, rules.follow_up_help, rules.screening_report
     assert first["balances"] == {"res-1": m, "res-2": 2 * m, "res-3": f, "res-7": r}
     assert first["entries"] == 5 and first["events"] == 5 and first["inbox"] == 4
     assert first["chain_ok"] is True
 
-    await consumer.handle_batch(rt, rules, batch)  # the whole batch redelivered
+    await consumer.handle_batch(rt, RulesInForce(rules), batch)  # the whole batch redelivered
     assert await state(factory) == first
 
     e3 = closed("c3", ["res-1"])
-    await consumer.handle_batch(rt, rules, [delivered(e2), delivered(e3)])  # old and new mixed
+    await consumer.handle_batch(
+        rt, RulesInForce(rules), [delivered(e2), delivered(e3)]
+    )  # old and new mixed
     after = await state(factory)
     assert after["balances"] == {**first["balances"], "res-1": 2 * m}
     assert after["entries"] == 6 and after["events"] == 6 and after["inbox"] == 5
@@ -107,11 +110,13 @@ async def test_a_key_credited_one_by_one_is_not_credited_again_by_a_batch(
 ) -> None:
     rt = runtime(factory, db_url)
     e1 = closed("c1", ["res-1"])
-    await consumer.handle(rt, rules, *delivered(e1))
+    await consumer.handle(rt, RulesInForce(rules), *delivered(e1))
     # the same case closed again under another message id (a replayed outbox row): the ledger's
     # idempotency key still credits once, whether the second copy comes alone or in a batch
     again = e1.model_copy(update={"event_id": "another-id"})
-    await consumer.handle_batch(rt, rules, [delivered(again), delivered(closed("c2", ["res-1"]))])
+    await consumer.handle_batch(
+        rt, RulesInForce(rules), [delivered(again), delivered(closed("c2", ["res-1"]))]
+    )
     s = await state(factory)
     assert s["balances"] == {"res-1": 2 * rules.mediation_help}
     assert s["entries"] == 2 and s["chain_ok"] is True

@@ -11,12 +11,8 @@ from pathlib import Path
 import httpx
 from temporalio.testing import WorkflowEnvironment
 
-from services.disputes.api import create_app as create_disputes
-from services.points.api import create_app as create_points
 from services.points.directory import record_village
 from services.points.models import Account, Village
-from shared.auth import INTERNAL_TOKEN_HEADER
-from shared.config import DisputesSettings, PointsSettings
 from shared.db import transaction
 from shared.messaging.broker import Broker
 from shared.messaging.contracts.directory import VillageListed
@@ -24,12 +20,11 @@ from shared.messaging.contracts.users import UserUpserted
 from shared.runtime import ServiceRuntime
 from tests.appointments.conftest import STATION
 from tests.conftest import AMQP_URL
+from tests.directory_apps import H, directory_owner, points_replica
 from tests.disputes.test_directory_events import seed_one_station
 from tests.helpers import eventually
 from tests.points.conftest import RULES
 
-TOKEN = "t"
-H = {INTERNAL_TOKEN_HEADER: TOKEN}
 API = "/internal/v1"
 NEW = "VNEW0901"
 
@@ -41,22 +36,8 @@ def _item(village: str) -> dict[str, object]:
 async def test_a_village_created_by_the_organisation_admin_gets_a_shop_in_points(
     tmp_path: Path, exchange: str, temporal_env: WorkflowEnvironment
 ) -> None:
-    common = {"exchange": exchange, "amqp_url": AMQP_URL, "internal_token": TOKEN}
-    disputes = create_disputes(
-        DisputesSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'disputes.db'}",
-            relay_interval_seconds=0.1,
-            **common,  # type: ignore[arg-type]
-        ),
-        temporal=temporal_env.client,
-    )
-    points = create_points(
-        PointsSettings(
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'points.db'}",
-            **common,  # type: ignore[arg-type]
-        ),
-        rules=RULES,
-    )
+    disputes = directory_owner(tmp_path, exchange, temporal_env.client)
+    points = points_replica(tmp_path, exchange, RULES)
     owner: ServiceRuntime = disputes.state.runtime
     replica: ServiceRuntime = points.state.runtime
     bus = Broker(AMQP_URL, exchange)  # the portal's, and a redelivering broker's

@@ -172,7 +172,7 @@ async def test_dispute_closed_credits_helpers_and_resident_reporter_once(
     by_officer = closed.model_copy(update={"case_id": "case-2", "reporter_id": "off-0001"})
     for event in (closed, closed.model_copy(update={"event_id": "another-id"}), by_officer):
         async with transaction(factory) as s:
-            await service.on_dispute_closed(s, event, rules)
+            await service.credit_dispute_event(s, event, rules)
     assert await balances(factory, "res-1", "res-2", "res-7", "off-0001") == [20, 20, 5, 0]
     async with factory() as s:
         kinds = (
@@ -197,7 +197,7 @@ async def test_follow_up_helpers_credited_once_per_follow_up(
     )
     for event in (follow_up, follow_up, follow_up.model_copy(update={"event_id": "second-visit"})):
         async with transaction(factory) as s:
-            await service.on_follow_up(s, event, rules)
+            await service.credit_dispute_event(s, event, rules)
     assert await balances(factory, "res-1") == [10]  # two follow-ups, 5 points each
 
 

@@ -5,11 +5,12 @@ awards from the ledger under both rule sets."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.points import chain, ledger, rules_preview, service, volunteers
@@ -17,14 +18,15 @@ from services.points import rule_versions as rv
 from services.points.models import Entry
 from services.points.rules import Rules
 from shared.contracts.points import TipCreate
-from shared.contracts.points_rules import EarningRules
+from shared.contracts.points_rules import EarningRules, PointsRulesVersionRead
 from shared.db import transaction
 from shared.messaging.contracts.disputes import DisputeClosed
 from tests.points.conftest import PointsApp, seed_basics
 from tests.points.test_earning import balances, shift
 
 Factory = async_sessionmaker[AsyncSession]
-BASE = "/internal/v1/admin/rules/points"
+API = "/internal/v1"
+BASE = f"{API}/admin/rules/points"
 RICHER = {
     "mediation_help": 15,
     "follow_up_help": 5,
@@ -45,6 +47,18 @@ def closed(case: str, *helpers: str) -> DisputeClosed:
         settlement="双方和解",
         helper_ids=list(helpers),
     )
+
+
+async def save_richer(factory: Factory, reason: str) -> PointsRulesVersionRead:
+    """An administrator saves RICHER as a new version."""
+    async with transaction(factory) as s:
+        return await rv.save(
+            s,
+            rules=EarningRules.model_validate(RICHER),
+            author_id="admin-1",
+            reason=reason,
+            now=ledger.utcnow(),
+        )
 
 
 def test_every_problem_names_its_field_and_reason() -> None:
@@ -78,22 +92,15 @@ async def test_a_saved_version_prices_what_is_awarded_after_it(
     await seed_basics(factory)
     async with transaction(factory) as s:
         before = await rv.in_force(s, rules)
-        await service.on_dispute_closed(s, closed("0001", "m1"), before)
-    async with transaction(factory) as s:
-        saved = await rv.save(
-            s,
-            rules=EarningRules.model_validate(RICHER),
-            author_id="admin-1",
-            reason="调解奖励提高",
-            now=ledger.utcnow(),
-        )
+        await service.credit_dispute_event(s, closed("0001", "m1"), before)
+    saved = await save_richer(factory, "调解奖励提高")
     assert (saved.version, saved.author_id, saved.reason) == (1, "admin-1", "调解奖励提高")
     async with transaction(factory) as s:
         now = await rv.in_force(s, rules)
         assert (now.version, now.mediation_help, now.expiry_days) == (1, 15, rules.expiry_days)
         # the same closure again (a redelivery under another message id) credits nothing
-        assert await service.on_dispute_closed(s, closed("0001", "m1"), now) == 0
-        await service.on_dispute_closed(s, closed("0002", "m1"), now)
+        assert await service.credit_dispute_event(s, closed("0001", "m1"), now) == 0
+        await service.credit_dispute_event(s, closed("0002", "m1"), now)
         patrol = await volunteers.log_patrol(s, shift(8, 2, ["m2"], "patrol-v1"), now)
         await volunteers.cosign_patrol(s, patrol_id=patrol.id, officer_id="off-1", rules=now)
         tip = await service.submit_tip(
@@ -132,7 +139,7 @@ async def test_preview_prices_last_months_awards_under_both_rule_sets(
     await seed_basics(factory)
     now = ledger.utcnow()
     async with transaction(factory) as s:
-        await service.on_dispute_closed(s, closed("0001", "m1", "m2"), rules)  # 2 x 10
+        await service.credit_dispute_event(s, closed("0001", "m1", "m2"), rules)  # 2 x 10
         await ledger.ensure_account(s, "res-old")
         await ledger.credit_once(  # 40 days ago: outside the month
             s,
@@ -201,3 +208,74 @@ async def test_the_internal_api_refuses_saves_and_lists(points_app: PointsApp) -
         0,
         1,
     )
+
+
+async def test_a_save_is_seen_by_the_next_award_which_reads_no_version(
+    points_app: PointsApp,
+) -> None:
+    c = points_app.client
+    rt = points_app.app.state.runtime
+    points_app.app.state.rules_in_force.max_age = 3600.0  # a slow machine: no re-read by age
+    await seed_basics(rt.factory)
+    reads: list[str] = []
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "rules_versions" in statement:
+            reads.append(statement)
+
+    async def rated(n: int) -> tuple[int, int | None]:
+        tip = await c.post(
+            f"{API}/tips",
+            json={"tipster_id": "m1", "village_code": "V1", "text": f"村口第{n}条线索",
+                  "idempotency_key": f"tip-seen-{n}"},
+        )  # fmt: skip
+        assert tip.status_code == 201, tip.text
+        r = await c.post(
+            f"{API}/tips/{tip.json()['id']}/rate", json={"officer_id": "off-1", "rating": "useful"}
+        )
+        assert r.status_code == 200, r.text
+        async with rt.factory() as s:
+            entry = (
+                await s.execute(
+                    select(Entry.amount, Entry.rules_version).where(Entry.ref == tip.json()["id"])
+                )
+            ).one()
+        return entry.amount, entry.rules_version
+
+    event.listen(rt.engine.sync_engine, "before_cursor_execute", on_statement)
+    try:
+        assert await rated(1) == (20, 0)
+        reads.clear()
+        assert await rated(2) == (20, 0)
+        assert reads == [], "an award with the rules kept reads no version"
+        saved = await c.post(
+            BASE, json={"rules": RICHER, "reason": "线索奖励提高", "author_id": "admin-1"}
+        )
+        assert (saved.status_code, saved.json()["version"]) == (201, 1), saved.text
+        assert await rated(3) == (25, 1)
+    finally:
+        event.remove(rt.engine.sync_engine, "before_cursor_execute", on_statement)
+
+
+async def test_rules_kept_are_read_again_when_old_and_a_read_begun_before_a_save_is_dropped(
+    factory: Factory, rules: Rules
+) -> None:
+    await seed_basics(factory)
+    now = [0.0]
+    kept = rv.RulesInForce(rules, max_age=5.0, clock=lambda: now[0])
+    async with factory() as s:
+        assert (await kept.get(s)).version == 0
+    assert (await save_richer(factory, "另一进程保存")).version == 1  # this process is not told
+    async with factory() as s:
+        now[0] = 4.9
+        assert (await kept.get(s)).version == 0, "kept for max_age"
+        now[0] = 5.0
+        assert (await kept.get(s)).mediation_help == 15, "read again once old"
+        begun = asyncio.create_task(kept.get(s))  # a read begun (version 1 kept, now old) ...
+        now[0] = 10.0
+        await asyncio.sleep(0)
+        kept.forget()  # ... then a save through this process
+        assert (await begun).version == 1
+    assert (await save_richer(factory, "另一进程再保存")).version == 2
+    async with factory() as s:
+        assert (await kept.get(s)).version == 2, "what the earlier read found was not kept"

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
-from services.portal.backend import call_service
+from services.portal.backend import ServiceCall
 from services.portal.deps import ServiceClients, User
 from services.portal.inputs import optional_phone
 from shared.contracts.appointments import (
@@ -101,28 +101,9 @@ def today() -> str:
     return datetime.now(TZ).date().isoformat()
 
 
-async def call(
-    clients: ServiceClients,
-    method: str,
-    path: str,
-    user: User,
-    answer: type[T],
-    *,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> T:
-    """One call to the service, its answer as the shared contract model; its refusals become
-    the portal's 4xx with the reason (services/portal/backend.py)."""
-    return await call_service(
-        clients.appointments,
-        "the appointments service is not available right now",
-        method,
-        path,
-        user,
-        answer=answer,
-        json=json,
-        params=params,
-    )
+# one call to the service, its answer as the shared contract model; its refusals become the
+# portal's 4xx with the reason (services/portal/backend.py)
+call = ServiceCall("appointments")
 
 
 def staff_office(user: User, office: str | None) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from fastapi import HTTPException
 
-from services.portal.backend import call_service
+from services.portal.backend import ServiceCall
 from services.portal.deps import FieldError, ServiceClients, User
 from shared.contracts.points import (
     AccountRead,
@@ -64,28 +64,9 @@ def new_key() -> str:
     return uuid.uuid4().hex
 
 
-async def call(
-    clients: ServiceClients,
-    method: str,
-    path: str,
-    user: User,
-    answer: type[T],
-    *,
-    json: Any = None,
-    params: dict[str, Any] | None = None,
-) -> T:
-    """One call to the service, its answer as the shared contract model; its refusals become
-    the portal's 4xx with the reason (services/portal/backend.py)."""
-    return await call_service(
-        clients.points,
-        "the points service is not available right now",
-        method,
-        path,
-        user,
-        answer=answer,
-        json=json,
-        params=params,
-    )
+# one call to the service, its answer as the shared contract model; its refusals become the
+# portal's 4xx with the reason (services/portal/backend.py)
+call = ServiceCall("points")
 
 
 async def account(clients: ServiceClients, user: User) -> HistoryRead:

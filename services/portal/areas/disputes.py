@@ -16,6 +16,7 @@ from services.portal.admin_lib.rule_labels import rule_labels
 from services.portal.areas import _disputes_backend as backend
 from services.portal.areas import _disputes_forms as forms
 from services.portal.areas import _partners_backend as partners_backend
+from services.portal.areas import _tasks_backend as task_list
 from services.portal.areas._disputes_intake import check_intake, count_report
 from services.portal.areas._disputes_labels import ALL as LABELS
 from services.portal.areas._disputes_models import CaseDetail
@@ -56,8 +57,8 @@ async def tasks_page(
     village: str | None = None,
     kind: str | None = None,
 ) -> Response:
-    tasks, missing = await backend.merged_tasks(clients, user)
-    shown = backend.filter_tasks(tasks, colour=colour, village=village, kind=kind)
+    tasks, missing = await task_list.merged_tasks(clients, user)
+    shown = task_list.filter_tasks(tasks, colour=colour, village=village, kind=kind)
     names = {v.code: v.name for v in await backend.villages(clients, user, user.station_code)}
     codes = sorted({t.village_code for t in tasks if t.village_code})
     villages = [(c, names.get(c, c)) for c in codes]
@@ -67,7 +68,7 @@ async def tasks_page(
         {
             "tasks": shown,
             "total": len(tasks),
-            "counts": backend.counts_by_kind(tasks),
+            "counts": task_list.counts_by_kind(tasks),
             "villages": villages,
             "village_names": names,
             "missing": missing,

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.portal.areas import _disputes_backend as backend
+from services.portal.areas import _tasks_backend as task_list
 from services.portal.areas import _visits_board as visits
 from services.portal.areas._disputes_actions_api import (
     ERRORS,
@@ -223,11 +224,11 @@ async def my_tasks(
     village: str | None = None,
     kind: str | None = None,
 ) -> JSONResponse | TaskPage:
-    tasks, missing = await backend.merged_tasks(clients, user)
+    tasks, missing = await task_list.merged_tasks(clients, user)
     if "disputes" in missing:
         return JSONResponse({"detail": "the disputes service is not available right now"}, 503)
-    shown = backend.filter_tasks(tasks, colour=colour, village=village, kind=kind)
-    return TaskPage(items=shown, counts=backend.counts_by_kind(tasks))
+    shown = task_list.filter_tasks(tasks, colour=colour, village=village, kind=kind)
+    return TaskPage(items=shown, counts=task_list.counts_by_kind(tasks))
 
 
 class StuckPage(BaseModel):

@@ -110,14 +110,8 @@ async def change_password(
     return await start_session(request, rt, user.user_id, "/profile?changed=1")
 
 
-@pages.post("/profile/revoke", dependencies=[Csrf])
-async def revoke_one(
-    request: Request,
-    rt: RuntimeDep,
-    user: CurrentUser,
-    kind: Annotated[str, Form(max_length=16)] = "",
-    handle: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
+async def _revoke(request: Request, rt: RuntimeDep, user: User, kind: str, handle: str) -> None:
+    """Revoke one of the user's sessions or tokens, audited; 404 when it is not theirs."""
     async with transaction(rt.factory) as session:
         done = await credentials.revoke(session, user_id=user.user_id, kind=kind, handle=handle)
         if done:
@@ -126,6 +120,17 @@ async def revoke_one(
             )
     if not done:
         raise HTTPException(status_code=404, detail="no such session or token of yours")
+
+
+@pages.post("/profile/revoke", dependencies=[Csrf])
+async def revoke_one(
+    request: Request,
+    rt: RuntimeDep,
+    user: CurrentUser,
+    kind: Annotated[str, Form(max_length=16)] = "",
+    handle: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    await _revoke(request, rt, user, kind, handle)
     if kind == "session" and handle == credentials.digest(request.state.session_key or ""):
         response = RedirectResponse("/login", status_code=303)
         set_session_cookie(request, response, credentials.new_secret())
@@ -181,14 +186,7 @@ async def revoke_credential(
     kind: Kind, handle: str, request: Request, rt: RuntimeDep, user: CurrentUser
 ) -> Response:
     """Revoke one of the caller's sessions or tokens."""
-    async with transaction(rt.factory) as session:
-        done = await credentials.revoke(session, user_id=user.user_id, kind=kind, handle=handle)
-        if done:
-            await service.audit(
-                session, action=f"{kind}.revoked", actor_id=user.user_id, ip=client_ip(request)
-            )
-    if not done:
-        raise HTTPException(status_code=404, detail="no such session or token of yours")
+    await _revoke(request, rt, user, kind, handle)
     return Response(status_code=204)
 
 
