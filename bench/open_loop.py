@@ -20,7 +20,10 @@ short window (the share of capped gaps is reported). From 100× on no gap is cap
 `--profile` runs one more 100× level (not counted) with py-spy on the disputes API, the
 dispute worker and the appointments API: where their CPU goes when a goal fails.
 
-`python -m bench.open_loop [--quick] [--levels 1,10,100,1000] [--reps 3] [--db postgresql]`
+After each level the bench waits (up to `--quiesce` s) until the stack's processes are idle
+again, so the backlog a saturated level leaves does not leak into the next one.
+
+`python -m bench.open_loop [--quick] [--levels 1,10,100,300,1000] [--reps 3] [--db postgresql]`
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from bench.common import (
     ms,
     parser,
     percentiles,
+    process_cpu_seconds,
     say,
     spread,
     write_result,
@@ -182,6 +186,21 @@ async def level(
     return result, raw
 
 
+async def quiesce(stack: Stack, limit: float, idle_cores: float = 0.15) -> float:
+    """Wait (up to `limit` s) until the stack's processes together use under `idle_cores`
+    over 3 s: a saturated level leaves a backlog (workflows still screening, outboxes still
+    relaying) that must not leak into the next level. Returns the seconds waited."""
+    pids = {name: p.pid for name, p in stack.procs.items()}
+    started = time.perf_counter()
+    while time.perf_counter() - started < limit:
+        before = {k: process_cpu_seconds(p) for k, p in pids.items()}
+        await asyncio.sleep(3)
+        used = sum(process_cpu_seconds(p) - before[k] for k, p in pids.items())
+        if used / 3 < idle_cores:
+            break
+    return round(time.perf_counter() - started, 1)
+
+
 def curve_point(x: float, reps: list[dict[str, Any]], pooled: dict[str, list[float]]) -> Any:
     return {
         "x_peak": x,
@@ -238,9 +257,11 @@ def headline_rows(curve: list[dict[str, Any]], db: str) -> list[dict[str, Any]]:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--levels", default="1,10,100,1000")
-    p.add_argument("--seconds", type=float, default=60, help="arrival window from 100× on")
+    p.add_argument("--levels", default="1,10,100,300,1000")
+    p.add_argument("--seconds", type=float, default=60, help="arrival window at 100×")
     p.add_argument("--low-seconds", type=float, default=40, help="window of capped levels")
+    p.add_argument("--high-seconds", type=float, default=30, help="window above 100×")
+    p.add_argument("--quiesce", type=float, default=180, help="most seconds to wait for idle")
     p.add_argument("--max-gap", type=float, default=4.0)
     p.add_argument("--drain", type=float, default=60.0, help="seconds allowed after the window")
     p.add_argument("--settle", type=float, default=5.0, help="idle seconds between levels")
@@ -253,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     levels = [float(x) for x in args.levels.split(",")]
     if args.quick:
         args.seconds, args.low_seconds, args.reps, levels = 15, 10, 1, [1, 100]
+        args.quiesce = 20
     runs: dict[float, list[dict[str, Any]]] = defaultdict(list)
     pooled: dict[float, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     profile: dict[str, Any] = {}
@@ -266,7 +288,13 @@ def main(argv: list[str] | None = None) -> int:
             await level(stack, desk, 100, 5, args, args.seed * 100_000 + 99_999)
             for rep in range(args.reps):
                 for x in levels:
-                    seconds = args.seconds if x >= 100 else args.low_seconds
+                    seconds = (
+                        args.low_seconds
+                        if x < 100
+                        else args.seconds
+                        if x == 100
+                        else args.high_seconds
+                    )
                     say(f"open_loop: rep {rep + 1}, {x:g}× peak for {seconds:.0f} s")
                     seed = args.seed * 100_000 + int(x) * 10 + rep
                     r, raw = await level(stack, desk, x, seconds, args, seed)
@@ -280,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                     for op in OPS:
                         pooled[x][op] += raw[op]
                     await asyncio.sleep(args.settle)
+                    r["quiesce_seconds_after"] = await quiesce(stack, args.quiesce)
             if args.profile:
                 with tempfile.TemporaryDirectory(prefix="fq-bench-ol-") as tmp:
                     procs = {k: stack.procs[k] for k in PROFILED}
@@ -311,7 +340,11 @@ def main(argv: list[str] | None = None) -> int:
         {
             "database": args.db,
             "reps": args.reps,
-            "seconds_per_level": {"from_100x": args.seconds, "capped_levels": args.low_seconds},
+            "seconds_per_level": {
+                "below_100x": args.low_seconds,
+                "100x": args.seconds,
+                "above_100x": args.high_seconds,
+            },
             "shared_machine": "other engineers' work ran beside it: see loadavg and "
             "background_cores_before (cores busy before each level)",
             "headline": headline_rows(curve, args.db),
