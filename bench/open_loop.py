@@ -17,7 +17,7 @@ At 1× and 10× the mean gap between two arrivals (43 s, 4.3 s) is longer than w
 the stack is idle between arrivals; gaps are capped at `--max-gap` seconds to get samples in a
 short window (the share of capped gaps is reported). From 100× on no gap is capped.
 
-`--profile` runs one more 100× level (not counted) with py-spy on the disputes API, the
+`--profile` runs one more 100× level first (not counted) with py-spy on the disputes API, the
 dispute worker and the appointments API: where their CPU goes when a goal fails.
 
 After each level the bench waits (up to `--quiesce` s) until the stack's processes are idle
@@ -286,6 +286,19 @@ def main(argv: list[str] | None = None) -> int:
                 await desk.load()
             # warm-up (not counted): a few lifecycles, bookings and board looks
             await level(stack, desk, 100, 5, args, args.seed * 100_000 + 99_999)
+            if args.profile:
+                with tempfile.TemporaryDirectory(prefix="fq-bench-ol-") as tmp:
+                    procs = {k: stack.procs[k] for k in PROFILED}
+                    with _profile.window(procs, Path(tmp)) as files:
+                        say(
+                            "open_loop: profiled 100× level (not counted), before the measured ones"
+                        )
+                        r, _ = await level(stack, desk, 100, args.seconds, args, args.seed + 7)
+                    profile["level"] = {"latency_ms": {op: r["latency_ms"][op] for op in OPS}}
+                    profile["level"]["process_cpu_cores"] = r["cpu"]["process_cpu_cores"]
+                    profile.update({k: _profile.top(f) for k, f in files.items()})
+                await quiesce(stack, args.quiesce)
+
             for rep in range(args.reps):
                 for x in levels:
                     seconds = (
@@ -307,17 +320,9 @@ def main(argv: list[str] | None = None) -> int:
                     runs[x].append(r)
                     for op in OPS:
                         pooled[x][op] += raw[op]
-                    await asyncio.sleep(args.settle)
-                    r["quiesce_seconds_after"] = await quiesce(stack, args.quiesce)
-            if args.profile:
-                with tempfile.TemporaryDirectory(prefix="fq-bench-ol-") as tmp:
-                    procs = {k: stack.procs[k] for k in PROFILED}
-                    with _profile.window(procs, Path(tmp)) as files:
-                        say("open_loop: profiled 100× level (not counted)")
-                        r, _ = await level(stack, desk, 100, args.seconds, args, args.seed + 7)
-                    profile["level"] = {"latency_ms": {op: r["latency_ms"][op] for op in OPS}}
-                    profile["level"]["process_cpu_cores"] = r["cpu"]["process_cpu_cores"]
-                    profile.update({k: _profile.top(f) for k, f in files.items()})
+                    if (rep, x) != (args.reps - 1, levels[-1]):  # the last level needs no idle
+                        await asyncio.sleep(args.settle)
+                        r["quiesce_seconds_after"] = await quiesce(stack, args.quiesce)
 
         asyncio.run(go())
     curve = [curve_point(x, runs[x], pooled[x]) for x in levels]
