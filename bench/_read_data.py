@@ -27,10 +27,10 @@ OPEN_STAGE_MIX = [("assignment", 1), ("follow_up", 7), ("closure_approval", 1), 
 TASK_KIND = {
     "assignment": "accept",
     "follow_up": "follow_up",
-    "closure_approval": "approve_closure",
+    "closure_approval": "closure_approval",
     "return_visit": "return_visit",
 }
-CLOSED_KINDS = ("accept", "follow_up", "follow_up", "follow_up", "approve_closure")
+CLOSED_KINDS = ("accept", "follow_up", "follow_up", "follow_up", "closure_approval")
 COLOURS = ("green", "green", "green", "yellow", "yellow", "red")
 
 

@@ -13,7 +13,13 @@ callers at once for `--load-seconds`, nine task lists to one board, as a county'
 and supervisors would (throughput, p95). The baseline runs the same SQL directly (psycopg
 through the same engine), and `EXPLAIN ANALYZE` shows which indexes the queries use.
 
-`python -m bench.read_paths [--quick] [--tasks 100000] [--open-cases 10000] [--clients 16]`
+The data is made once; each of the three phases (bare SQL, the API one at a time, the API under
+load) then runs `--repetitions` times over it, each with the CPU it cost: the disputes
+process's, the Temporal server's, this load generator's and the whole machine's (/proc/stat:
+PostgreSQL counts there), with the machine's busy rate just before each window taken out.
+
+`python -m bench.read_paths [--quick] [--tasks 100000] [--open-cases 10000] [--clients 16]
+[--repetitions 3]`
 """
 
 from __future__ import annotations
@@ -38,15 +44,19 @@ from bench import _profile
 from bench._cpu import cpu_seconds
 from bench._read_data import insert_cases, start_workflows
 from bench.common import (
+    REPETITIONS,
+    cpu_window,
     create_pg_database,
     drop_pg_database,
     free_port,
+    headline,
     ms,
     parser,
     percentiles,
     private_exchange_name,
     ratio,
     say,
+    spreads,
     start_process,
     start_temporal_dev_server,
     stop_process,
@@ -226,11 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stations", type=int, default=4, help="stations the board is probed on")
     p.add_argument("--clients", type=int, default=16, help="callers at once in the load phase")
     p.add_argument("--load-seconds", type=float, default=30)
+    p.add_argument("--repetitions", type=int, default=REPETITIONS)
     p.add_argument("--no-profile", dest="profile", action="store_false")
     args = p.parse_args(argv)
     if args.quick:
         args.tasks, args.open_cases, args.task_requests, args.stuck_requests = 10000, 1000, 200, 40
-        args.load_seconds = 5
+        args.load_seconds, args.repetitions = 5, 1
     name, url = create_pg_database("fq_bench_read_paths")
     try:
         with tempfile.TemporaryDirectory(prefix="fq-bench-read-") as tmp:
@@ -253,10 +264,16 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
             "task_page": await explain(engine, TASK_PAGE, {"a": officers[0]}),
             "stuck_cases": await explain(engine, STUCK, {"s": stations[0]}),
         }
-        bare = await baseline(engine, officers, stations, args)
+        bare_runs = []
+        for i in range(args.repetitions):
+            say(f"read_paths: bare SQL, run {i + 1}")
+            n = args.task_requests + args.stuck_requests
+            with cpu_window({"bench": os.getpid()}) as w:
+                run = await baseline(engine, officers, stations, args)
+            bare_runs.append({**run, "cpu": w.per_op(n)})
     finally:
         await engine.dispose()
-    with start_temporal_dev_server(log=workdir / "temporal.log") as (address, _):
+    with start_temporal_dev_server(log=workdir / "temporal.log") as (address, temporal):
         say(f"read_paths: starting a running workflow per open case ({args.open_cases:,})")
         facts.update(await start_workflows(address, url))
         port = free_port()
@@ -267,12 +284,20 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
         proc = start_process(cmd, env=env, log=workdir / "disputes.log")
         try:
             wait_http(f"{base}/healthz", proc=proc)
-            say("read_paths: timing the API")
-            api = await through_api(base, officers, stations, args, proc.pid)
-            say(f"read_paths: {args.clients} callers at once for {args.load_seconds:.0f} s")
-            loaded = await under_load(
-                base, officers, stations, args.clients, args.load_seconds, proc.pid
-            )
+            pids = {"disputes": proc.pid, "temporal": temporal.pid, "bench": os.getpid()}
+            api_runs, loaded_runs = [], []
+            for i in range(args.repetitions):
+                say(f"read_paths: timing the API, run {i + 1}")
+                with cpu_window(pids) as w:
+                    api = await through_api(base, officers, stations, args, proc.pid)
+                api_runs.append({**api, "cpu": w.per_op(args.task_requests + args.stuck_requests)})
+                say(f"read_paths: {args.clients} callers at once for {args.load_seconds:.0f} s")
+                with cpu_window(pids) as w:
+                    loaded = await under_load(
+                        base, officers, stations, args.clients, args.load_seconds, proc.pid
+                    )
+                n = loaded["task_list_ms"]["count"] + loaded["stuck_board_ms"]["count"]
+                loaded_runs.append({**loaded, "cpu": w.per_op(n)})
             profile = None
             if args.profile:
                 _profile.begin(proc, out)
@@ -280,25 +305,84 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
                 await through_api(base, officers, stations, small, proc.pid)
                 _profile.end(proc)
                 profile = _profile.top(out)
+        except Exception:
+            say((workdir / "disputes.log").read_text()[-3000:])  # the service's side of it
+            raise
         finally:
             stop_process(proc)
+    for a, b in zip(api_runs, bare_runs, strict=True):
+        a["ratio_p95_sql_over_api"] = {
+            "task_list": ratio(b["task_list_sql_ms"]["p95"], a["task_list_ms"]["p95"]),
+            "stuck_board": ratio(b["stuck_sql_ms"]["p95"], a["stuck_board_ms"]["p95"]),
+        }
+    figures = {
+        **spreads(api_runs, [f"{k}_ms.{q}" for k in ("task_list", "stuck_board") for q in QS]),
+        **spreads(
+            api_runs, ["ratio_p95_sql_over_api.task_list", "ratio_p95_sql_over_api.stuck_board"]
+        ),
+        **spreads(api_runs, ["cpu.machine_cpu_ms_per_op", "cpu.process_cpu_ms_per_op.disputes"]),
+        **spreads(api_runs, [f"service_cpu_ms_per_{k}" for k in ("task_list", "stuck_board")]),
+        **spreads(api_runs, ["cpu.process_cpu_ms_per_op.temporal"]),
+        **spreads(bare_runs, [f"{k}_sql_ms.{q}" for k in ("task_list", "stuck") for q in QS]),
+        "bare_sql.machine_cpu_ms_per_op": spreads(bare_runs, ["cpu.machine_cpu_ms_per_op"])[
+            "cpu.machine_cpu_ms_per_op"
+        ],
+    }
+    loaded_fig = spreads(
+        loaded_runs,
+        ["requests_per_s", "cpu.machine_cpu_ms_per_op", "cpu.process_cpu_ms_per_op.disputes"]
+        + ["cpu.background_cores_before"]
+        + [f"{k}_ms.{q}" for k in ("task_list", "stuck_board") for q in QS],
+    )
     result: dict[str, Any] = {
+        "repetitions": args.repetitions,
         "data": facts,
         "probed_stations": {s: by_station[s] for s in stations},
-        "api": api,
-        "api_under_load": loaded,
-        "bare_sql": bare,
-        "ratio_p95_task_list_api_over_sql": ratio(
-            api["task_list_ms"]["p95"], bare["task_list_sql_ms"]["p95"]
-        ),
-        "ratio_p95_stuck_board_api_over_sql": ratio(
-            api["stuck_board_ms"]["p95"], bare["stuck_sql_ms"]["p95"]
-        ),
+        "headline": headline_rows(args, figures, loaded_fig),
+        "figures_alone": figures,
+        "figures_under_load": loaded_fig,
+        "api_runs": api_runs,
+        "api_under_load_runs": loaded_runs,
+        "bare_sql_runs": bare_runs,
         "explain": plans,
     }
     if profile is not None:
         result["profile_disputes_top"] = profile
     return result
+
+
+QS = ("p50", "p95", "p99")
+
+
+def headline_rows(args: Any, alone: dict[str, Any], loaded: dict[str, Any]) -> list[Any]:
+    def med(d: dict[str, Any], k: str) -> float:
+        return float(d[k]["median"])
+
+    rows = []
+    for order, (what, api_key, sql_key, loaded_key) in enumerate(
+        (
+            ("task list", "task_list_ms", "task_list_sql_ms", "task_list_ms"),
+            ("stuck board", "stuck_board_ms", "stuck_sql_ms", "stuck_board_ms"),
+        )
+    ):
+        rows.append(
+            headline(
+                path=f"{what} (postgresql, {args.tasks:,} tasks, {args.open_cases:,} running "
+                f"workflows), p95 alone / {args.clients} callers",
+                fengqiao=f"p95 {med(alone, api_key + '.p95'):,.1f} ms alone, "
+                f"{med(loaded, loaded_key + '.p95'):,.0f} ms with {args.clients} callers",
+                baseline=f"bare SQL p95 {med(alone, sql_key + '.p95'):,.1f} ms",
+                ratio=alone[f"ratio_p95_sql_over_api.{api_key[:-3]}"],
+                goal="",
+                met=True,
+                cpu=f"{med(alone, 'service_cpu_ms_per_' + api_key[:-3]):.1f} ms in the disputes "
+                f"API; {med(alone, 'cpu.process_cpu_ms_per_op.temporal'):.1f} ms Temporal per "
+                "request of the mixed run; machine: not separable (background "
+                f"{med(loaded, 'cpu.background_cores_before'):.1f} cores busy before)",
+                order=30 + order,
+            )
+        )
+    return rows
 
 
 def argparse_like(args: Any, task_requests: int, stuck_requests: int) -> Any:

@@ -14,7 +14,15 @@ import traceback
 
 from bench.common import say
 
-BENCHMARKS = ("lifecycle", "year_of_guyuan", "booking", "events", "read_paths", "memory")
+BENCHMARKS = (
+    "lifecycle",
+    "year_of_guyuan",
+    "booking",
+    "events",
+    "read_paths",
+    "open_loop",
+    "memory",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
