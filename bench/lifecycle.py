@@ -16,12 +16,14 @@ import sys
 import time
 import uuid
 from collections import Counter
+from typing import Any
 
 from tqdm import tqdm
 
 from bench import _bare_lifecycle as bare
 from bench import _profile
 from bench._disputes import (
+    CaseSpec,
     Latencies,
     case_specs,
     internal_client,
@@ -30,12 +32,16 @@ from bench._disputes import (
 )
 from bench._stack import PY, TOKEN, Stack, running_stack
 from bench.common import (
+    REPETITIONS,
     Timer,
-    cpu_delta,
+    cpu_window,
+    headline,
     ms,
     parser,
     percentiles,
     ratio,
+    say,
+    spreads,
     start_process,
     stop_process,
     write_result,
@@ -43,9 +49,14 @@ from bench.common import (
 from shared.temporal import connect, dispute_workflow_id
 
 
-async def measure_bare(address: str, n: int, concurrency: int) -> dict[str, float]:
+async def measure_bare(
+    address: str, n: int, concurrency: int, temporal_pid: int | None = None
+) -> dict[str, Any]:
     task_queue = f"bare-{uuid.uuid4().hex[:8]}"
     worker = start_process([PY, "-m", "bench._bare_lifecycle", address, task_queue])
+    pids = {"bare-worker": worker.pid}
+    if temporal_pid is not None:
+        pids["temporal"] = temporal_pid
     try:
         client = await connect(address)
         sem = asyncio.Semaphore(concurrency)
@@ -58,7 +69,8 @@ async def measure_bare(address: str, n: int, concurrency: int) -> dict[str, floa
                 latencies.append(time.perf_counter() - start)
 
         await one(-1)  # warm-up: the worker is polling
-        with Timer() as t:
+        latencies.clear()
+        with cpu_window(pids) as cpu, Timer() as t:
             await asyncio.gather(*(one(i) for i in range(n)))
     finally:
         stop_process(worker)
@@ -66,15 +78,17 @@ async def measure_bare(address: str, n: int, concurrency: int) -> dict[str, floa
         "lifecycles": n,
         "seconds": round(t.seconds, 2),
         "lifecycles_per_s": round(n / t.seconds, 2),
-        "latency_ms": ms(percentiles(latencies)),  # type: ignore[dict-item]
+        "latency_ms": ms(percentiles(latencies)),
+        "cpu": cpu.per_op(n),
     }
 
 
 async def measure_same_shape(
-    address: str, phases: list[str], n: int, concurrency: int
+    address: str, phases: list[str], n: int, concurrency: int, temporal_pid: int
 ) -> dict[str, object]:
     task_queue = f"shape-{uuid.uuid4().hex[:8]}"
     worker = start_process([PY, "-m", "bench._bare_lifecycle", address, task_queue])
+    pids = {"temporal": temporal_pid, "bare-worker": worker.pid}
     try:
         client = await connect(address)
         sem = asyncio.Semaphore(concurrency)
@@ -88,7 +102,7 @@ async def measure_same_shape(
 
         await one(-1)
         steps.clear()
-        with Timer() as t:
+        with cpu_window(pids) as cpu, Timer() as t:
             await asyncio.gather(*(one(i) for i in range(n)))
     finally:
         stop_process(worker)
@@ -97,6 +111,7 @@ async def measure_same_shape(
         "seconds": round(t.seconds, 2),
         "lifecycles_per_s": round(n / t.seconds, 2),
         "latency_ms": {k: ms(percentiles(v)) for k, v in sorted(steps.items())},
+        "cpu": cpu.per_op(n),
     }
 
 
@@ -112,8 +127,9 @@ async def real_shape(stack: Stack, seed: int) -> dict[str, object]:
 
 async def measure_real(stack: Stack, n: int, concurrency: int, seed: int) -> dict[str, object]:
     temporal = await connect(stack.temporal_address)
-    specs = case_specs(n + 1, seed)
+    specs = case_specs(n + 1, seed, prefix=f"r{seed}")
     lat = Latencies()
+    pids = {name: proc.pid for name, proc in stack.procs.items()}
     async with (
         internal_client(stack.url("disputes"), TOKEN) as disputes,
         internal_client(stack.url("points"), TOKEN) as points,
@@ -125,19 +141,17 @@ async def measure_real(stack: Stack, n: int, concurrency: int, seed: int) -> dic
         done: dict[str, str] = {}
         bar = tqdm(total=n, desc="lifecycles", unit="case", file=sys.stderr)
 
-        async def one(spec: object) -> None:
-            from bench._disputes import CaseSpec
-
-            assert isinstance(spec, CaseSpec)
+        async def one(spec: CaseSpec) -> None:
             async with sem:
                 done[spec.helper_id] = await run_case(disputes, temporal, spec, lat)
                 bar.update()
 
-        with Timer() as actions:
-            await asyncio.gather(*(one(s) for s in specs))
-        bar.close()
-        with Timer() as effects:
-            credited, delivered = await wait_effects(points, notifications, done, timeout=600)
+        with cpu_window(pids) as cpu:
+            with Timer() as actions:
+                await asyncio.gather(*(one(s) for s in specs))
+            bar.close()
+            with Timer() as effects:
+                credited, delivered = await wait_effects(points, notifications, done, timeout=600)
     total = actions.seconds + effects.seconds
     return {
         "lifecycles": n,
@@ -149,60 +163,122 @@ async def measure_real(stack: Stack, n: int, concurrency: int, seed: int) -> dic
         "points_credited": credited,
         "notifications_delivered": delivered,
         "latency_ms": {step: ms(percentiles(v)) for step, v in sorted(lat.by_step.items())},
+        "cpu": cpu.per_op(n),
     }
+
+
+async def repetition(stack: Stack, phases: list[str], args: Any, i: int) -> dict[str, Any]:
+    """One repetition: the same-shape skeleton, the 5-activity skeleton, then the real
+    lifecycle, close together in time so their ratios share the machine's load."""
+    temporal_pid = stack.procs["temporal"].pid
+    same = await measure_same_shape(
+        stack.temporal_address, phases, args.n_bare, args.concurrency, temporal_pid
+    )
+    five = await measure_bare(stack.temporal_address, args.n_bare, args.concurrency, temporal_pid)
+    real = await measure_real(stack, args.n, args.concurrency, args.seed + 100 * i)
+    rate = float(real["lifecycles_per_s"])  # type: ignore[arg-type]
+    say(
+        f"  run {i + 1}: real {rate}/s, same shape {same['lifecycles_per_s']}/s, "
+        f"5 activities {five['lifecycles_per_s']}/s"
+    )
+    return {
+        "real": real,
+        "same_shape": same,
+        "bare": five,
+        "ratio_real_to_same_shape": ratio(rate, float(same["lifecycles_per_s"])),  # type: ignore[arg-type]
+        "ratio_real_to_bare": ratio(rate, float(five["lifecycles_per_s"])),
+        "all_effects_seen": real["points_credited"] == args.n
+        and real["notifications_delivered"] == args.n,
+    }
+
+
+async def profiled(stack: Stack, args: Any) -> dict[str, Any]:
+    """An extra real pass with py-spy sampling every Python process (figures above unaffected)."""
+    with _profile.window(stack.python_procs(), stack.var) as files:
+        r = await measure_real(stack, args.n, args.concurrency, args.seed + 999)
+    return {
+        "lifecycles_per_s_while_sampled": r["lifecycles_per_s"],
+        "process_cpu_ms_per_lifecycle": r["cpu"]["process_cpu_ms_per_op"],  # type: ignore[index]
+        **{name: _profile.top(f) for name, f in files.items()},
+    }
+
+
+def headline_row(result: dict[str, Any]) -> dict[str, Any]:
+    f = result["figures"]
+    r = f["ratio_real_to_same_shape"]
+    cpu = f["machine_cpu_ms_per_lifecycle"]
+    return headline(
+        path=f"dispute lifecycle, intake → closure ({result['database']}, "
+        f"{result['concurrency']} concurrent)",
+        fengqiao=f"{f['real_lifecycles_per_s']['median']:.2f} lifecycles/s, intake → assigned "
+        f"p95 {f['real_intake_to_assigned_p95_ms']['median'] / 1000:.1f} s",
+        baseline=f"same-shape skeleton {f['same_shape_lifecycles_per_s']['median']:.2f}/s; "
+        f"5-activity skeleton {f['bare_lifecycles_per_s']['median']:.2f}/s "
+        f"(ratio {f['ratio_real_to_bare']['median']:.2f})",
+        ratio=r,
+        goal="≥ 0.5 (same shape)",
+        met=r["median"] >= 0.5 and result["all_effects_seen"],
+        cpu=f"{cpu['median'] / 1000:.2f} CPU-s vs "
+        f"{f['same_shape_machine_cpu_ms_per_lifecycle']['median'] / 1000:.2f} (machine)",
+        order=20,
+    )
+
+
+FIGURES = {
+    "ratio_real_to_same_shape": "ratio_real_to_same_shape",
+    "ratio_real_to_bare": "ratio_real_to_bare",
+    "real_lifecycles_per_s": "real.lifecycles_per_s",
+    "same_shape_lifecycles_per_s": "same_shape.lifecycles_per_s",
+    "bare_lifecycles_per_s": "bare.lifecycles_per_s",
+    "real_intake_to_assigned_p95_ms": "real.latency_ms.intake_to_assigned.p95",
+    "machine_cpu_ms_per_lifecycle": "real.cpu.machine_cpu_ms_per_op",
+    "same_shape_machine_cpu_ms_per_lifecycle": "same_shape.cpu.machine_cpu_ms_per_op",
+    "bare_machine_cpu_ms_per_lifecycle": "bare.cpu.machine_cpu_ms_per_op",
+    "worker_cpu_ms_per_lifecycle": "real.cpu.process_cpu_ms_per_op.disputes-worker-1",
+    "temporal_cpu_ms_per_lifecycle": "real.cpu.process_cpu_ms_per_op.temporal",
+    "same_shape_temporal_cpu_ms_per_lifecycle": "same_shape.cpu.process_cpu_ms_per_op.temporal",
+    "same_shape_worker_cpu_ms_per_lifecycle": "same_shape.cpu.process_cpu_ms_per_op.bare-worker",
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__ or "")
-    p.add_argument("--cases", type=int, help="real lifecycles (default 300, quick 30)")
-    p.add_argument("--bare", type=int, help="bare lifecycles (default 1000, quick 200)")
-    p.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy sampling")
+    p.add_argument("--cases", type=int, help="real lifecycles per run (default 300, quick 30)")
+    p.add_argument("--bare", type=int, help="skeleton lifecycles per run (default 1000, quick 200)")
+    p.add_argument("--no-profile", dest="profile", action="store_false", help="no py-spy pass")
     p.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     p.add_argument("--concurrency", type=int, default=32)
+    p.add_argument("--repetitions", type=int, default=REPETITIONS)
     p.add_argument("--seed", type=int, default=8)
     p.add_argument("--keep-logs", action="store_true")
     args = p.parse_args(argv)
-    n = args.cases or (30 if args.quick else 300)
-    n_bare = args.bare or (200 if args.quick else 1000)
-    shape: dict[str, object] = {}
-    same: dict[str, object] = {}
+    args.n = args.cases or (30 if args.quick else 300)
+    args.n_bare = args.bare or (200 if args.quick else 1000)
     with running_stack(keep_logs=args.keep_logs, db=args.db) as stack:
 
-        async def both() -> tuple[dict[str, float], dict[str, object]]:
-            shape.update(await real_shape(stack, args.seed))
+        async def everything() -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+            shape = await real_shape(stack, args.seed)
             phases = shape["phases"]
             assert isinstance(phases, list)
-            same.update(
-                await measure_same_shape(stack.temporal_address, phases, n_bare, args.concurrency)
-            )
-            b = await measure_bare(stack.temporal_address, n_bare, args.concurrency)
-            cpu0 = stack.cpu_seconds()
-            if args.profile:
-                with _profile.window(stack.python_procs(), stack.var) as files:
-                    r = await measure_real(stack, n, args.concurrency, args.seed)
-                r["profile"] = {name: _profile.top(f) for name, f in files.items()}
-            else:
-                r = await measure_real(stack, n, args.concurrency, args.seed)
-            r["cpu_seconds_by_process"] = cpu_delta(cpu0, stack.cpu_seconds())
-            return b, r
+            runs = [await repetition(stack, phases, args, i) for i in range(args.repetitions)]
+            prof = await profiled(stack, args) if args.profile else {}
+            return shape, runs, prof
 
-        bare_fig, real_fig = asyncio.run(both())
-    real_rate = float(real_fig["lifecycles_per_s"])  # type: ignore[arg-type]
-    ok = real_fig["points_credited"] == n and real_fig["notifications_delivered"] == n
-    write_result(
-        "lifecycle",
-        {
-            "concurrency": args.concurrency,
-            "database": args.db,
-            "real": real_fig,
-            "bare": bare_fig,
-            "real_shape": shape,
-            "same_shape": same,
-            "ratio_real_to_bare": ratio(real_rate, bare_fig["lifecycles_per_s"]),
-            "ratio_real_to_same_shape": ratio(real_rate, float(same["lifecycles_per_s"])),  # type: ignore[arg-type]
-            "all_effects_seen": ok,
-        },
-    )
+        shape, runs, prof = asyncio.run(everything())
+    ok = all(r["all_effects_seen"] for r in runs)
+    result: dict[str, Any] = {
+        "concurrency": args.concurrency,
+        "database": args.db,
+        "repetitions": args.repetitions,
+        "real_shape": shape,
+        "figures": spreads(runs, list(FIGURES.values())),
+        "all_effects_seen": ok,
+    }
+    result["figures"] = {k: result["figures"][v] for k, v in FIGURES.items()}
+    result["headline"] = [headline_row(result)]
+    result["runs"] = runs
+    result["profile"] = prof
+    write_result("lifecycle", result)
     return 0 if ok else 1
 
 

@@ -1,7 +1,8 @@
 """Activities of the dispute lifecycle: all I/O of the workflow, against the disputes database.
 
 Each write is idempotent: a retried activity (worker killed after commit) writes nothing twice
-(timeline rows keyed by (case, seq), deterministic event ids, tasks keyed by task id).
+(timeline rows keyed by (case, seq), deterministic event ids, tasks keyed by task id). A
+transition's writes are in `transitions`.
 """
 
 from __future__ import annotations
@@ -18,26 +19,21 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from shared.db import transaction
-from shared.messaging.events import deterministic_event_id, event_class
-from shared.messaging.outbox import add_event, insert_ignore
+from shared.messaging.outbox import insert_ignore
 from shared.stages import OPEN_STAGES
+from workflows.disputes import transitions
 from workflows.disputes.outbound import PartnerChannel
 from workflows.disputes.rule_versions import RulesSource
 from workflows.disputes.screening import RuleSet, grade
 from workflows.disputes.tables import (
-    AuditEntry,
     Case,
     CaseHousehold,
     CaseNumber,
-    ColourChangeRow,
     Officer,
     Party,
     RoomOfficer,
     Station,
-    Task,
-    TimelineEntry,
     Village,
-    outbox,
 )
 from workflows.disputes.types import (
     ConfigRequest,
@@ -267,127 +263,8 @@ class DisputeActivities:
             return await self._apply(t)
 
     async def _apply(self, t: Transition) -> bool:
-        """Timeline + case row + colour change + tasks + outbox event, in one transaction."""
         async with transaction(self.factory) as s:
-            first = await insert_ignore(
-                s,
-                TimelineEntry.__table__,  # type: ignore[arg-type]
-                {
-                    "case_id": t.case_id,
-                    "seq": t.seq,
-                    "at": t.at,
-                    "kind": t.kind,
-                    "actor_id": t.actor_id,
-                    "stage": t.stage,
-                    "colour": t.colour,
-                    "assignee_id": t.assignee_id,
-                    "note": t.note,
-                    "data": {**t.event_fields, **t.timeline_data},
-                },
-                ["case_id", "seq"],
-            )
-            if not first:
-                return False
-            case = await s.get(Case, t.case_id, with_for_update=True)
-            assert case is not None
-            if case.stage != t.stage:
-                case.stage_since = t.at
-            case.stage = t.stage
-            case.colour = t.colour
-            case.rules_fired = t.rules_fired
-            case.assignee_id = t.assignee_id
-            case.stage_deadline = t.stage_deadline
-            case.settlement = t.settlement
-            case.closed_at = t.at if t.closed else None
-            case.updated_at = t.at
-            if t.colour_change is not None:
-                c = t.colour_change
-                s.add(
-                    ColourChangeRow(
-                        case_id=t.case_id,
-                        seq=t.seq,
-                        at=c.at,
-                        previous=c.previous,
-                        colour=c.colour,
-                        rules_fired=c.rules_fired,
-                        reason=c.reason,
-                        by=c.by,
-                    )
-                )
-            if t.close_tasks:
-                await s.execute(
-                    update(Task)
-                    .where(Task.task_id.in_(t.close_tasks), Task.closed_at.is_(None))
-                    .values(closed_at=t.at)
-                )
-            if t.reassign_tasks_to is not None:
-                await s.execute(
-                    update(Task)
-                    .where(
-                        Task.case_id == t.case_id,
-                        Task.closed_at.is_(None),
-                        Task.kind.not_in(("closure_approval", "county_review")),
-                    )
-                    .values(assignee_id=t.reassign_tasks_to)
-                )
-            await s.execute(
-                update(Task)
-                .where(Task.case_id == t.case_id, Task.closed_at.is_(None))
-                .values(colour=t.colour)
-            )
-            for task_id, due in t.due_changes.items():
-                await s.execute(update(Task).where(Task.task_id == task_id).values(due_at=due))
-            for spec in t.open_tasks:
-                await insert_ignore(
-                    s,
-                    Task.__table__,  # type: ignore[arg-type]
-                    {
-                        "task_id": spec.task_id,
-                        "case_id": t.case_id,
-                        "kind": spec.kind,
-                        "title": spec.title,
-                        "assignee_id": spec.assignee_id,
-                        "station_code": t.station_code,
-                        "village_code": t.village_code,
-                        "colour": t.colour,
-                        "opened_at": t.at,
-                        "due_at": spec.due_at,
-                        "closed_at": None,
-                        "partner_code": spec.partner_code,
-                    },
-                    ["task_id"],
-                )
-            if t.event is not None:
-                cls = event_class(t.event, 1)
-                event = cls.model_validate(
-                    {
-                        "event_id": deterministic_event_id(t.case_id, t.seq, t.event),
-                        "occurred_at": t.at,
-                        "case_id": t.case_id,
-                        "case_no": t.case_no,
-                        "colour": t.colour,
-                        "stage": t.stage,
-                        "village_code": t.village_code,
-                        "station_code": t.station_code,
-                        "assignee_id": t.assignee_id,
-                        "resident_ids": t.resident_ids,
-                        "summary": t.note[:200],
-                        **t.event_fields,
-                    }
-                )
-                await add_event(s, outbox, event)
-            if t.audit_action is not None:
-                s.add(
-                    AuditEntry(
-                        key=f"{t.case_id}:{t.seq}",
-                        case_id=t.case_id,
-                        at=t.at,
-                        actor_id=t.actor_id,
-                        action=t.audit_action,
-                        reason=t.note,
-                    )
-                )
-        return True
+            return await transitions.record(s, t)
 
     def all(self) -> list[Callable[..., Any]]:
         channel = PartnerChannel(self.factory)
