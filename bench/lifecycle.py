@@ -206,7 +206,7 @@ async def profiled(stack: Stack, args: Any) -> dict[str, Any]:
 def headline_row(result: dict[str, Any]) -> dict[str, Any]:
     f = result["figures"]
     r = f["ratio_real_to_same_shape"]
-    cpu = f["machine_cpu_ms_per_lifecycle"]
+    cpu = f["ratio_process_cpu_same_shape_to_real"]
     return headline(
         path=f"dispute lifecycle, intake → closure ({result['database']}, "
         f"{result['concurrency']} concurrent)",
@@ -216,16 +216,40 @@ def headline_row(result: dict[str, Any]) -> dict[str, Any]:
         f"5-activity skeleton {f['bare_lifecycles_per_s']['median']:.2f}/s "
         f"(ratio {f['ratio_real_to_bare']['median']:.2f})",
         ratio=r,
-        goal="≥ 0.5 (same shape)",
-        met=r["median"] >= 0.5 and result["all_effects_seen"],
-        cpu=f"{cpu['median'] / 1000:.2f} CPU-s vs "
-        f"{f['same_shape_machine_cpu_ms_per_lifecycle']['median'] / 1000:.2f} (machine)",
+        # on a saturated shared box the stack of nine processes gets more of the CPU than the
+        # skeleton's two: the CPU each spends per lifecycle has to hold the goal too
+        goal="≥ 0.5 (same shape), in lifecycles/s and in process CPU per lifecycle",
+        met=r["median"] >= 0.5 and cpu["median"] >= 0.5 and result["all_effects_seen"],
+        cpu=f"{f['real_process_cpu_ms_per_lifecycle']['median']:.0f} ms vs "
+        f"{f['same_shape_process_cpu_ms_per_lifecycle']['median']:.0f} ms, process CPU summed "
+        f"(ratio {cpu['median']:.2f}, {cpu['min']:.2f}–{cpu['max']:.2f})",
         order=20,
     )
 
 
+def process_cpu(run: dict[str, Any], part: str) -> float:
+    return float(sum(run[part]["cpu"]["process_cpu_ms_per_op"].values()))
+
+
+def summarise(result: dict[str, Any]) -> dict[str, Any]:
+    """`figures` (spreads over the runs) and the headline row of a result holding `runs`."""
+    runs = result["runs"]
+    for run in runs:
+        real, same = process_cpu(run, "real"), process_cpu(run, "same_shape")
+        run["real_process_cpu_ms_per_lifecycle"] = round(real, 1)
+        run["same_shape_process_cpu_ms_per_lifecycle"] = round(same, 1)
+        run["ratio_process_cpu_same_shape_to_real"] = ratio(same, real)
+    figures = spreads(runs, list(FIGURES.values()))
+    result["figures"] = {k: figures[v] for k, v in FIGURES.items()}
+    result["headline"] = [headline_row(result)]
+    return result
+
+
 FIGURES = {
     "ratio_real_to_same_shape": "ratio_real_to_same_shape",
+    "ratio_process_cpu_same_shape_to_real": "ratio_process_cpu_same_shape_to_real",
+    "real_process_cpu_ms_per_lifecycle": "real_process_cpu_ms_per_lifecycle",
+    "same_shape_process_cpu_ms_per_lifecycle": "same_shape_process_cpu_ms_per_lifecycle",
     "ratio_real_to_bare": "ratio_real_to_bare",
     "real_lifecycles_per_s": "real.lifecycles_per_s",
     "same_shape_lifecycles_per_s": "same_shape.lifecycles_per_s",
@@ -271,12 +295,10 @@ def main(argv: list[str] | None = None) -> int:
         "database": args.db,
         "repetitions": args.repetitions,
         "real_shape": shape,
-        "figures": spreads(runs, list(FIGURES.values())),
         "all_effects_seen": ok,
+        "runs": runs,
     }
-    result["figures"] = {k: result["figures"][v] for k, v in FIGURES.items()}
-    result["headline"] = [headline_row(result)]
-    result["runs"] = runs
+    summarise(result)
     result["profile"] = prof
     write_result("lifecycle", result)
     return 0 if ok else 1
