@@ -16,6 +16,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from shared.temporal import data_converter
 from tests.workflows.corpus import record
@@ -30,10 +31,13 @@ from tests.workflows.corpus.files import (
     sha256,
     versions,
 )
+from workflows.disputes.worker import workflow_runner
 from workflows.disputes.workflow import DisputeWorkflow
 from workflows.home_visits.workflow import HomeVisitWorkflow
 
 CODE: dict[str, list[type]] = {"disputes": [DisputeWorkflow], "home_visits": [HomeVisitWorkflow]}
+# the sandbox each workflow's worker runs it in (the disputes worker passes its types through)
+RUNNER = {"disputes": workflow_runner, "home_visits": SandboxedWorkflowRunner}
 FILES = [(w, p) for w in WORKFLOWS for p in history_files(w)]
 
 
@@ -56,7 +60,10 @@ async def test_every_history_replays(workflow: str) -> None:
     """One replayer per workflow for all its files (a replayer per file costs a second each)."""
     histories = {relative(p): load(p) for p in history_files(workflow)}
     assert len({h.run_id for h in histories.values()}) == len(histories)
-    replayer = Replayer(workflows=CODE[workflow], data_converter=data_converter())
+    runner = RUNNER[workflow]()
+    replayer = Replayer(
+        workflows=CODE[workflow], data_converter=data_converter(), workflow_runner=runner
+    )
     results = await replayer.replay_workflows(each(histories), raise_on_replay_failure=False)
     failed = {
         name: str(results.replay_failures[h.run_id])

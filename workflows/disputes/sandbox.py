@@ -1,7 +1,8 @@
 """What the workflow needs to call the activities from inside the sandbox: their names and
-result types. The activities module is passed through (it does I/O and is never replayed);
-the types are imported inside the sandbox, so a result is decoded into the sandbox's own class
-of that name (a passed-through class would fail the state's validation)."""
+result types. The activities module is passed through (it does I/O and is never replayed); a
+result is decoded into the class of that name the workflow's own `types` module holds. The
+disputes worker passes `types` through as well (worker.PASSED_THROUGH): then both are the same
+class; a sandbox that imports `types` anew (a test's mutant copy) gets its own."""
 
 from __future__ import annotations
 
