@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from shared import migrate
 from shared.config import DisputesSettings
@@ -22,6 +23,17 @@ from workflows.disputes.types import LifecycleConfig
 from workflows.disputes.workflow import DisputeWorkflow
 
 log = logging.getLogger("fengqiao.disputes.worker")
+# Imported once for the whole worker instead of once per workflow the worker loads: the case's
+# data types (pydantic models and constants, no state, no I/O). Re-building their validators
+# for every case was more than half of the worker's CPU in a demo seeding (bench.demo_seeding).
+PASSED_THROUGH = ("workflows.disputes.types",)
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The default sandbox, with the data types passed through (sandbox.py's lookup then finds
+    the one class of each name, the same inside the sandbox and out)."""
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 def build_worker(
@@ -38,12 +50,17 @@ def build_worker(
         load_rules(settings.rules_file),
         config or load_lifecycle(settings.lifecycle_file),
     )
+    # None: the SDK's defaults; a small machine sets fewer, so that a burst (the demo
+    # county's seeding) queues at the server instead of every task slowing past its timeout
     return Worker(
         client,
         task_queue=task_queue,
         build_id=build_id(Path(__file__).resolve().parent),
         workflows=[DisputeWorkflow],
         activities=activities.all(),
+        workflow_runner=workflow_runner(),
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_activities,
     )
 
 
