@@ -26,7 +26,7 @@ log = logging.getLogger("fengqiao.disputes.worker")
 # Imported once for the whole worker instead of once per workflow the worker loads: the case's
 # data types (pydantic models and constants, no state, no I/O). Re-building their validators
 # for every case was more than half of the worker's CPU in a demo seeding (bench.demo_seeding).
-PASSED_THROUGH = ("workflows.disputes.types",)
+PASSED_THROUGH = ("workflows.disputes.types", "shared.stages")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
