@@ -67,7 +67,7 @@ async def seed(
         return done
     plans = plan(scale)
     total = (
-        (len(plans) if "disputes" in todo else 0)
+        (2 * len(plans) if "disputes" in todo else 0)  # each case: reported, moved on
         + (len(offices(scale)) + 2 if "desk" in todo else 0)
         + (3 if "points" in todo else 0)
     )

@@ -102,6 +102,9 @@ def processes(stack: StackSettings) -> dict[str, str]:
             # the UI shows decrypted payloads through the portal (chief or admin login)
             f" --ui-codec-endpoint http://127.0.0.1:{PortalSettings().port}/codec"
             f" --db-filename {var / 'temporal.db'} --log-level warn {sa}"
+            # a write-ahead log instead of a rollback journal rewritten (and synced) per
+            # commit: the server's every history write (the demo county's seeding: some 30,000)
+            f" --sqlite-pragma journal_mode=wal --sqlite-pragma synchronous=normal"
         ),
     }
     candidates = {
@@ -127,6 +130,11 @@ def child_env(stack: StackSettings) -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("AMQP_URL", stack.amqp_url)
     env.setdefault("FQ_PORTAL_TEMPORAL_UI_ORIGIN", f"http://127.0.0.1:{stack.temporal_ui_port}")
+    # one machine, two cores: the disputes worker takes a few tasks at a time and the rest wait
+    # at the server (a burst such as the demo county's seeding would otherwise slow every task
+    # past its 10 s timeout, and the retries would add to the burst)
+    env.setdefault("FQ_DISPUTES_WORKER_MAX_WORKFLOW_TASKS", "8")
+    env.setdefault("FQ_DISPUTES_WORKER_MAX_ACTIVITIES", "16")
     # the portal and the home-visits worker reach the services wherever they listen
     for variable, cls in (
         ("FQ_PORTAL_DISPUTES_URL", DisputesSettings),

@@ -182,6 +182,12 @@ class DisputesSettings(ServiceSettings):
     worker_stale_seconds: float = 90
     # stuck for the business: no progress for this long (technically stuck: see FqTrouble)
     stuck_idle_hours: float = 72
+    worker_max_workflow_tasks: int | None = Field(
+        default=None, ge=1, description="workflow tasks the worker runs at once (empty: the SDK's)"
+    )
+    worker_max_activities: int | None = Field(
+        default=None, ge=1, description="activities the worker runs at once (empty: the SDK's)"
+    )
 
 
 class AppointmentsSettings(ServiceSettings):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 
 from deploy.demo.stack import SeedError, Stack, demo_id
 from deploy.demo.trouble import STUCK_KEY, break_channel
@@ -51,6 +52,7 @@ OPEN_MIX = [
 ]
 CLOSED_MIX = [("closed", 0.85), ("relapsed", 0.15)]
 COLOURS = [("green", 0.5), ("yellow", 0.32), ("red", 0.18)]
+UPDATE_TRIES = 5  # a workflow update whose wait at the server ran out is asked again
 
 
 @dataclass(frozen=True)
@@ -214,7 +216,7 @@ class Driver:
         own API (its database), not of the workflow: a query is a workflow task for the
         worker, and the worker is the bottleneck of a seeding."""
         last: dict[str, Any] | None = None
-        delay = 0.3
+        delay = 0.5
         deadline = asyncio.get_running_loop().time() + 180
         while asyncio.get_running_loop().time() < deadline:
             last = await self.stack.call(
@@ -231,17 +233,28 @@ class Driver:
     ) -> CaseView:
         payload: BaseModel = ACTIONS[action].model_validate(body)
         key = f"demo-county:{case_id}:{step}"
-        try:
-            return await wf.perform(self.stack.temporal, case_id, action, payload, actor, key)
-        except wf.ActionRefused as exc:
-            raise SeedError(f"case {case_id}: {action} refused: {exc.reason}") from exc
+        for attempt in range(UPDATE_TRIES):
+            try:
+                return await wf.perform(self.stack.temporal, case_id, action, payload, actor, key)
+            except wf.ActionRefused as exc:
+                raise SeedError(f"case {case_id}: {action} refused: {exc.reason}") from exc
+            except WorkflowUpdateRPCTimeoutOrCancelledError:
+                # the server's wait for the worker ran out (a busy machine): ask again, the
+                # same update id and key act once
+                if attempt == UPDATE_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
-    async def drive(self, p: CasePlan, *, now: datetime) -> None:
+    async def start(self, p: CasePlan, *, now: datetime) -> None:
+        """Report the case to the disputes service (a case started on an earlier run: no-op)."""
         body = intake_body(p, now=now)
-        case_id = body["case_id"]
         await self.stack.call(self.stack.disputes, "POST", "/internal/v1/cases", json=body)
+
+    async def drive(self, p: CasePlan) -> None:
+        """Move a started case on to its target, acting as the officer or chief it expects."""
         if p.target == "assignment" and not p.officer_id:
             return  # waits for acceptance: its workflow assigns it on its own time
+        case_id = demo_id("case", p.key)
         row = await self.assigned(case_id)
         if row["stage"] != "assignment":
             return  # already moved on (an earlier run)
@@ -331,11 +344,21 @@ async def seed_disputes(
     gate = asyncio.Semaphore(concurrency)
     out = Outcome()
     now = datetime.now(UTC)
+    # Cases are reported ahead of being moved on (at most `ahead` of them waiting): by the time
+    # a case's turn comes its workflow has registered and assigned it, so the first look finds
+    # it assigned (no asking again and again while the worker catches up). Not all at once: a
+    # backlog of hundreds of registrations at the server would hold every update behind it.
+    ahead = asyncio.Semaphore(3 * concurrency)
+    reporting = asyncio.Semaphore(4)
 
     async def one(p: CasePlan) -> None:
-        async with gate:
+        async with ahead:
             try:
-                await driver.drive(p, now=now)
+                async with reporting:
+                    await driver.start(p, now=now)
+                progress(1)
+                async with gate:
+                    await driver.drive(p)
             except SeedError as exc:
                 out.failures.append(str(exc))
             else:

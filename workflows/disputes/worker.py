@@ -23,16 +23,18 @@ from workflows.disputes.types import LifecycleConfig
 from workflows.disputes.workflow import DisputeWorkflow
 
 log = logging.getLogger("fengqiao.disputes.worker")
-
-# The sandbox imports a workflow's modules anew for every workflow it starts or replays; the
-# types (pydantic models, data only) cost most of that: building their schemas was 60 % of the
-# worker's CPU in the lifecycle benchmark. Passed through, they are built once per process, and
-# the activities (passed through too) and the workflow share one class per model.
-PASSED_THROUGH = ("workflows.disputes.types",)
+# Imported once for the whole worker instead of once per workflow the worker loads: the case's
+# data types (pydantic models and constants, no state, no I/O). Re-building their validators
+# for every case was more than half of the worker's CPU in a demo seeding (bench.demo_seeding)
+# and 60 % of it in the lifecycle benchmark (bench.lifecycle). Determinism there is kept by the
+# lint rule (TID251 bans the wall clock, randomness and I/O in types.py as in the logic) and by
+# the replay gate; the workflow's logic modules are still imported inside the sandbox.
+PASSED_THROUGH = ("workflows.disputes.types", "shared.stages")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
-    """The sandbox of every disputes worker and replayer."""
+    """The default sandbox, with the data types passed through (sandbox.py's lookup then finds
+    the one class of each name, the same inside the sandbox and out)."""
     restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
     return SandboxedWorkflowRunner(restrictions=restrictions)
 
@@ -51,6 +53,8 @@ def build_worker(
         load_rules(settings.rules_file),
         config or load_lifecycle(settings.lifecycle_file),
     )
+    # None: the SDK's defaults; a small machine sets fewer, so that a burst (the demo
+    # county's seeding) queues at the server instead of every task slowing past its timeout
     return Worker(
         client,
         task_queue=task_queue,
@@ -58,6 +62,8 @@ def build_worker(
         workflows=[DisputeWorkflow],
         activities=activities.all(),
         workflow_runner=workflow_runner(),
+        max_concurrent_workflow_tasks=settings.worker_max_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_activities,
     )
 
 
