@@ -78,6 +78,7 @@ async def business_stuck(
             assignee_id=c.assignee_id,
             kind="business",
             stage=c.stage,
+            colour=c.colour,
             window_start=start,
         )
         if c.stage_deadline is not None:

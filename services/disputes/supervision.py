@@ -16,6 +16,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from shared.contracts.disputes_read import StuckRow
 from shared.temporal import (
     SA_ASSIGNEE,
+    SA_COLOUR,
+    SA_STAGE,
     SA_STATION,
     SA_TROUBLE,
     STUCK_AFTER_ATTEMPTS,
@@ -77,6 +79,8 @@ async def technical_stuck(
             assignee_id=st.get(SA_ASSIGNEE),
             kind="technical",
             level="red",
+            stage=st.get(SA_STAGE),
+            colour=st.get(SA_COLOUR),
         )
         # the flag is raised after STUCK_AFTER_ATTEMPTS failures; the retries then count anew
         earlier = STUCK_AFTER_ATTEMPTS if st.get(SA_TROUBLE) else 0

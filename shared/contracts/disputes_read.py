@@ -128,6 +128,7 @@ class StuckRow(_Read):
     # structured figures, for pages to word and translate (no parsing of `why`)
     code: str = "breached"  # breached | nearly | idle | not_accepted | activity | workflow_task
     stage: str | None = None
+    colour: str | None = None  # red | yellow | green: the case's grade now
     used_pct: int | None = None
     window_start: datetime | None = None
     deadline: datetime | None = None

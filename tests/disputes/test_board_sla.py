@@ -80,7 +80,7 @@ async def test_followed_up_on_time_shows_no_alarm_and_a_late_one_does(svc: Servi
     assert (row.level, row.code, row.used_pct) == ("amber", "nearly", 88)
     assert row.window_start == NOW - timedelta(days=7)
     assert row.deadline == NOW + timedelta(days=1)
-    assert row.stage == "follow_up"
+    assert (row.stage, row.colour) == ("follow_up", "red")  # the board shows the grade too
 
     # the same two an hour after their deadlines: both red, from their deadlines
     async with svc.runtime.factory() as s:

@@ -12,7 +12,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from shared.temporal import SA_KIND, SA_STATION, dispute_workflow_id
+from shared.temporal import SA_COLOUR, SA_KIND, SA_STAGE, SA_STATION, dispute_workflow_id
 from tests.disputes.conftest import Service
 from tests.helpers import poll
 
@@ -31,7 +31,12 @@ async def test_failing_workflow_task_shows_on_the_board(
     queue = f"tq-broken-{uuid.uuid4().hex[:8]}"
     client = temporal_env.client
     attrs = TypedSearchAttributes(
-        [SearchAttributePair(SA_KIND, "dispute"), SearchAttributePair(SA_STATION, "ZZZ99")]
+        [
+            SearchAttributePair(SA_KIND, "dispute"),
+            SearchAttributePair(SA_STATION, "ZZZ99"),
+            SearchAttributePair(SA_STAGE, "follow_up"),
+            SearchAttributePair(SA_COLOUR, "yellow"),
+        ]
     )
     async with Worker(client, task_queue=queue, workflows=[BrokenDispute]):
         handle = await client.start_workflow(
@@ -50,6 +55,7 @@ async def test_failing_workflow_task_shows_on_the_board(
             [row] = await poll(rows, lambda found: len(found) == 1, timeout=60)
             assert (row["kind"], row["level"], row["station_code"]) == ("technical", "red", "ZZZ99")
             assert row["why"].startswith("workflow task failing (attempt ")
+            assert (row["stage"], row["colour"]) == ("follow_up", "yellow")
             other = await svc.http.get("/internal/v1/stuck", params={"station": "ZZZ98"})
             assert case_id not in [i["case_id"] for i in other.json()["items"]]
         finally:
