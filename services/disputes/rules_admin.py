@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from services.disputes import screening_rules as sr
 from services.disputes.deps import RuntimeDep, SessionDep
 from shared.config import DisputesSettings
+from shared.contracts.screening_rules import Preview, RulesVersion
 from shared.db import transaction
 from shared.web import internal_guard
 from workflows.disputes.config import load_lifecycle
@@ -44,22 +45,23 @@ def router(settings: DisputesSettings) -> APIRouter:
         tags=["admin"],
     )
 
-    @r.get("")
+    # answered as the shared contract (shared/contracts/screening_rules.py) the portal reads
+    @r.get("", response_model=RulesVersion)
     async def in_force(session: SessionDep) -> sr.RulesVersionRead:
         return await sr.current(session, file_rules)
 
-    @r.get("/versions")
+    @r.get("/versions", response_model=list[RulesVersion])
     async def all_versions(session: SessionDep) -> list[sr.RulesVersionRead]:
         return await sr.versions(session, file_rules)
 
-    @r.get("/versions/{number}")
+    @r.get("/versions/{number}", response_model=RulesVersion)
     async def one_version(session: SessionDep, number: int) -> sr.RulesVersionRead:
         try:
             return await sr.version(session, number, file_rules)
         except LookupError:
             raise HTTPException(404, detail=f"no rules version {number}") from None
 
-    @r.post("/preview", response_model=sr.PreviewRead)
+    @r.post("/preview", response_model=Preview)
     async def preview(
         session: SessionDep,
         body: Payload,
@@ -79,7 +81,7 @@ def router(settings: DisputesSettings) -> APIRouter:
             household_days=household_days,
         )
 
-    @r.post("", status_code=201, response_model=sr.RulesVersionRead)
+    @r.post("", status_code=201, response_model=RulesVersion)
     async def save(runtime: RuntimeDep, body: Payload) -> Any:
         problems: list[sr.Problem] = []
         try:

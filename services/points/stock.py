@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.points.ledger import NotFound
 from services.points.models import Item, StockAlert, outbox
-from shared.contracts.points import ItemRead
+from shared.contracts.points import ItemChange, StockItemRead
 from shared.messaging.contracts.points import SupermarketStockLow
 from shared.messaging.outbox import add_event
-
-
-class StockItemRead(ItemRead):
-    low_at: int = Field(description="the group leader is told when the stock falls to this")
-    low: bool = Field(description="at or below the mark")
-
-
-class ItemChange(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    price: int | None = Field(default=None, gt=0, le=100000, description="points")
-    low_at: int | None = Field(default=None, ge=0, le=100000)
 
 
 def _read(item: Item, alert: StockAlert | None) -> StockItemRead:

@@ -175,6 +175,17 @@ class ItemRead(BaseModel):
     stock: int
 
 
+class StockItemRead(ItemRead):
+    low_at: int = Field(description="the group leader is told when the stock falls to this")
+    low: bool = Field(description="at or below the mark")
+
+
+class ItemChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    price: int | None = Field(default=None, gt=0, le=100000, description="points")
+    low_at: int | None = Field(default=None, ge=0, le=100000)
+
+
 class StockUpdate(_In):
     delta: int = Field(ge=-100000, le=100000, description="added to the stock (negative removes)")
     actor_id: str = UserId

@@ -6,15 +6,21 @@ from __future__ import annotations
 import re
 
 from services.portal.admin_lib.rule_labels import labels_from
+from shared.contracts.screening_rules import RulesVersion
 from tests.admin.test_screening_rules_portal import API, start
 from tests.portal.disputes.conftest import Stack
 
 
+def _version(number: int, label: str, label_zh: str) -> RulesVersion:
+    rule = {"id": "x1", "colour": "red", "label": label, "label_zh": label_zh}
+    when = {"fact": "threats", "equals": True}
+    return RulesVersion.model_validate(
+        {"version": number, "rules": {"rules": [{**rule, "when": when}]}}
+    )
+
+
 def test_the_newest_version_with_the_id_gives_the_label() -> None:
-    versions = [
-        {"version": 1, "rules": {"rules": [{"id": "x1", "label": "Old", "label_zh": "旧"}]}},
-        {"version": 2, "rules": {"rules": [{"id": "x1", "label": "New", "label_zh": ""}]}},
-    ]
+    versions = [_version(1, "Old", "旧"), _version(2, "New", "")]
     assert labels_from(versions, {"x1"}, "zh_CN") == {"x1": "New"}  # no Chinese: English
     assert labels_from(versions[:1], {"x1"}, "zh_CN") == {"x1": "旧"}
     assert labels_from(versions[:1], {"x1", "gone"}, "en") == {"x1": "Old"}

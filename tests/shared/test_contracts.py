@@ -27,6 +27,7 @@ from shared.contracts import disputes as contract
 from shared.contracts import disputes_read as reads
 from shared.contracts import notifications as notes
 from shared.contracts import points as pts
+from shared.contracts import screening_rules as screening
 from shared.tasks import TaskPage
 from workflows.disputes import types as carried
 
@@ -34,6 +35,8 @@ from workflows.disputes import types as carried
 # client reads into a shared model
 DIRECTORY = "/internal/v1/admin/directory"
 LIFECYCLE = "/internal/v1/admin/rules/lifecycle"
+SCREENING = "/internal/v1/admin/rules/screening"
+STOCK = "/internal/v1/admin/items"
 DESK = "/internal/v1/admin/desk"
 CONTRACTS = [
     ("disputes", "get", "/internal/v1/tasks", TaskPage),
@@ -72,7 +75,16 @@ CONTRACTS = [
     ("disputes", "get", f"{LIFECYCLE}/versions/{{number}}", contract.LifecyclePolicyRead),
     ("disputes", "post", LIFECYCLE, contract.LifecyclePolicyRead),
     ("disputes", "post", f"{LIFECYCLE}/preview", contract.LifecyclePreviewRead),
+    ("disputes", "get", SCREENING, screening.RulesVersion),
+    ("disputes", "get", f"{SCREENING}/versions", screening.RulesVersion),
+    ("disputes", "get", f"{SCREENING}/versions/{{number}}", screening.RulesVersion),
+    ("disputes", "post", SCREENING, screening.RulesVersion),
+    ("disputes", "post", f"{SCREENING}/preview", screening.Preview),
+    ("disputes", "post", f"{DIRECTORY}/police-rooms/{{code}}/close", org.OrgClosedRead),
+    ("disputes", "post", f"{DIRECTORY}/villages/{{code}}/close", org.OrgClosedRead),
     ("disputes", "get", f"{DIRECTORY}/partners", org.OrgPartnerRead),
+    ("disputes", "put", f"{DIRECTORY}/partners/{{code}}", org.OrgPartnerRead),
+    ("disputes", "post", f"{DIRECTORY}/partners/{{code}}/deactivate", org.OrgPartnerRead),
     ("disputes", "put", f"{DIRECTORY}/partners/{{code}}/channel", org.OrgPartnerRead),
     ("appointments", "get", "/internal/v1/tasks", TaskPage),
     ("notifications", "get", "/internal/v1/users/{user_id}/inbox", notes.InboxPage),
@@ -95,7 +107,10 @@ CONTRACTS = [
     ("points", "post", "/internal/v1/entries/{entry_id}/reverse", pts.EntryRead),
     ("points", "get", "/internal/v1/codes/{code}", pts.AccountRead),
     ("points", "get", "/internal/v1/items", pts.ItemRead),
+    ("points", "post", "/internal/v1/items", pts.ItemRead),
     ("points", "post", "/internal/v1/items/{item_id}/stock", pts.ItemRead),
+    ("points", "get", STOCK, pts.StockItemRead),
+    ("points", "patch", f"{STOCK}/{{item_id}}", pts.StockItemRead),
     ("points", "post", "/internal/v1/redemptions", pts.RedemptionRead),
     ("points", "get", "/internal/v1/redemptions", pts.DailyList),
     ("points", "get", "/internal/v1/groups", pts.GroupRead),
@@ -155,6 +170,11 @@ REQUESTS = [
     ("disputes", "put", f"{DIRECTORY}/villages/{{code}}", org.OrgVillageWrite),
     ("disputes", "put", f"{DIRECTORY}/households/{{household_id}}", org.OrgHouseholdWrite),
     ("disputes", "put", f"{DIRECTORY}/postings/{{officer_id}}", org.OrgPostingWrite),
+    ("disputes", "post", f"{DIRECTORY}/police-rooms/{{code}}/close", org.OrgCloseWrite),
+    ("disputes", "post", f"{DIRECTORY}/villages/{{code}}/close", org.OrgCloseWrite),
+    ("disputes", "put", f"{DIRECTORY}/partners/{{code}}", org.OrgPartnerWrite),
+    ("disputes", "post", f"{DIRECTORY}/partners/{{code}}/deactivate", org.OrgCloseWrite),
+    ("disputes", "put", f"{DIRECTORY}/partners/{{code}}/channel", org.OrgPartnerChannelWrite),
     ("appointments", "post", "/internal/v1/bookings", apts.BookingCreate),
     ("appointments", "post", "/internal/v1/bookings/{code}/cancel", apts.BookingCancel),
     ("appointments", "post", "/internal/v1/bookings/{code}/reschedule", apts.BookingReschedule),
@@ -177,6 +197,8 @@ REQUESTS = [
     ("appointments", "put", f"{DESK}/offices/{{code}}/windows", desk.WindowsUpdate),
     ("appointments", "post", f"{DESK}/closures", apts.ClosureCreate),
     ("appointments", "post", f"{DESK}/closures/{{office_code}}/{{day}}/delete", desk.ClosureDelete),
+    ("points", "post", "/internal/v1/items", pts.ItemCreate),
+    ("points", "patch", f"{STOCK}/{{item_id}}", pts.ItemChange),
     ("points", "post", "/internal/v1/patrols", pts.PatrolCreate),
     ("points", "post", "/internal/v1/tips", pts.TipCreate),
     ("points", "post", "/internal/v1/tips/{tip_id}/rate", pts.TipRate),

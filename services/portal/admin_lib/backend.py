@@ -4,7 +4,7 @@ backend client (services/portal/backend.py), whose 422 keeps every problem the s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -12,6 +12,7 @@ from services.portal.backend import Problem, Problems, call_service, problems_of
 from services.portal.deps import User
 
 __all__ = ["Problem", "Problems", "call", "problems_of"]
+T = TypeVar("T")
 
 
 async def call(
@@ -21,7 +22,12 @@ async def call(
     path: str,
     user: User,
     *,
+    answer: type[T],
     json: Any = None,
     params: dict[str, Any] | None = None,
-) -> Any:
-    return await call_service(client, unavailable, method, path, user, json=json, params=params)
+) -> T:
+    """`answer`: the shared model of the service's reply (shared/contracts), e.g.
+    `list[OrgVillageRead]`; an answer that does not fit it is the service out of step."""
+    return await call_service(
+        client, unavailable, method, path, user, answer=answer, json=json, params=params
+    )

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.portal.admin_lib.backend import Problem, Problems, call
-from services.portal.backend import call_service
 from services.portal.deps import ServiceClients, User
 from services.portal.models import UserRow
 from services.portal.service import audit, publish_user
@@ -37,8 +36,10 @@ KINDS: dict[str, tuple[str, type[BaseModel], type[BaseModel], type[BaseModel]]] 
 async def read(
     clients: ServiceClients, user: User, model: type[R], path: str, **params: Any
 ) -> list[R]:
-    rows = await call(clients.disputes, UNAVAILABLE, "GET", f"{BASE}/{path}", user, params=params)
-    return TypeAdapter(list[model]).validate_python(rows)  # type: ignore[valid-type]
+    answer: type[list[R]] = list[model]  # type: ignore[valid-type]
+    return await call(
+        clients.disputes, UNAVAILABLE, "GET", f"{BASE}/{path}", user, answer=answer, params=params
+    )
 
 
 async def write(
@@ -46,15 +47,15 @@ async def write(
 ) -> BaseModel:
     segment, _, sent, answer = KINDS[kind]
     payload = sent.model_validate({**body.model_dump(), "actor_id": user.user_id})
-    out = await call(
+    return await call(
         clients.disputes,
         UNAVAILABLE,
         "PUT",
         f"{BASE}/{segment}/{code}",
         user,
+        answer=answer,
         json=payload.model_dump(mode="json"),
     )
-    return answer.model_validate(out)
 
 
 # what can be closed: kind -> path segment (the disputes service refuses one in use: 409)
@@ -65,14 +66,14 @@ async def close(
     clients: ServiceClients, user: User, kind: str, code: str, body: d.OrgCloseBody
 ) -> d.OrgClosedRead:
     payload = d.OrgCloseWrite(reason=body.reason, actor_id=user.user_id)
-    return await call_service(
+    return await call(
         clients.disputes,
         UNAVAILABLE,
         "POST",
         f"{BASE}/{CLOSABLE[kind]}/{code}/close",
         user,
-        json=payload.model_dump(mode="json"),
         answer=d.OrgClosedRead,
+        json=payload.model_dump(mode="json"),
     )
 
 

@@ -5,27 +5,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
 
 from fastapi import HTTPException
 
 from services.portal.admin_lib.backend import Problems, call
 from services.portal.deps import ServiceClients, User
+from shared.contracts.screening_rules import RulesVersion
 
 log = logging.getLogger("fengqiao.portal.admin")
 PATH = "/admin/rules/screening/versions"
 
 
-def labels_from(versions: list[dict[str, Any]], wanted: set[str], language: str) -> dict[str, str]:
+def labels_from(versions: list[RulesVersion], wanted: set[str], language: str) -> dict[str, str]:
     """Each wanted id's label in the newest version that has it, Chinese when asked for and
     given (else English)."""
     out: dict[str, str] = {}
-    for v in sorted(versions, key=lambda v: -int(v.get("version", 0))):
-        for rule in v.get("rules", {}).get("rules", []):
-            rid = rule.get("id")
-            if rid in wanted and rid not in out:
-                zh = rule.get("label_zh") or ""
-                out[rid] = zh if language == "zh_CN" and zh else str(rule.get("label") or rid)
+    for v in sorted(versions, key=lambda v: -v.version):
+        for rule in v.rules.rules:
+            if rule.id in wanted and rule.id not in out:
+                zh = rule.label_zh
+                out[rule.id] = zh if language == "zh_CN" and zh else (rule.label or rule.id)
     return out
 
 
@@ -37,8 +36,10 @@ async def rule_labels(
     if not wanted:
         return {}
     try:
-        versions = await call(clients.disputes, "rules unavailable", "GET", PATH, user)
+        versions = await call(
+            clients.disputes, "rules unavailable", "GET", PATH, user, answer=list[RulesVersion]
+        )
     except (HTTPException, Problems) as exc:
         log.warning("screening rule labels unavailable: %s", exc)
         return {}
-    return labels_from(versions if isinstance(versions, list) else [], wanted, user.language)
+    return labels_from(versions, wanted, user.language)

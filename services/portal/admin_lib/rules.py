@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.datastructures import FormData
 
 from services.portal.admin_lib.backend import Problem
-from shared.contracts.times import UTCDateTime
+from shared.contracts.screening_rules import Preview, PreviewIn, RulesIn, RulesVersion
 
-Colour = Literal["red", "yellow", "green"]
+# the disputes service's contract (shared/contracts/screening_rules.py), as the pages use it
+__all__ = ["Preview", "PreviewIn", "RulesIn", "RulesVersion"]
 COLOURS = {"red": "Red", "yellow": "Yellow", "green": "Green"}
 # The facts the disputes service grades on (workflows/disputes/screening.py FACTS).
 YES_NO_FACTS = {
@@ -34,99 +33,6 @@ FACTS = {**YES_NO_FACTS, **NUMBER_FACTS}
 OPS = {"yes": "is yes", "no": "is no", "gte": "at least", "eq": "exactly"}
 NEW_ROWS = 2
 ROW_FIELD = re.compile(r"^rules\.(\d+)\.(.+)$")
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-MAX_NUMBER = 10_000  # as services/disputes/screening_rules.py
-# The rules below are published in the schema but checked by the disputes service, which
-# answers every problem of a rule set at once (field and reason), not only the first.
-
-
-class Condition(_In):
-    """Exactly one of `equals` (true/false for a yes/no fact, a whole number for a number fact)
-    and `gte` (a number fact)."""
-
-    fact: str = Field(
-        description="one of the screening facts",
-        examples=["people_involved"],
-        json_schema_extra={"enum": list(FACTS)},
-    )
-    equals: bool | int | None = None
-    # strict: `false` is not the number 0 (schemathesis found it taken as 0)
-    gte: StrictInt | None = Field(
-        default=None, json_schema_extra={"minimum": 0, "maximum": MAX_NUMBER}
-    )
-
-
-class Rule(_In):
-    id: str = Field(
-        examples=["several_people"], json_schema_extra={"pattern": r"^[a-z][a-z0-9_]{1,47}$"}
-    )
-    colour: Colour
-    label: str = Field(
-        description="English label", json_schema_extra={"minLength": 1, "maxLength": 120}
-    )
-    label_zh: str = Field(
-        default="", description="Chinese label", json_schema_extra={"maxLength": 120}
-    )
-    when: Condition
-
-
-class RuleSet(_In):
-    default: Colour = "green"
-    rules: list[Rule] = Field(
-        description="ids are unique", json_schema_extra={"minItems": 1, "maxItems": 200}
-    )
-
-
-class PreviewIn(_In):
-    rules: RuleSet
-    days: int = Field(default=30, ge=1, le=366, description="cases reported in the last N days")
-
-
-class RulesIn(_In):
-    rules: RuleSet
-    reason: str = Field(
-        description="why the rules change (5 to 500 characters)",
-        json_schema_extra={"minLength": 5, "maxLength": 500, "pattern": r"\S"},
-    )
-
-
-class RulesVersion(BaseModel):
-    version: int = Field(description="0 is the installation's rules.yaml")
-    rules: RuleSet
-    author_id: str | None = None
-    reason: str | None = None
-    created_at: UTCDateTime | None = None
-
-
-class ColourCounts(BaseModel):
-    red: int
-    yellow: int
-    green: int
-
-
-class ChangedCase(BaseModel):
-    case_id: str
-    case_no: str
-    reported_at: datetime
-    current: Colour
-    proposed: Colour
-    rules_fired: list[str]
-
-
-class Preview(BaseModel):
-    since: datetime
-    until: datetime
-    cases: int = Field(description="cases reported in the window")
-    current_version: int
-    current: ColourCounts = Field(description="their colours under the rules in force")
-    proposed: ColourCounts = Field(description="their colours under the proposed rules")
-    changed_total: int
-    changed: list[ChangedCase] = Field(description="the first 50 cases whose colour changes")
 
 
 @dataclass

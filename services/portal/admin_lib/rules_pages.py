@@ -9,7 +9,7 @@ models and documentation) and its form.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 import httpx
 from fastapi import APIRouter, Depends, Request
@@ -81,13 +81,27 @@ class RulesForm(Protocol):
         ...
 
 
+class Version(Protocol):
+    """What the pages read of a stored version (each service's shared `...Read` model)."""
+
+    @property
+    def version(self) -> int: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+V = TypeVar("V", bound=Version)
+P = TypeVar("P", bound=BaseModel)
+
+
 @dataclass(frozen=True)
-class RulesPages:
+class RulesPages(Generic[V, P]):
     service: str  # the attribute of ServiceClients: "disputes" | "points"
     unavailable: str
     path: str  # /admin/rules/<name>, on the page and on the service's internal API
-    version_model: type[BaseModel]
-    preview_model: type[BaseModel]
+    version_model: type[V]  # the service's answer models, from shared/contracts
+    preview_model: type[P]
     audit_action: str
     audit_subject: str  # with {n}: the version saved
     template: str
@@ -96,30 +110,47 @@ class RulesPages:
         client: httpx.AsyncClient = getattr(clients, self.service)
         return client
 
-    async def get(self, clients: ServiceClients, user: User, sub: str = "") -> Any:
-        return await call(self._client(clients), self.unavailable, "GET", self.path + sub, user)
+    async def in_force(self, clients: ServiceClients, user: User) -> V:
+        return await self.version(clients, user, None)
 
-    async def in_force(self, clients: ServiceClients, user: User) -> Any:
-        return self.version_model.model_validate(await self.get(clients, user))
+    async def version(self, clients: ServiceClients, user: User, number: int | None) -> V:
+        """The version in force (None) or the one numbered (404 when there is none)."""
+        sub = "" if number is None else f"/versions/{number}"
+        return await call(
+            self._client(clients),
+            self.unavailable,
+            "GET",
+            self.path + sub,
+            user,
+            answer=self.version_model,
+        )
 
-    async def versions(self, clients: ServiceClients, user: User) -> list[Any]:
-        found = await self.get(clients, user, "/versions")
-        return [self.version_model.model_validate(v) for v in found]
+    async def versions(self, clients: ServiceClients, user: User) -> list[V]:
+        """Every version, newest first."""
+        answer: type[list[V]] = list[self.version_model]  # type: ignore[name-defined]
+        return await call(
+            self._client(clients),
+            self.unavailable,
+            "GET",
+            f"{self.path}/versions",
+            user,
+            answer=answer,
+        )
 
     async def preview(
         self, clients: ServiceClients, user: User, payload: dict[str, Any], days: int
-    ) -> Any:
+    ) -> P:
         """Nothing is stored; Problems (every field and reason) when the service refuses."""
-        found = await call(
+        return await call(
             self._client(clients),
             self.unavailable,
             "POST",
             f"{self.path}/preview",
             user,
+            answer=self.preview_model,
             json=payload,
             params={"days": days},
         )
-        return self.preview_model.model_validate(found)
 
     async def save(
         self,
@@ -128,17 +159,17 @@ class RulesPages:
         clients: ServiceClients,
         user: User,
         body: dict[str, Any],
-    ) -> Any:
+    ) -> V:
         """A new version by `user` (the service stores who, when and why), audited here."""
-        found = await call(
+        saved = await call(
             self._client(clients),
             self.unavailable,
             "POST",
             self.path,
             user,
+            answer=self.version_model,
             json={**body, "author_id": user.user_id},
         )
-        saved: Any = self.version_model.model_validate(found)
         async with transaction(rt.factory) as session:
             await audit(
                 session,
@@ -156,7 +187,9 @@ class RulesPages:
         full = {"preview": None, "current": None, "versions": [], "saved": None, **context}
         return render(request, self.template, {**full, "form": form}, status_code=code)
 
-    async def start(self, clients: ServiceClients, user: User, version: int | None) -> Any:
+    async def start(
+        self, clients: ServiceClients, user: User, version: int | None
+    ) -> tuple[V, list[V], V]:
         """(in force, every version, the one the form starts from: asked for, or in force)."""
         current = await self.in_force(clients, user)
         versions = await self.versions(clients, user)

@@ -85,18 +85,18 @@ async def lifecycle_post(
 @api.get(API, response_model=LifecyclePolicyRead)
 async def lifecycle_api(user: Admin, clients: Clients) -> Any:
     """The deadlines and cadences in force (the version new cases start with)."""
-    return await RULES.get(clients, user)
+    return await RULES.in_force(clients, user)
 
 
 @api.get(f"{API}/versions", response_model=list[LifecyclePolicyRead])
 async def versions_api(user: Admin, clients: Clients) -> Any:
     """Every version, newest first, with who saved it, when and why (0: lifecycle.yaml)."""
-    return await RULES.get(clients, user, "/versions")
+    return await RULES.versions(clients, user)
 
 
 @api.get(f"{API}/versions/{{number}}", response_model=LifecyclePolicyRead, responses=NO_VERSION)
 async def version_api(user: Admin, clients: Clients, number: int) -> Any:
-    return await RULES.get(clients, user, f"/versions/{number}")
+    return await RULES.version(clients, user, number)
 
 
 @api.post(

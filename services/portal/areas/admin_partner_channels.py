@@ -64,6 +64,7 @@ async def channel_save(
             "PUT",
             f"{org.BASE}/partners/{partner.code}/channel",
             user,
+            answer=d.OrgPartnerRead,
             json=sent.model_dump(mode="json"),
         )
     except Problems as exc:

@@ -78,18 +78,18 @@ async def rules_post(request: Request, user: Admin, clients: Clients, rt: Runtim
 async def rules_api(user: Admin, clients: Clients) -> Any:
     """The points rules in force (what an award made now is priced by, how long a hold made
     now waits and how long points earned now last)."""
-    return await RULES.get(clients, user)
+    return await RULES.in_force(clients, user)
 
 
 @api.get(f"{API}/versions", response_model=list[PointsRulesVersionRead])
 async def versions_api(user: Admin, clients: Clients) -> Any:
     """Every version, newest first, with who saved it, when and why (0: rules.yaml)."""
-    return await RULES.get(clients, user, "/versions")
+    return await RULES.versions(clients, user)
 
 
 @api.get(f"{API}/versions/{{number}}", response_model=PointsRulesVersionRead, responses=NO_VERSION)
 async def version_api(user: Admin, clients: Clients, number: int) -> Any:
-    return await RULES.get(clients, user, f"/versions/{number}")
+    return await RULES.version(clients, user, number)
 
 
 @api.post(

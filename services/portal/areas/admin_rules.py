@@ -68,7 +68,7 @@ async def rules_post(request: Request, user: Admin, clients: Clients, rt: Runtim
 
 @pages.get(PATH + "/versions/{number}")
 async def version_page(request: Request, user: Admin, clients: Clients, number: int) -> Response:
-    found = ar.RulesVersion.model_validate(await RULES.get(clients, user, f"/versions/{number}"))
+    found = await RULES.version(clients, user, number)
     rows = [ar.RuleRow.of(r.model_dump()) for r in found.rules.rules]
     return render(request, "admin/rules_version.html", {**LABELS, "v": found, "rows": rows})
 
@@ -76,18 +76,18 @@ async def version_page(request: Request, user: Admin, clients: Clients, number: 
 @api.get(API, response_model=ar.RulesVersion)
 async def rules_api(user: Admin, clients: Clients) -> Any:
     """The screening rules in force (the version new cases are graded by)."""
-    return await RULES.get(clients, user)
+    return await RULES.in_force(clients, user)
 
 
 @api.get(f"{API}/versions", response_model=list[ar.RulesVersion])
 async def versions_api(user: Admin, clients: Clients) -> Any:
     """Every version, newest first, with who saved it, when and why (0: rules.yaml)."""
-    return await RULES.get(clients, user, "/versions")
+    return await RULES.versions(clients, user)
 
 
 @api.get(f"{API}/versions/{{number}}", response_model=ar.RulesVersion, responses=NO_VERSION)
 async def version_api(user: Admin, clients: Clients, number: int) -> Any:
-    return await RULES.get(clients, user, f"/versions/{number}")
+    return await RULES.version(clients, user, number)
 
 
 @api.post(

@@ -25,6 +25,7 @@ from services.portal.deps import (
     verify_csrf,
 )
 from services.portal.web import client_ip
+from shared.contracts import points as pts
 from shared.db import transaction
 
 UNAVAILABLE = "the points service is not available"
@@ -79,8 +80,10 @@ api = APIRouter(
 
 
 async def _items(clients: ServiceClients, user: User) -> list[StockItem]:
-    rows = await call(clients.points, UNAVAILABLE, "GET", "/admin/items", user)
-    return [StockItem.model_validate(r) for r in rows]
+    rows = await call(
+        clients.points, UNAVAILABLE, "GET", "/admin/items", user, answer=list[pts.StockItemRead]
+    )
+    return [StockItem.model_validate(r, from_attributes=True) for r in rows]
 
 
 async def _create(
@@ -97,10 +100,11 @@ async def _create(
         "POST",
         "/items",
         user,
-        json=body.model_dump(exclude={"low_at"}),
+        answer=pts.ItemRead,
+        json=pts.ItemCreate(**body.model_dump(exclude={"low_at"})).model_dump(),
     )
     change = ItemChange(low_at=body.low_at)
-    return await _change(request, rt, clients, user, str(created["id"]), change, "created")
+    return await _change(request, rt, clients, user, created.id, change, "created")
 
 
 async def _change(
@@ -112,16 +116,16 @@ async def _change(
     body: ItemChange,
     what: str = "changed",
 ) -> StockItem:
-    out = StockItem.model_validate(
-        await call(
-            clients.points,
-            UNAVAILABLE,
-            "PATCH",
-            f"/admin/items/{item_id}",
-            user,
-            json=body.model_dump(exclude_none=True),
-        )
+    changed = await call(
+        clients.points,
+        UNAVAILABLE,
+        "PATCH",
+        f"/admin/items/{item_id}",
+        user,
+        answer=pts.StockItemRead,
+        json=pts.ItemChange(**body.model_dump()).model_dump(exclude_none=True),
     )
+    out = StockItem.model_validate(changed, from_attributes=True)
     async with transaction(rt.factory) as session:
         await audit(
             session,
