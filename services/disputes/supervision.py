@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.failure.v1 import Failure
 from temporalio.api.workflowservice.v1 import ResetActivityRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -34,6 +35,17 @@ class WorkflowMissing(Exception):
 def _ts(value: object) -> datetime | None:
     seconds = getattr(value, "seconds", 0)
     return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+async def partner_named(client: Client, failure: Failure) -> str | None:
+    """The partner organisation a failed attempt names in its details (a linkage notice whose
+    channel is down: outbound.py), for the board to link to the organisation's page."""
+    payloads = failure.application_failure_info.details.payloads
+    if not payloads:
+        return None
+    [first, *_] = await client.data_converter.decode(payloads)
+    code = first.get("partner_code") if isinstance(first, dict) else None
+    return code if isinstance(code, str) else None
 
 
 FLAGGED = "(FqTrouble IS NOT NULL OR TemporalReportedProblems IS NOT NULL)"
@@ -91,7 +103,15 @@ async def technical_stuck(
             attempt = earlier + pa.attempt
             why = f"activity {pa.activity_type.name} at attempt {attempt}: {failure}"
             since = _ts(pa.scheduled_time) or _ts(pa.last_started_time)
-            out.append(StuckRow(**base, why=why, since=since))
+            out.append(
+                StuckRow(
+                    **base,
+                    why=why,
+                    since=since,
+                    activity=pa.activity_type.name,
+                    partner_code=await partner_named(client, pa.last_failure),
+                )
+            )
         wt = raw.pending_workflow_task
         if wt.attempt > 1:
             why = f"workflow task failing (attempt {wt.attempt})"

@@ -136,6 +136,8 @@ class StuckRow(_Read):
     activity: str | None = None
     last_failure: str | None = None
     officers_tried: int | None = None
+    # the partner organisation whose channel a failing linkage notice waits on
+    partner_code: str | None = None
 
 
 class WorkerHealth(_Read):

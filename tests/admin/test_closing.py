@@ -296,6 +296,18 @@ async def partner_organisations_are_added_refused_deactivated_and_given_members(
             "type": "value_error",
         }
     ]
+    # a member does not come back on its own while its organisation is deactivated
+    alone = await admin.post(f"/api/v1/admin/staff/{taken}/reactivate", json={"reason": "单独恢复"})
+    why = "the organisation 杨庄调解协会 (MED-01) is deactivated: reactivate it first"
+    assert (alone.status_code, alone.json()["detail"]) == (
+        422,
+        [{"field": "partner_code", "reason": why, "type": "value_error"}],
+    )
+    alone = await h.post_form(browser, f"/admin/staff/{taken}/reactivate", {"reason": "单独恢复"})
+    assert alone.status_code == 422
+    shown = '<span class="field-error" data-field="partner_code">协作单位 杨庄调解协会 (MED-01) '
+    assert f'{shown}已停用：请先恢复启用该单位 <a href="/admin/partners/MED-01">' in alone.text
+    assert (await active(taken), await active(own)) == (False, False)
     # the organisation's page lists its accounts; reactivating it brings back only the
     # account its deactivation took
     page = await browser.get("/admin/partners/MED-01")

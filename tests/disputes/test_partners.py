@@ -231,7 +231,8 @@ async def test_a_notice_stuck_on_a_down_channel_goes_once_the_channel_is_fixed(
 
     try:
         [row] = await poll(board, lambda rows: "does not answer" in str(rows), timeout=30)
-        assert (row["kind"], row["level"]) == ("technical", "red")
+        assert (row["kind"], row["level"], row["partner_code"]) == ("technical", "red", JUDICIAL)
+        assert row["activity"] == "dispute_notify_partner"
         assert row["why"].startswith("activity dispute_notify_partner at attempt ")
         assert row["why"].endswith(
             f"the channel of partner organisation {JUDICIAL} does not answer"

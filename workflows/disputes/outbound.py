@@ -3,6 +3,9 @@ channel (`partner_orgs.notify_url`, read at every attempt, so a channel fixed by
 administrator is used by the next retry). A channel that is down fails the attempt: the
 workflow retries it and the stuck board shows the case until the notice gets through.
 
+A failed attempt names the organisation in its details (`partner_code`): the stuck board
+links the case to the organisation's page, where its channel is fixed.
+
 The request id goes as the Idempotency-Key header: an attempt that reached the partner but
 failed on the way back is sent again with the same key, and the partner keeps it once."""
 
@@ -47,11 +50,13 @@ class PartnerChannel:
             activity.logger.warning("partner channel %s of %s: %r", url, code, exc)
             raise ApplicationError(
                 f"the channel of partner organisation {code} does not answer",
+                {"partner_code": code},
                 type="PartnerChannelDown",
             ) from None
         if not r.is_success:
             raise ApplicationError(
                 f"the channel of partner organisation {code} answered {r.status_code}",
+                {"partner_code": code},
                 type="PartnerChannelRefused",
             )
         return NoticeSent(channel=url)

@@ -266,9 +266,12 @@ async def set_active(
     reason: str,
     ip: str | None,
     with_partner: str | None = None,
+    partner_off: str | None = None,
 ) -> bool:
     """Whether it changed. `with_partner`: the partner organisation being deactivated or
-    reactivated with its accounts (one deactivated on its own stays so when it comes back)."""
+    reactivated with its accounts (one deactivated on its own stays so when it comes back).
+    `partner_off`: the member's organisation ("name (code)") when it is deactivated; the
+    member then comes back only with it."""
     why = _reason(reason)
     if row.user_id == actor.user_id:
         raise StaffInvalid({"reason": "you cannot deactivate or reactivate your own account"})
@@ -276,6 +279,9 @@ async def set_active(
         if not active and with_partner is None:
             row.deactivated_with = None  # deactivated on its own now: it stays so
         return False
+    if active and with_partner is None and partner_off:
+        refused = f"the organisation {partner_off} is deactivated: reactivate it first"
+        raise StaffInvalid({"partner_code": refused})
     row.active = active
     row.deactivated_with = with_partner if not active else None
     if not active:

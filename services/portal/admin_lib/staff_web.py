@@ -119,9 +119,8 @@ async def villages(clients: ServiceClients, user: User) -> list[VillageRead]:
     )
 
 
-async def partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
-    """The active partner organisations a partner account may belong to."""
-    found = await call_service(
+async def _all_partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
+    return await call_service(
         clients.disputes,
         UNAVAILABLE,
         "GET",
@@ -129,7 +128,21 @@ async def partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
         user,
         answer=list[OrgPartnerRead],
     )
-    return [p for p in found if p.active]
+
+
+async def partners(clients: ServiceClients, user: User) -> list[OrgPartnerRead]:
+    """The active partner organisations a partner account may belong to."""
+    return [p for p in await _all_partners(clients, user) if p.active]
+
+
+async def partner_off(clients: ServiceClients, user: User, row: UserRow) -> str | None:
+    """A partner member's organisation ("name (code)") when the directory has it deactivated
+    (the member is then not reactivated on its own); None for everyone else."""
+    if row.role != "partner" or not row.partner_code:
+        return None
+    found = {p.code: p for p in await _all_partners(clients, user)}
+    org = found.get(row.partner_code)
+    return f"{org.name} ({org.code})" if org is not None and not org.active else None
 
 
 def directory_of(

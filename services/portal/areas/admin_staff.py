@@ -168,8 +168,15 @@ async def staff_action(
         async with transaction(rt.factory) as session:
             row = await row_in_scope(session, user, user_id)
             if action in ("deactivate", "reactivate"):
+                active = action == "reactivate"
                 await st.set_active(
-                    session, row, action == "reactivate", actor=user, reason=reason, ip=ip
+                    session,
+                    row,
+                    active,
+                    actor=user,
+                    reason=reason,
+                    ip=ip,
+                    partner_off=await sw.partner_off(clients, user, row) if active else None,
                 )
             elif action == "reset-password":
                 await st.reset_password(session, row, actor=user, reason=reason, ip=ip)

@@ -109,6 +109,7 @@ async def staff_cases_api(
 async def _act(
     request: Request,
     user: User,
+    clients: Clients,
     rt: RuntimeDep,
     user_id: str,
     action: str,
@@ -133,7 +134,10 @@ async def _act(
                     )
                 else:
                     active = action == "reactivate"
-                    await st.set_active(session, row, active, actor=user, reason=reason, ip=ip)
+                    off = await sw.partner_off(clients, user, row) if active else None
+                    await st.set_active(
+                        session, row, active, actor=user, reason=reason, ip=ip, partner_off=off
+                    )
                 pending = await st.pending_since(session, row.user_id) is not None
                 out = sw.staff_read(row, pending)
     except st.StaffInvalid as exc:
@@ -158,7 +162,7 @@ async def deactivate_api(
     Its open cases: GET .../open-cases, then the bulk reassignment. `warning` says when the
     station is left without an active officer (its new cases go to the chief and the county
     duty desk). Your own account is refused (422, `reason`)."""
-    out = await _act(request, user, rt, user_id, "deactivate", body.reason)
+    out = await _act(request, user, clients, rt, user_id, "deactivate", body.reason)
     if isinstance(out, sw.StaffRead) and out.role == "officer" and out.station_code:
         async with rt.factory() as session:
             row = await row_in_scope(session, user, user_id)
@@ -169,21 +173,33 @@ async def deactivate_api(
 
 @api.post("/admin/staff/{user_id}/reactivate", response_model=sw.StaffRead, responses=ACTED)
 async def reactivate_api(
-    request: Request, user: Manager, rt: RuntimeDep, user_id: str, body: sw.StaffReason
+    request: Request,
+    user: Manager,
+    clients: Clients,
+    rt: RuntimeDep,
+    user_id: str,
+    body: sw.StaffReason,
 ) -> Any:
-    """The account may log in again. Your own account is refused (422, `reason`)."""
-    return await _act(request, user, rt, user_id, "reactivate", body.reason)
+    """The account may log in again. Your own account is refused (422, `reason`), and so is
+    a member of a deactivated partner organisation (422, `partner_code`): reactivate the
+    organisation, which brings back the accounts its deactivation took."""
+    return await _act(request, user, clients, rt, user_id, "reactivate", body.reason)
 
 
 @api.post(
     "/admin/staff/{user_id}/reset-password", response_model=sw.PasswordIssued, responses=ACTED
 )
 async def reset_api(
-    request: Request, user: Manager, rt: RuntimeDep, user_id: str, body: sw.StaffReason
+    request: Request,
+    user: Manager,
+    clients: Clients,
+    rt: RuntimeDep,
+    user_id: str,
+    body: sw.StaffReason,
 ) -> Any:
     """The old password stops working; a new one-time password goes to the phone by SMS.
     Your own account is refused (422, `user_id`): change your password on your profile page."""
-    return await _act(request, user, rt, user_id, "reset-password", body.reason)
+    return await _act(request, user, clients, rt, user_id, "reset-password", body.reason)
 
 
 @api.put("/admin/staff/{user_id}/role", response_model=sw.StaffRead, responses=ACTED)
@@ -198,7 +214,7 @@ async def role_api(
     """Change the role (administrators only) or the posting (station, police room, village)."""
     directory = sw.directory_of(*await directory_lists(clients, user))
     data = st.StaffIn(**body.model_dump(exclude={"reason"}))
-    return await _act(request, user, rt, user_id, "role", body.reason, (data, directory))
+    return await _act(request, user, clients, rt, user_id, "role", body.reason, (data, directory))
 
 
 __all__ = ["api"]

@@ -22,6 +22,7 @@ from services.portal.deps import (
     Clients,
     FieldError,
     User,
+    has_route,
     render,
     require_roles,
     verify_csrf,
@@ -69,6 +70,7 @@ class StuckRow(BaseModel):
     used_pct: int | None = None
     window_start: datetime | None = None
     officers_tried: int | None = None
+    partner_code: str | None = None  # whose channel a failing linkage notice waits on
 
 
 class WorkerStatus(BaseModel):
@@ -111,9 +113,19 @@ def stuck_rows(board: list[StuckRead]) -> list[StuckRow]:
                 used_pct=r.used_pct,
                 window_start=r.window_start,
                 officers_tried=r.officers_tried,
+                partner_code=r.partner_code,
             )
         )
     return rows
+
+
+def partner_links(request: Request, user: User, rows: list[StuckRow]) -> set[str]:
+    """The partner organisations of the rows whose page (where their channel is fixed) the
+    user may open: an administrator any, a station chief their own station's."""
+    own = {
+        r.partner_code for r in rows if user.role == "admin" or r.station_code == user.station_code
+    }
+    return {c for c in own if c and has_route(request, f"/admin/partners/{c}")}
 
 
 def with_cases(rows: list[StuckRow], cases: list[CaseSummary]) -> list[StuckRow]:
@@ -167,6 +179,7 @@ async def _board(
     ctx = {
         "groups": grouped(business),
         "technical": technical,
+        "partner_links": partner_links(request, user, technical),
         "counts": {
             "red": sum(r.level == "red" for r in business),
             "amber": sum(r.level == "amber" for r in business),

@@ -12,7 +12,8 @@ import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from shared.demo import demo_accounts
-from tests.helpers import poll
+from shared.temporal import dispute_workflow_id
+from tests.helpers import free_port, poll
 from tests.portal.conftest import ACCOUNTS, PortalFactory
 from tests.portal.disputes.conftest import STATION, VILLAGE, Stack, running_stack
 from tests.portal.disputes.test_pages import new_case
@@ -140,6 +141,34 @@ async def test_a_partner_answers_its_request_through_the_api(stack: Stack) -> No
         rf"{JUDICIAL.user_id}\)",
         timeline,
     ), timeline
+
+    # a notice stuck on a down channel: the board links the organisation's page, where the
+    # chief fixes the channel (the API names the organisation)
+    women = f"WF-{STATION}"
+    chief = await stack.portal.login("station_chief")
+    down = {"notify_url": f"http://127.0.0.1:{free_port()}/", "reason": "通道故障演练"}
+    r = await stack.portal.post_form(chief, f"/admin/partners/{women}/channel", down)
+    assert r.status_code == 303, r.text
+    stuck = await new_case(stack)
+    assert (await officer.post(f"/api/v1/disputes/{stuck}/accept", json={})).status_code == 200
+    asked = {"partner": "womens_federation", "partner_code": women, "request": "请妇联协助"}
+    r = await officer.post(f"/api/v1/disputes/{stuck}/link-partner", json=asked)
+    assert r.status_code == 200, r.text
+    chief_api = await stack.api("station_chief")
+    try:
+        await poll(
+            lambda: chief_api.get("/api/v1/supervision/stuck"),
+            lambda r: (
+                (stuck, women) in {(i["case_id"], i["partner_code"]) for i in r.json()["items"]}
+            ),
+            timeout=30,
+        )
+        link = f'<a href="/admin/partners/{women}" class="fq-partner">到协作单位 {women} 的页面'
+        assert link in (await chief.get("/supervision/stuck")).text
+        admin = await stack.portal.login("admin")
+        assert link in (await admin.get("/supervision/stuck")).text
+    finally:
+        await stack.env.client.get_workflow_handle(dispute_workflow_id(stuck)).terminate()
 
 
 async def test_an_overdue_request_escalates_and_the_partner_pages_answer_it(
