@@ -63,13 +63,18 @@ async def preview(
     body: Payload,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
 ) -> Any:
+    in_force = (await rv.current(session, file_rules)).rules
     try:
-        proposed = rv.check_rules(body.get("rules"), (await rv.current(session, file_rules)).rules)
+        proposed = rv.check_rules(body.get("rules"), in_force)
     except rv.Invalid as exc:
         return invalid(in_body(exc.problems))
     until = datetime.now(UTC)
     return await rules_preview.preview(
-        session, proposed=proposed, since=until - timedelta(days=days), until=until
+        session,
+        proposed=proposed,
+        current=in_force,
+        since=until - timedelta(days=days),
+        until=until,
     )
 
 

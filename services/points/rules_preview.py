@@ -5,6 +5,10 @@ The events are the awards the ledger made in the window: dispute helpers, follow
 residents' reports (their `earn` entries), co-signed patrols (one event per member, the daily
 cap recomputed over each day's co-signs in their order) and rated tips (also those that earned
 nothing). What they earned is what the ledger holds, whatever version priced them.
+
+The expiry period and the hold are previewed over the same window: the points a single period
+would have had expire between its start and its end (replaying the ledger without its own
+expiries, by expiry.py's rule), and the held redemptions handed over later than a hold.
 """
 
 from __future__ import annotations
@@ -12,13 +16,16 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.points.models import Entry, Patrol, PatrolMember, Tip
+from services.points.expiry import ExpiryPeriod, due_amounts
+from services.points.models import Entry, Patrol, PatrolMember, Redemption, Tip
 from services.points.rule_versions import latest_version
 from shared.contracts.points_rules import (
     EarningRules,
+    ExpiryPreview,
+    HoldPreview,
     KindPreview,
     PointsPreviewRead,
     PreviewKind,
@@ -110,14 +117,51 @@ async def _patrols(
     )
 
 
+async def _expiry(
+    session: AsyncSession, days: int, since: datetime, until: datetime
+) -> ExpiryPreview:
+    """Due at the window's end less due at its start, per account (the ledger replayed)."""
+    periods = [ExpiryPeriod(version=None, days=days)]
+    before = dict(await due_amounts(session, now=since, periods=periods, replay=True))
+    after = await due_amounts(session, now=until, periods=periods, replay=True)
+    gone = [n - before.get(account, 0) for account, n in after]
+    gone = [n for n in gone if n > 0]
+    return ExpiryPreview(days=days, points=sum(gone), accounts=len(gone))
+
+
+async def _hand_over_delays(session: AsyncSession, since: datetime, until: datetime) -> list[float]:
+    """Minutes from each held redemption of the window to its hand-over."""
+    rows = await session.execute(
+        select(Redemption.created_at, Entry.created_at)
+        .join(Entry, and_(Entry.ref == Redemption.id, Entry.kind == "redeem"))
+        .where(
+            Redemption.hold_expires_at.is_not(None),
+            Redemption.created_at >= since,
+            Redemption.created_at < until,
+        )
+    )
+    return [(_aware(out) - _aware(made)).total_seconds() / 60 for made, out in rows]
+
+
 async def preview(
-    session: AsyncSession, *, proposed: EarningRules, since: datetime, until: datetime
+    session: AsyncSession,
+    *,
+    proposed: EarningRules,
+    since: datetime,
+    until: datetime,
+    current: EarningRules | None = None,
 ) -> PointsPreviewRead:
     kinds = [
         *await _entries(session, proposed, since, until),
         await _patrols(session, proposed, since, until),
         await _tips(session, proposed, since, until),
     ]
+    current = current or proposed
+    delays = await _hand_over_delays(session, since, until)
+
+    def hold(minutes: int) -> HoldPreview:
+        return HoldPreview(minutes=minutes, late=sum(1 for d in delays if d > minutes))
+
     return PointsPreviewRead(
         since=since,
         until=until,
@@ -126,4 +170,9 @@ async def preview(
         current_points=sum(k.current_points for k in kinds),
         proposed_points=sum(k.proposed_points for k in kinds),
         kinds=kinds,
+        held_redemptions=len(delays),
+        expiry_current=await _expiry(session, current.expiry_days or 0, since, until),
+        expiry_proposed=await _expiry(session, proposed.expiry_days or 0, since, until),
+        hold_current=hold(current.redemption_hold_minutes or 0),
+        hold_proposed=hold(proposed.redemption_hold_minutes or 0),
     )

@@ -94,6 +94,21 @@ class KindPreview(BaseModel):
     proposed_points: int = Field(description="what they would have earned under these rules")
 
 
+class ExpiryPreview(BaseModel):
+    """Points that would have expired in the window under one period (0: none expire)."""
+
+    days: int
+    points: int = 0
+    accounts: int = 0
+
+
+class HoldPreview(BaseModel):
+    """Held redemptions of the window handed over later than a hold (released instead)."""
+
+    minutes: int
+    late: int = 0
+
+
 class PointsPreviewRead(BaseModel):
     """The awards of [since, until) as the ledger holds them, against the same events priced by
     the proposed rules (patrols with the daily cap recomputed). Events that earned nothing and
@@ -106,3 +121,16 @@ class PointsPreviewRead(BaseModel):
     current_points: int
     proposed_points: int
     kinds: list[KindPreview]
+    held_redemptions: int = Field(default=0, description="held redemptions handed over")
+    expiry_current: ExpiryPreview | None = Field(
+        default=None, description="the window's expiry under the period in force"
+    )
+    expiry_proposed: ExpiryPreview | None = Field(
+        default=None, description="the window's expiry under the proposed period"
+    )
+    hold_current: HoldPreview | None = Field(
+        default=None, description="hand-overs later than the hold in force"
+    )
+    hold_proposed: HoldPreview | None = Field(
+        default=None, description="hand-overs later than the proposed hold"
+    )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,9 @@ from sqlalchemy import select
 
 from services.disputes.api import create_app as create_disputes_app
 from services.disputes.models import outbox as disputes_outbox
+from services.points import ledger
 from services.points.api import create_app as create_points_app
+from services.points.models import Item, Redemption
 from services.portal.models import AuditEntry
 from shared.config import DisputesSettings, PointsSettings
 from shared.db import make_engine, make_session_factory, transaction
@@ -251,3 +254,130 @@ async def test_only_administrators(stack: Stack) -> None:
     no_csrf = await admin.post(PAGE, data={"action": "save", "reason": "无令牌的保存"})
     assert no_csrf.status_code == 403
     assert (await (await h.api("admin")).get(f"{API}/versions")).json()[0]["version"] == 0
+
+
+async def seed_expiry_and_holds(factory: Any) -> None:
+    """Credits 60, 40 and 25 days ago (one account spent 5 ten days ago), and held redemptions
+    handed over 10, 45 and 50 minutes after they were made in the window (one not handed
+    over, one handed over 45 minutes late before the window)."""
+    now = ledger.utcnow()
+
+    def ago(days: float, minutes: float = 0) -> datetime:
+        return now - timedelta(days=days) + timedelta(minutes=minutes)
+
+    async with transaction(factory) as s:
+        s.add(
+            Item(id="rice", village_code="V1", shop="蒋河村爱心超市", name="米", price=5, stock=9)
+        )
+        for account, amount, days in (("exp-a", 50, 60), ("exp-b", 20, 40), ("exp-c", 30, 25)):
+            await ledger.ensure_account(s, account, village_code="V1")
+            await ledger.post(
+                s,
+                account_id=account,
+                kind="adjust",
+                amount=amount,
+                reason_kind="adjustment",
+                idem_key=f"seed:{account}",
+                now=ago(days),
+            )
+        await ledger.post(
+            s,
+            account_id="exp-b",
+            kind="redeem",
+            amount=-5,
+            reason_kind="redemption",
+            idem_key="seed:spend",
+            now=ago(10),
+        )
+        await ledger.ensure_account(s, "shopper", village_code="V1")
+        await ledger.post(
+            s,
+            account_id="shopper",
+            kind="adjust",
+            amount=100,
+            reason_kind="adjustment",
+            idem_key="seed:shopper",
+            now=ago(50),
+        )
+        for n, days, late in ((1, 10, 10), (2, 9, 45), (3, 8, 50), (4, 7, None), (5, 40, 45)):
+            made = ago(days)
+            s.add(
+                Redemption(
+                    id=f"r{n}",
+                    receipt_no=f"R{n}",
+                    account_id="shopper",
+                    item_id="rice",
+                    item_name="米",
+                    quantity=1,
+                    points=5,
+                    clerk_id="clerk",
+                    village_code="V1",
+                    status="held" if late is None else "completed",
+                    day=made.date().isoformat(),
+                    hold_expires_at=made + timedelta(hours=1),
+                    created_at=made,
+                )
+            )
+            await ledger.post(
+                s,
+                account_id="shopper",
+                kind="hold",
+                amount=-5,
+                held_delta=5,
+                reason_kind="redemption",
+                ref=f"r{n}",
+                idem_key=f"hold:r{n}",
+                now=made,
+            )
+            if late is not None:
+                await ledger.post(
+                    s,
+                    account_id="shopper",
+                    kind="redeem",
+                    amount=0,
+                    held_delta=-5,
+                    reason_kind="redemption",
+                    ref=f"r{n}",
+                    idem_key=f"handover:r{n}",
+                    now=ago(days, late),
+                )
+
+
+async def test_the_preview_counts_expiry_and_late_hand_overs(stack: Stack) -> None:
+    h = stack.portal
+    await seed_expiry_and_holds(stack.points.state.runtime.factory)
+    proposed = {**FILE_RULES, "expiry_days": 20, "redemption_hold_minutes": 30}
+    r = await (await h.api("admin")).post(f"{API}/preview", json={"rules": proposed})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    # under 20 days: exp-b's 15 left of 20 (earned 40 days ago) and exp-c's 30 (25 days ago)
+    # fall due in the window; exp-a's 50 were due already at its start
+    assert got["expiry_proposed"] == {"days": 20, "points": 45, "accounts": 2}
+    assert got["expiry_current"] == {"days": 0, "points": 0, "accounts": 0}
+    assert got["held_redemptions"] == 3
+    assert got["hold_proposed"] == {"minutes": 30, "late": 2}
+    assert got["hold_current"] == {"minutes": 60, "late": 0}
+    r = await (await h.api("admin")).post(
+        f"{API}/preview", json={"rules": {**proposed, "expiry_days": 45}, "days": 60}
+    )
+    # over 60 days under 45: exp-a's 50 (60 days ago) and the shopper's 75 left of 100 (50 days
+    # ago; 5 still held); under 20 the shopper's were due before the window began
+    assert r.json()["expiry_proposed"] == {"days": 45, "points": 125, "accounts": 2}
+
+    admin = await h.login("admin")
+    page = await admin.get(PAGE)
+    data = {**form_of(page.text), "expiry_days": "20", "redemption_hold_minutes": "30"}
+    preview = await h.post_form(admin, PAGE, {**data, "action": "preview"})
+    assert preview.status_code == 200, preview.text
+    assert (
+        "有效期：按 20 天（0 为永不过期），这些天内将有 2 个账户的 45 积分过期；"
+        "按现行的 0 天，为 0 个账户的 0 积分。"
+    ) in preview.text
+    assert (
+        "暂扣：这些天内交付的 3 笔暂扣兑换中，有 2 笔晚于 30 分钟交付，将被释放而不交付；"
+        "按现行的 60 分钟为 0 笔。"
+    ) in preview.text
+    await h.post_form(admin, "/lang", {"language": "en", "next": PAGE})
+    english = await h.post_form(admin, PAGE, {**data, "action": "preview"})
+    assert "45 points of 2 accounts would have expired in these days" in english.text
+    assert "2 were handed over later than 30 minutes" in english.text
