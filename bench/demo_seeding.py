@@ -24,6 +24,7 @@ import httpx
 
 from bench._measure import REPETITIONS, headline, machine_busy_seconds, repeat, spreads, tree
 from bench.common import REPO, free_port, loadavg, parser, say, write_result
+from deploy.demo_county import marker_path, read_marker
 
 ACCOUNTS = {a["role"]: a for a in json.loads((REPO / "deploy/demo/accounts.json").read_text())}
 PARTS = {"disputes", "desk", "points"}
@@ -48,11 +49,7 @@ def stack_env(var_dir: Path) -> tuple[dict[str, str], int]:
 
 
 def marker(var_dir: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((var_dir / "demo-county.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return data
+    return read_marker(marker_path(var_dir))
 
 
 def api(base: str, role: str) -> httpx.Client:

@@ -8,7 +8,6 @@ tests/deploy/test_demo_plan.py and tests/portal/test_charts.py keep the plan and
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import re
 import signal
@@ -24,14 +23,15 @@ from typing import Any
 import httpx
 import pytest
 
+from bench.demo_seeding import ACCOUNTS, api
 from deploy.demo.trouble import LOST_VISIT, down_partner
+from deploy.demo_county import marker_path, read_marker
 from tests.conftest import REPO
 from tests.helpers import delete_exchange_sync, eventually_sync, free_ports
 from tests.portal.browser import SCREENSHOTS, browser_page, log_in, screenshot
 from tests.portal.test_pages_walk import language_problems, local_links
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-ACCOUNTS = {a["role"]: a for a in json.loads((REPO / "deploy/demo/accounts.json").read_text())}
 PARTS = {"disputes", "desk", "points"}
 
 
@@ -55,11 +55,7 @@ def stack_env(tmp_path: Path) -> tuple[dict[str, str], int]:
 
 
 def marker(tmp_path: Path) -> dict[str, Any]:
-    try:
-        data: dict[str, Any] = json.loads((tmp_path / "var" / "demo-county.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return data
+    return read_marker(marker_path(tmp_path / "var"))
 
 
 def browser(base: str, role: str) -> httpx.Client:
@@ -131,18 +127,6 @@ async def shoot(base: str) -> dict[str, int]:
                 await page.click("form.lang button")
             await page.context.clear_cookies()  # the next role logs in afresh
     return charts
-
-
-def api(base: str, role: str) -> httpx.Client:
-    account = ACCOUNTS[role]
-    r = httpx.post(
-        f"{base}/api/v1/auth/token",
-        json={"username": account["username"], "password": account["password"]},
-        timeout=60,
-    )
-    r.raise_for_status()
-    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    return httpx.Client(base_url=base, headers=headers, timeout=60)
 
 
 @contextmanager
