@@ -22,6 +22,7 @@ LOGIC = (
     "actions",
     "rules_of_action",
     "types",
+    "intake",
     "sandbox",
     "rollout",
     "notices",

@@ -29,7 +29,7 @@ log = logging.getLogger("fengqiao.disputes.worker")
 # and 60 % of it in the lifecycle benchmark (bench.lifecycle). Determinism there is kept by the
 # lint rule (TID251 bans the wall clock, randomness and I/O in types.py as in the logic) and by
 # the replay gate; the workflow's logic modules are still imported inside the sandbox.
-PASSED_THROUGH = ("workflows.disputes.types", "shared.stages")
+PASSED_THROUGH = ("workflows.disputes.types", "workflows.disputes.intake", "shared.stages")
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
