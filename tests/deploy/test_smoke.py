@@ -19,31 +19,29 @@ from tests.conftest import REPO
 from tests.helpers import delete_exchange_sync, free_ports
 
 
-def healthz(port: int) -> dict[str, object] | None:
-    """The service's health, asked a few times: on 2 cores a busy process answers late."""
-    for _ in range(5):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as r:
-                data: dict[str, object] = json.loads(r.read())
-                return data
-        except Exception:
-            time.sleep(1)
-    return None
-
-
-def get_page(url: str) -> tuple[int, str]:
-    """A page, asked a few times like `healthz`: while the demo county is seeded the portal
-    answers, but on a loaded 2-core machine not always within one short timeout."""
+def get_page(url: str, *, tries: int = 3, timeout: float = 20) -> tuple[int, str]:
+    """A page, asked a few times: while the demo county is seeded the services answer, but on a
+    loaded 2-core machine not always within one short timeout."""
     last: Exception | None = None
-    for _ in range(3):
+    for _ in range(tries):
         try:
-            with urllib.request.urlopen(url, timeout=20) as r:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
                 return r.status, r.read().decode()
         except Exception as exc:  # asked again; the last error is raised
             last = exc
             time.sleep(1)
     assert last is not None
     raise last
+
+
+def healthz(port: int) -> dict[str, object] | None:
+    """The service's health (None when it never answered)."""
+    try:
+        _, text = get_page(f"http://127.0.0.1:{port}/healthz", tries=5, timeout=10)
+        data: dict[str, object] = json.loads(text)
+    except Exception:
+        return None
+    return data
 
 
 @pytest.mark.timeout(240)
