@@ -305,9 +305,16 @@ async def partner_organisations_are_added_refused_deactivated_and_given_members(
     )
     alone = await h.post_form(browser, f"/admin/staff/{taken}/reactivate", {"reason": "单独恢复"})
     assert alone.status_code == 422
-    shown = '<span class="field-error" data-field="partner_code">协作单位 杨庄调解协会 (MED-01) '
-    assert f'{shown}已停用：请先恢复启用该单位 <a href="/admin/partners/MED-01">' in alone.text
+    shown = (
+        '<p class="reason" id="reactivate-with-organisation">协作单位 杨庄调解协会 (MED-01) '
+        '已停用：请先恢复启用该单位 <a href="/admin/partners/MED-01">'
+    )
+    assert shown in alone.text
     assert (await active(taken), await active(own)) == (False, False)
+    # the member's page offers no Reactivate of its own while the organisation is off, only
+    # the reason and the way to the organisation
+    member_page = (await browser.get(f"/admin/staff/{taken}")).text
+    assert 'id="action-reactivate"' not in member_page and shown in member_page
     # the organisation's page lists its accounts; reactivating it brings back only the
     # account its deactivation took
     page = await browser.get("/admin/partners/MED-01")
@@ -319,6 +326,8 @@ async def partner_organisations_are_added_refused_deactivated_and_given_members(
     )
     assert "已重新启用" in (await browser.get(back.headers["location"])).text
     assert (await active(taken), await active(own)) == (True, False)
+    # the organisation back, the member deactivated on its own can be reactivated again
+    assert 'id="action-reactivate"' in (await browser.get(f"/admin/staff/{own}")).text
     async with h.runtime.factory() as s:
         rows = (
             await s.execute(

@@ -128,7 +128,10 @@ async def _detail(
 ) -> Response:
     cases = await sw.open_cases(clients, user, row)
     colleagues = await sw.colleagues(clients, user, row) if row.role == "officer" else []
+    # a member whose organisation is off comes back only with it: no Reactivate of its own
+    off = await sw.partner_off(clients, user, row) if not row.active else None
     ctx = {
+        "partner_off": off,
         "row": row,
         "pending": pending,
         "cases": cases,
