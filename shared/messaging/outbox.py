@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from shared.bulk import populate, populate_count
 from shared.messaging.broker import Broker, OutgoingMessage
 from shared.messaging.events import Event
 
@@ -130,9 +131,13 @@ async def claim_message(
 async def insert_ignore_count(
     session: AsyncSession, table: Table, rows: list[dict[str, object]], keys: list[str]
 ) -> int:
-    """`insert_ignore_many` that says how many of the rows were new."""
+    """`insert_ignore_many` that says how many of the rows were new; on PostgreSQL one
+    statement of fixed text with the rows as one JSON parameter (shared/bulk.py)."""
     if not rows:
         return 0
+    new = await populate_count(session, table, rows, keys)
+    if new is not None:
+        return new
     stmt = _insert_ignore_rows(session, table, keys).returning(table.c[keys[0]])
     return len((await session.execute(stmt, rows)).all())
 
@@ -141,11 +146,15 @@ async def claim_messages(
     session: AsyncSession, table: Table, consumer: str, message_ids: Sequence[str]
 ) -> set[str]:
     """The ids among `message_ids` that `consumer` sees for the first time (one statement for a
-    whole batch; an id twice in the batch is claimed once)."""
+    whole batch, of fixed text on PostgreSQL: shared/bulk.py; an id twice in the batch is
+    claimed once)."""
     unique = list(dict.fromkeys(message_ids))
     if not unique:
         return set()
     rows: list[dict[str, object]] = [{"consumer": consumer, "message_id": m} for m in unique]
+    new = await populate(session, table, rows, ["consumer", "message_id"], "message_id")
+    if new is not None:
+        return set(new)
     stmt = _insert_ignore_rows(session, table, ["consumer", "message_id"])
     return set((await session.scalars(stmt.returning(table.c.message_id), rows)).all())
 
