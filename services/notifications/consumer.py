@@ -2,8 +2,9 @@
 
 `handle` applies one message; `handle_batch` a batch of them in one transaction: the inbox
 claims in one statement, then each run of events between changes of recipients' details with
-one read of the people it reaches and one INSERT of its deliveries; acked by the consumer only
-after the commit.
+one read of the people it reaches and one INSERT of its deliveries (statements of fixed text
+on PostgreSQL: shared/bulk.py); acked by the consumer only after the commit, and the delivery
+worker woken only when the batch queued something for it to send.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ async def handle(runtime: NotificationsRuntime, event: Event, delivery: Delivery
 async def handle_batch(
     runtime: NotificationsRuntime, items: Sequence[tuple[Event, Delivery]]
 ) -> None:
-    created = 0
+    to_send = False  # inbox rows are delivered as written: the worker is woken for the rest
     async with transaction(runtime.factory) as session:
         fresh = await claim_messages(session, inbox, SERVICE, [d.message_id for _, d in items])
         run: list[Event] = []  # events whose deliveries are written together
@@ -66,7 +67,7 @@ async def handle_batch(
             fresh.discard(delivery.message_id)
             if isinstance(event, UserUpserted | AccountPasswordIssued):
                 # a recipient's details change: the events before it are written first
-                created += await _record(runtime, session, run)
+                to_send |= await _record(runtime, session, run)
                 run = []
                 await upsert_recipient(
                     session, event if isinstance(event, UserUpserted) else event.contact()
@@ -74,15 +75,16 @@ async def handle_batch(
                 if isinstance(event, UserUpserted):
                     continue
             run.append(event)
-        created += await _record(runtime, session, run)
-    if created:
+        to_send |= await _record(runtime, session, run)
+    if to_send:
         runtime.worker.wake()
 
 
-async def _record(runtime: NotificationsRuntime, session: AsyncSession, run: list[Event]) -> int:
+async def _record(runtime: NotificationsRuntime, session: AsyncSession, run: list[Event]) -> bool:
+    """Whether the run queued deliveries for the worker."""
     if not run:
-        return 0
-    return await record_events(
+        return False
+    recorded = await record_events(
         session,
         rules=runtime.rules,
         renderer=runtime.renderer,
@@ -90,3 +92,4 @@ async def _record(runtime: NotificationsRuntime, session: AsyncSession, run: lis
         events=run,
         now=datetime.now(UTC),
     )
+    return recorded.to_send

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,7 +102,12 @@ async def plan(session: AsyncSession, rule: EventRule, event: Event) -> list[Pla
     return out
 
 
-def station_from(event: Event, people: dict[str, Recipient]) -> str | None:
+class Staffed(Protocol):
+    @property
+    def station_code(self) -> str | None: ...
+
+
+def station_from(event: Event, people: Mapping[str, Staffed]) -> str | None:
     """The event's station: its own, else its first officer's among `people` (already read)."""
     station = getattr(event, "station_code", None)
     if station:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.notifications.models import QUEUED, SENT, Delivery, Preference, Recipient
 from services.notifications.planning import Planned, plan, staff_ids, station_from
-from services.notifications.render import Renderer, event_context
+from services.notifications.render import Rendered, Renderer, event_context
 from services.notifications.routing import EventRule, RoutingRules
+from shared.bulk import among
 from shared.config import NotificationsSettings
 from shared.localtime import local_zone
 from shared.messaging.contracts.users import UserUpserted
@@ -71,7 +74,7 @@ def next_window(now: datetime, minutes: int) -> datetime:
     return datetime.fromtimestamp(math.ceil(now.timestamp() / step) * step, UTC)
 
 
-def _address(channel: str, recipient_id: str, person: Recipient | None) -> str | None:
+def _address(channel: str, recipient_id: str, person: Person | None) -> str | None:
     if channel == "inbox":
         return ""
     if channel == "bot":
@@ -92,15 +95,51 @@ def default_preference(user_id: str, settings: NotificationsSettings) -> Prefere
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """What a delivery needs of a recipient (read as plain rows: no ORM object per person)."""
+
+    role: str
+    phone: str | None
+    email: str | None
+    language: str
+    station_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Prefs:
+    disabled: dict[str, list[str]]
+    quiet_enabled: bool
+    quiet_start_hour: int
+    quiet_end_hour: int
+
+
+def _default_prefs(settings: NotificationsSettings) -> Prefs:
+    return Prefs({}, True, settings.quiet_start_hour, settings.quiet_end_hour)
+
+
 async def _people(
     session: AsyncSession, ids: list[str]
-) -> tuple[dict[str, Recipient], dict[str, Preference]]:
+) -> tuple[dict[str, Person], dict[str, Prefs]]:
     """The recipients and preferences of `ids` in two queries, whoever of them is known."""
     if not ids:
         return {}, {}
-    people = await session.scalars(select(Recipient).where(Recipient.user_id.in_(ids)))
-    prefs = await session.scalars(select(Preference).where(Preference.user_id.in_(ids)))
-    return {p.user_id: p for p in people}, {p.user_id: p for p in prefs}
+    # the tables' own columns: Core statements, no ORM compilation or loading on the way
+    r, p = cast(Table, Recipient.__table__).c, cast(Table, Preference.__table__).c
+    connection = await session.connection()
+    people = await connection.execute(
+        select(r.user_id, r.role, r.phone, r.email, r.language, r.station_code).where(
+            among(session, r.user_id, ids)
+        )
+    )
+    pref_columns = (p.disabled, p.quiet_enabled, p.quiet_start_hour, p.quiet_end_hour)
+    prefs = await connection.execute(
+        select(p.user_id, *pref_columns).where(among(session, p.user_id, ids))
+    )
+    return (
+        {row[0]: Person(*row[1:]) for row in people},
+        {row[0]: Prefs(row[1] or {}, *row[2:]) for row in prefs},
+    )
 
 
 async def record_event(
@@ -113,9 +152,16 @@ async def record_event(
     now: datetime,
 ) -> int:
     """Turn one event into deliveries; returns how many new rows were written."""
-    return await record_events(
+    recorded = await record_events(
         session, rules=rules, renderer=renderer, settings=settings, events=[event], now=now
     )
+    return recorded.rows
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    rows: int  # new deliveries
+    to_send: bool  # some of them are for the delivery worker (not only inbox rows)
 
 
 async def record_events(
@@ -126,9 +172,9 @@ async def record_events(
     settings: NotificationsSettings,
     events: Sequence[Event],
     now: datetime,
-) -> int:
+) -> Recorded:
     """Turn events into deliveries with one read of the people they reach and one INSERT of
-    all their rows (a consumer's batch); returns how many new rows were written."""
+    all their rows (a consumer's batch)."""
     work: list[tuple[Event, EventRule, list[Planned]]] = []
     for event in events:
         rule = rules.rule_for(event.routing_key)
@@ -141,12 +187,13 @@ async def record_events(
     for event, rule, planned in work:
         rows += _rows(rules, renderer, settings, event, rule, planned, people, prefs, now)
     # a redelivered event's rows are already there and are left alone
-    return await insert_ignore_count(
+    new = await insert_ignore_count(
         session,
         Delivery.__table__,  # type: ignore[arg-type]
         rows,
         ["event_id", "recipient_id", "channel"],
     )
+    return Recorded(new, new > 0 and any(r["channel"] != "inbox" for r in rows))
 
 
 def _rows(
@@ -156,17 +203,22 @@ def _rows(
     event: Event,
     rule: EventRule,
     planned: list[Planned],
-    people: dict[str, Recipient],
-    prefs: dict[str, Preference],
+    people: dict[str, Person],
+    prefs: dict[str, Prefs],
     now: datetime,
 ) -> list[dict[str, object]]:
     urgent = rule.is_urgent(event)
     tz = local_zone()
     rows: list[dict[str, object]] = []
     station = None
+    reference, occurred = _reference(event), event.occurred_at.astimezone(UTC)
+    default = _default_prefs(settings)
+    # the same audience, language and channel read the same text (two helpers of one case)
+    texts: dict[tuple[str, str, str], Rendered] = {}
+    contexts: dict[str, dict[str, Any]] = {}
     for item in planned:
         person = people.get(item.recipient_id)
-        pref = prefs.get(item.recipient_id) or default_preference(item.recipient_id, settings)
+        pref = prefs.get(item.recipient_id) or default
         switched_off = pref.disabled.get(rule.kind, [])
         if (
             item.channel != "inbox"
@@ -193,9 +245,13 @@ def _rows(
             ):
                 due = max(due, next_window(now, settings.digest_window_minutes))
         language = person.language if person is not None else getattr(event, "language", "zh-CN")
-        text = renderer.render(
-            event.routing_key, language, item.channel, event_context(event, item.audience)
-        )
+        text = texts.get((item.audience, language, item.channel))
+        if text is None:
+            context = contexts.get(item.audience)
+            if context is None:
+                context = contexts[item.audience] = event_context(event, item.audience)
+            text = renderer.render(event.routing_key, language, item.channel, context)
+            texts[(item.audience, language, item.channel)] = text
         if not rows:
             station = station_from(event, people)
         rows.append(
@@ -210,14 +266,14 @@ def _rows(
                 "subject": text.subject[:255],
                 "body": text.body,
                 "language": language,
-                "reference": _reference(event),
+                "reference": reference,
                 "station_code": station,
                 "status": SENT if item.channel == "inbox" else QUEUED,
                 "attempts": 0,
                 "last_error": "",
                 "digested": False,
                 "deferred": deferred,
-                "occurred_at": event.occurred_at.astimezone(UTC),
+                "occurred_at": occurred,
                 "created_at": now,
                 "next_attempt_at": due,
                 "sent_at": now if item.channel == "inbox" else None,
