@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
                 "100x": args.seconds,
                 "above_100x": args.high_seconds,
             },
-            "shared_machine": "other engineers' work ran beside it: see loadavg and "
+            "shared_machine": "what else ran on the machine: loadavg (machine) and "
             "background_cores_before (cores busy before each level)",
             "headline": headline_rows(curve, args.db),
             "goals_at_100x": goals,
