@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 from shared.db import make_engine
 
@@ -96,3 +96,19 @@ async def slot_capacity(url: str, sid: str) -> int:
     finally:
         await engine.dispose()
     return int(cap or 0)
+
+
+async def free_seats(url: str, ids: list[str]) -> int:
+    """Seats still free in these slots (what a run's share had left at the end)."""
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            left = await conn.scalar(
+                text(
+                    "SELECT coalesce(sum(capacity - booked), 0) FROM slot WHERE id IN :ids"
+                ).bindparams(bindparam("ids", expanding=True)),
+                {"ids": ids},
+            )
+    finally:
+        await engine.dispose()
+    return int(left or 0)

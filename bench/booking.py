@@ -9,12 +9,19 @@ resident per request, slots round-robin, every 10th request to one "hot" slot so
 are fought over. Afterwards no slot may hold more bookings than seats, and the bookings in
 the database must equal the 2xx answers.
 
+Each wrk run (warm-up, every measured run, the profile pass) books its own share of the
+slots, with enough free seats for `--seats-per-second` bookings a second for its whole length
+(or `--seats` at least): a run that reused an earlier run's slots would measure "slot full"
+answers instead of bookings. Each run says how many answers were 409 and how many seats its
+share had left (0 left: the share ran out, raise `--seats-per-second`).
+
 `python -m bench.booking [--quick] [--db postgresql sqlite] [--seconds 15] [--connections 16]`
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sys
 import tempfile
@@ -26,7 +33,13 @@ from typing import Any
 import httpx
 
 from bench import _profile
-from bench._booking_db import add_bare_slots, check_bare, check_service, slot_capacity
+from bench._booking_db import (
+    add_bare_slots,
+    check_bare,
+    check_service,
+    free_seats,
+    slot_capacity,
+)
 from bench._wrk import run_wrk, write_script
 from bench.common import (
     REPETITIONS,
@@ -51,6 +64,7 @@ from shared.localtime import local_zone
 TOKEN = "bench-booking-token"
 SERVICE = "hukou"
 HOT_EVERY = 10
+PROFILE_SECONDS = 5.0
 
 
 def service_env(url: str, port: int, workdir: Path) -> dict[str, str]:
@@ -69,10 +83,11 @@ def service_env(url: str, port: int, workdir: Path) -> dict[str, str]:
     return env
 
 
-async def gather_slots(base: str, min_seats: int) -> tuple[list[str], int]:
-    """Materialise appointment slots day after day (from tomorrow) until `min_seats` free."""
+async def gather_slots(base: str, min_seats: int) -> list[tuple[str, int]]:
+    """Materialise appointment slots day after day (from tomorrow) until `min_seats` free:
+    (slot id, free seats) in the order found."""
     headers = {"X-Fengqiao-Internal": TOKEN}
-    slots: list[str] = []
+    slots: list[tuple[str, int]] = []
     seats = 0
     today = datetime.now(local_zone()).date()
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
@@ -85,11 +100,24 @@ async def gather_slots(base: str, min_seats: int) -> tuple[list[str], int]:
                 if r.status_code != 200:
                     continue  # closed that day
                 for s in r.json():
-                    slots.append(s["slot_id"])
+                    slots.append((s["slot_id"], int(s["free"])))
                     seats += int(s["free"])
             if seats >= min_seats:
                 break
-    return slots, seats
+    return slots
+
+
+def shares(slots: list[tuple[str, int]], needs: list[int]) -> list[list[str]]:
+    """Disjoint runs of `slots`, in order, the i-th holding at least `needs[i]` free seats (the
+    last ones fewer when the calendar had too few: the run's seats-left figure will say 0)."""
+    out: list[list[str]] = [[] for _ in needs]
+    i, have = 0, 0
+    for sid, free in slots:
+        out[i].append(sid)
+        have += free
+        if have >= needs[i] and i < len(needs) - 1:
+            i, have = i + 1, 0
+    return [part or [slots[-1][0]] for part in out]
 
 
 def in_flight_ok(in_db: int, answered: int, connections: int, runs: int) -> bool:
@@ -133,8 +161,12 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
     bare_runs: list[dict[str, Any]] = []
     try:
         wait_http(f"{base}/healthz", proc=proc)
-        slots, seats = asyncio.run(gather_slots(base, args.seats))
-        hot, rest = slots[0], slots[1:]
+        lengths = [args.warmup] + [args.seconds] * args.repetitions + [PROFILE_SECONDS]
+        needs = [max(args.seats, math.ceil(t * args.seats_per_second)) for t in lengths]
+        found = asyncio.run(gather_slots(base, sum(needs) + 10))  # + the hot slot's
+        hot = found[0][0]
+        parts = shares(found[1:], needs)  # warm-up, each measured run, the profile pass
+        slots, seats = [sid for sid, _ in found], sum(free for _, free in found)
         capacity = asyncio.run(slot_capacity(url, hot))
         bare_slots = asyncio.run(add_bare_slots(url, args.bare_slots, capacity))
         bare_port = free_port()
@@ -150,10 +182,11 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
         say(f"  {kind}: {len(slots):,} slots, {seats:,} seats; wrk -c{args.connections}")
 
         def script(run: str, is_bare: bool) -> Path:
+            part = parts[0 if run == "w" else int(run[1:]) + 1]
             return write_script(
                 workdir / f"{'bare' if is_bare else 'svc'}-{kind}-{run}.lua",
                 path="/book" if is_bare else "/internal/v1/bookings",
-                slots=bare_slots[1:] if is_bare else rest,
+                slots=bare_slots[1:] if is_bare else part,
                 hot=bare_slots[0] if is_bare else hot,
                 hot_every=HOT_EVERY,
                 prefix=f"{'bare' if is_bare else 'res'}-{kind[:2]}{run}",
@@ -183,6 +216,8 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
         if bare is not None:
             stop_process(bare)
     svc_check = asyncio.run(check_service(url, hot))
+    for i, r in enumerate(svc_runs):
+        r["seats_left_in_its_share"] = asyncio.run(free_seats(url, parts[i + 1]))
     svc_ok = warm_ok["service"] + sum(r.pop("_ok") for r in svc_runs)
     svc_check["answered_2xx"] = svc_ok
     n = args.repetitions + 1
@@ -205,6 +240,12 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
             "ratio_requests_per_s_service_over_bare": spread(ratios),
             "service_requests_per_s": spread([r["requests_per_s"] for r in svc_runs]),
             "bare_requests_per_s": spread([r["requests_per_s"] for r in bare_runs]),
+            "service_409_share": spread(
+                [round(r["status_409_full"] / max(r["requests"], 1), 4) for r in svc_runs]
+            ),
+            "bare_409_share": spread(
+                [round(r["status_409_full"] / max(r["requests"], 1), 4) for r in bare_runs]
+            ),
             "service_p95_ms": spread([r["latency_ms"]["p95"] for r in svc_runs]),
             "bare_p95_ms": spread([r["latency_ms"]["p95"] for r in bare_runs]),
             "service_process_cpu_ms_per_request": spread(
@@ -232,7 +273,7 @@ def _measure(kind: str, url: str, args: Any, workdir: Path) -> dict[str, Any]:
         and bare_check["claimed_match_2xx"],
     }
     if args.profile and kind == args.db[0]:
-        result["profile_appointments_service"] = profile_service(env, base, rest[::2], workdir)
+        result["profile_appointments_service"] = profile_service(env, base, parts[-1], workdir)
     return result
 
 
@@ -255,7 +296,7 @@ def profile_service(
             token=TOKEN,
         )
         _profile.begin(proc, out)
-        load = run_wrk(base, script, seconds=5, connections=8)
+        load = run_wrk(base, script, seconds=PROFILE_SECONDS, connections=8)
         _profile.end(proc)
     finally:
         stop_process(proc)
@@ -290,7 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=15.0, help="wrk duration per endpoint")
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--connections", type=int, default=16)
-    p.add_argument("--seats", type=int, default=12000, help="free seats to materialise")
+    p.add_argument(
+        "--seats-per-second",
+        type=float,
+        default=800.0,
+        help="free seats materialised per second of each run (above the service's rate)",
+    )
+    p.add_argument("--seats", type=int, default=0, help="free seats per run at least")
     p.add_argument("--bare-slots", type=int, default=40000)
     p.add_argument("--repetitions", type=int, default=REPETITIONS)
     p.add_argument(
@@ -302,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-profile", dest="profile", action="store_false")
     args = p.parse_args(argv)
     if args.quick:
-        args.seconds, args.warmup, args.seats, args.bare_slots = 3.0, 1.0, 1500, 5000
+        args.seconds, args.warmup, args.bare_slots = 3.0, 1.0, 5000
     runs: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="fq-bench-booking-") as tmp:
         for kind in args.db:

@@ -6,12 +6,14 @@ in the test suite) and its own metadata; nothing here knows about any service's 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -110,3 +112,28 @@ async def transaction(
     """One unit of work: commit on success, roll back on any exception."""
     async with factory() as session, session.begin():
         yield session
+
+
+async def pipelined(
+    session: AsyncSession, statements: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[Any, ...]]:
+    """PostgreSQL only: `statements` (psycopg's `%(name)s` parameters) sent together, one round
+    trip for all, in the session's transaction; the rows of the last. The server still runs
+    them one after the other, each from its own snapshot taken once the one before finished
+    (a lock the first takes is held before the second reads anything). Errors come as
+    SQLAlchemy's (IntegrityError for a unique index), and fail the transaction as usual."""
+    conn = await session.connection()
+    raw: psycopg.AsyncConnection[Any] = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
+    sql, params = "", {}
+    try:
+        async with raw.cursor() as last:
+            async with raw.pipeline():  # its Sync at the end: the one round trip
+                for sql, params in statements[:-1]:
+                    await raw.execute(sql, params)  # type: ignore[arg-type]
+                sql, params = statements[-1]
+                await last.execute(sql, params)  # type: ignore[arg-type]
+            return await last.fetchall()
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(sql, dict(params), exc) from exc
+    except psycopg.Error as exc:
+        raise DBAPIError(sql, dict(params), exc) from exc

@@ -194,7 +194,8 @@ def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
     )
 
 
-def get_runtime(request: Request) -> ServiceRuntime:
+async def get_runtime(request: Request) -> ServiceRuntime:
+    # async: FastAPI runs a plain `def` dependency in its thread pool, a thread hop per request
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 

@@ -1,13 +1,19 @@
 """The usual booking as one PostgreSQL statement: seat, booking, audit, reminder and event.
 
 One statement in the caller's unit of work (the route opens and commits it), after the desk
-is taken shared (`bookings.book`: a desk change in flight is committed before it runs): the
+is taken shared (`bookings.book`: a desk change in flight is committed before it runs; the
+lock and the statement go in one round trip, `shared.db.pipelined`, the statement's snapshot
+still taken after the lock is held): the
 conditional UPDATE takes the seat only while `booked < capacity` and only if the office
 offers the service in that way, and the data-modifying CTEs after it insert the booking, its
 audit row, its reminder and its outbox event from the row it claimed. Nothing claimed (the
 slot is full, not materialised yet, or the request is wrong in a way worth explaining) means
 nothing written: `book_in_one_statement` answers None and the caller takes the step-by-step
-path, which gives the reason. The active-booking unique index fails the whole statement.
+path, which gives the reason; except a full slot of a known service and office, which the
+statement tells apart (read in its snapshot, the one the UPDATE judged `booked < capacity` by:
+a seat freed after it is not seen by either) and answers as the step-by-step path would, 409
+"the slot is full" on slot_id, in the same round trip (the hot slot of a busy morning is
+mostly that answer). The active-booking unique index fails the whole statement.
 Everything the statement cannot know (the code, the status, the reminder's time, the event)
 is computed first from the slot id, and the UPDATE checks the slot row agrees with it.
 """
@@ -19,14 +25,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.appointments.calendar import utc
-from services.appointments.catalogue import check_slot_time, parse_slot_id
+from services.appointments.catalogue import DESK_LOCK, check_slot_time, hold_desk, parse_slot_id
 from services.appointments.context import Desk
-from services.appointments.errors import Invalid
+from services.appointments.errors import Conflict, Invalid
 from services.appointments.models import Booking
+from shared.db import pipelined
 from shared.messaging import contracts as c
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # read aloud at a window: no 0/O, 1/I
@@ -36,48 +42,56 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(10))
 
 
-BOOK = text(
-    """
+HOLD_DESK_SHARED = "SELECT pg_advisory_xact_lock_shared(%(key)s)"  # catalogue.hold_desk
+BOOK = """
 WITH claimed AS (
     UPDATE slot SET booked = booked + 1
-    WHERE id = :slot_id AND booked < capacity
-      AND office_code = :office_code AND way = :way
-      AND starts_at = CAST(:starts_at AS timestamptz)
+    WHERE id = %(slot_id)s AND booked < capacity
+      AND office_code = %(office_code)s AND way = %(way)s
+      AND starts_at = CAST(%(starts_at)s AS timestamptz)
       AND EXISTS (
-          SELECT 1 FROM service v JOIN office o ON o.code = :office_code
-          WHERE v.code = :service_code
-            AND CAST(o.services AS jsonb) ? CAST(:service_code AS text)
-            AND CAST(v.ways AS jsonb) ? CAST(:way AS text))
+          SELECT 1 FROM service v JOIN office o ON o.code = %(office_code)s
+          WHERE v.code = %(service_code)s
+            AND CAST(o.services AS jsonb) ? CAST(%(service_code)s AS text)
+            AND CAST(v.ways AS jsonb) ? CAST(%(way)s AS text))
     RETURNING id, extended, ends_at
 ), made AS (
     INSERT INTO booking (code, resident_id, service_code, office_code, slot_id, way, starts_at,
                          ends_at, status, active, held_until, documents, missing, created_at)
-    SELECT :code, :resident_id, :service_code, :office_code, claimed.id,
-           CASE WHEN claimed.extended AND :way = 'appointment' THEN 'extended'
-                ELSE CAST(:way AS varchar) END,
-           CAST(:starts_at AS timestamptz), claimed.ends_at, :status, true,
-           CAST(:held_until AS timestamptz), CAST(:documents AS json), CAST('[]' AS json),
-           CAST(:now AS timestamptz)
+    SELECT %(code)s, %(resident_id)s, %(service_code)s, %(office_code)s, claimed.id,
+           CASE WHEN claimed.extended AND %(way)s = 'appointment' THEN 'extended'
+                ELSE CAST(%(way)s AS varchar) END,
+           CAST(%(starts_at)s AS timestamptz), claimed.ends_at, %(status)s, true,
+           CAST(%(held_until)s AS timestamptz), CAST(%(documents)s AS json), CAST('[]' AS json),
+           CAST(%(now)s AS timestamptz)
     FROM claimed
     RETURNING id, way, ends_at
 ), audited AS (
     INSERT INTO audit (entity, entity_id, action, actor_id, detail)
-    SELECT 'booking', :code, :status, :resident_id, CAST(:audit_detail AS json) FROM made
+    SELECT 'booking', %(code)s, %(status)s, %(resident_id)s, CAST(%(audit_detail)s AS json)
+    FROM made
 ), reminded AS (
     INSERT INTO reminder (booking_id, due_at, status)
-    SELECT made.id, CAST(:due_at AS timestamptz), 'pending' FROM made
-    WHERE CAST(:due_at AS timestamptz) IS NOT NULL
+    SELECT made.id, CAST(%(due_at)s AS timestamptz), 'pending' FROM made
+    WHERE CAST(%(due_at)s AS timestamptz) IS NOT NULL
 ), queued AS (
     INSERT INTO outbox (message_id, routing_key, version, body, attempts)
-    SELECT :message_id, :routing_key, :version,
-           CASE WHEN made.way = 'extended' THEN CAST(:body_extended AS json)
-                ELSE CAST(:body AS json) END,
+    SELECT %(message_id)s, %(routing_key)s, %(version)s,
+           CASE WHEN made.way = 'extended' THEN CAST(%(body_extended)s AS json)
+                ELSE CAST(%(body)s AS json) END,
            0
-    FROM made WHERE CAST(:queue_event AS boolean)
+    FROM made WHERE CAST(%(queue_event)s AS boolean)
 )
-SELECT id, way, ends_at FROM made
+SELECT 'booked' AS outcome, id, way, ends_at FROM made
+UNION ALL
+SELECT 'full', NULL, NULL, NULL FROM slot
+WHERE id = %(slot_id)s AND booked >= capacity
+  AND office_code = %(office_code)s AND way = %(way)s
+  AND starts_at = CAST(%(starts_at)s AS timestamptz)
+  AND EXISTS (SELECT 1 FROM service WHERE code = %(service_code)s)
+  AND EXISTS (SELECT 1 FROM office WHERE code = %(office_code)s)
+  AND NOT EXISTS (SELECT 1 FROM claimed)
 """
-)
 
 
 async def book_in_one_statement(
@@ -92,12 +106,14 @@ async def book_in_one_statement(
     reminder: Callable[[datetime], datetime | None],
     now: datetime,
 ) -> Booking | None:
-    """The booking made in one statement, or None when the step-by-step path must decide.
-    `reminder(starts_at)` is when its reminder is due (None: no reminder)."""
+    """The booking made in one statement, or None when the step-by-step path must decide;
+    Conflict when the slot is full. `reminder(starts_at)` is when its reminder is due (None: no
+    reminder)."""
     try:
         check_slot_time(desk, slot_id, now)
         office_code, starts_at, way = parse_slot_id(slot_id)
     except Invalid:
+        await hold_desk(s, shared=True)
         return None  # the step-by-step path names the first thing wrong, in its order
     held_until = now + timedelta(seconds=desk.settings.hold_seconds) if hold else None
     status = "pending_check" if way == "one_visit" else "held" if hold else "booked"
@@ -132,19 +148,23 @@ async def book_in_one_statement(
         "body_extended": json.dumps(extended.model_dump(mode="json")),
         "queue_event": status != "held",
     }
-    row = (await s.execute(BOOK, params)).first()  # in the caller's unit of work
-    if row is None:
+    # the desk taken and the booking made in one round trip, in the caller's unit of work
+    rows = await pipelined(s, [(HOLD_DESK_SHARED, {"key": DESK_LOCK}), (BOOK, params)])
+    if not rows:
         return None
+    outcome, booking_id, booked_way, ends_at = rows[0]
+    if outcome == "full":
+        raise Conflict("the slot is full", "slot_id")
     return Booking(
-        id=row.id,
+        id=booking_id,
         code=code,
         resident_id=resident_id,
         service_code=service_code,
         office_code=office_code,
         slot_id=slot_id,
-        way=row.way,
+        way=booked_way,
         starts_at=starts_at,
-        ends_at=row.ends_at,
+        ends_at=ends_at,
         status=status,
         active=True,
         held_until=held_until,

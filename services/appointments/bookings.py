@@ -81,10 +81,12 @@ async def book(
     now = now or now_utc()
     # the desk taken shared first (PostgreSQL): a desk change in flight commits before this
     # booking reads the catalogue, and a change waits for the bookings in flight, so its re-fit
-    # lists them; a booking never stands unlisted for a service or way just withdrawn
-    await hold_desk(s, shared=True)
+    # lists them; a booking never stands unlisted for a service or way just withdrawn. The
+    # one statement takes it in its own round trip; whatever it returns, the desk is held.
     try:
-        if s.get_bind().dialect.name == "postgresql":
+        if s.get_bind().dialect.name != "postgresql":
+            await hold_desk(s, shared=True)  # (SQLite: a no-op, its writers are serial)
+        else:
             made = await book_in_one_statement(
                 s,
                 desk,

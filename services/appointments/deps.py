@@ -1,4 +1,5 @@
-"""Typed FastAPI dependencies of the appointments API."""
+"""Typed FastAPI dependencies of the appointments API (`async def`: a plain `def` dependency
+runs in FastAPI's thread pool, one thread hop per request for reading `app.state`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from shared.runtime import RuntimeDep, SessionDep
 __all__ = ["DeskDep", "RuntimeDep", "SessionDep", "TemporalDep"]
 
 
-def get_desk(request: Request) -> Desk:
+async def get_desk(request: Request) -> Desk:
     return Desk(request.app.state.settings)
 
 
-def get_temporal(request: Request) -> Client | None:
+async def get_temporal(request: Request) -> Client | None:
     client: Client | None = request.app.state.temporal_link.client
     return client
 
