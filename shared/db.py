@@ -118,22 +118,24 @@ async def pipelined(
     session: AsyncSession, statements: Sequence[tuple[str, Mapping[str, Any]]]
 ) -> list[tuple[Any, ...]]:
     """PostgreSQL only: `statements` (psycopg's `%(name)s` parameters) sent together, one round
-    trip for all, in the session's transaction; the rows of the last. The server still runs
+    trip for all, in the session's transaction (when they open it, psycopg's BEGIN still goes
+    first, on its own); the rows of the last. The server still runs
     them one after the other, each from its own snapshot taken once the one before finished
     (a lock the first takes is held before the second reads anything). Errors come as
     SQLAlchemy's (IntegrityError for a unique index), and fail the transaction as usual."""
     conn = await session.connection()
     raw: psycopg.AsyncConnection[Any] = (await conn.get_raw_connection()).driver_connection  # type: ignore[assignment]
-    sql, params = "", {}
+    sql = ""
+    params_now: Mapping[str, Any] = {}
     try:
         async with raw.cursor() as last:
             async with raw.pipeline():  # its Sync at the end: the one round trip
-                for sql, params in statements[:-1]:
-                    await raw.execute(sql, params)  # type: ignore[arg-type]
-                sql, params = statements[-1]
-                await last.execute(sql, params)  # type: ignore[arg-type]
+                for sql, params_now in statements[:-1]:
+                    await raw.execute(sql, params_now)
+                sql, params_now = statements[-1]
+                await last.execute(sql, params_now)
             return await last.fetchall()
     except psycopg.IntegrityError as exc:
-        raise IntegrityError(sql, dict(params), exc) from exc
+        raise IntegrityError(sql, dict(params_now), exc) from exc
     except psycopg.Error as exc:
-        raise DBAPIError(sql, dict(params), exc) from exc
+        raise DBAPIError(sql, dict(params_now), exc) from exc
