@@ -100,6 +100,34 @@ async def test_outbox_event_consumed_exactly_once_even_when_delivered_twice(
     await broker.close()
 
 
+async def test_the_relay_publishes_a_batch_at_once_in_outbox_order(
+    probe: Probe, exchange: str
+) -> None:
+    broker = Broker(AMQP_URL, exchange)
+    await broker.connect()
+    raw = await aio_pika.connect(AMQP_URL)
+    async with raw:
+        ch = await raw.channel()
+        queue = await ch.declare_queue(exclusive=True)  # gone with the connection
+        await queue.bind(exchange, routing_key="points.*")
+        events = [award(i) for i in range(60)]
+        async with transaction(probe.factory) as session:
+            for e in events:
+                await add_event(session, probe.outbox, e)
+        assert await OutboxRelay(probe.factory, probe.outbox, broker).publish_pending() == 60
+        arrived: list[str | None] = []
+        while len(arrived) < 60:
+            msg = await queue.get(timeout=10)
+            arrived.append(msg.message_id)
+            await msg.ack()
+    assert arrived == [e.event_id for e in events]
+    async with probe.factory() as s:
+        unpublished = probe.outbox.c.published_at.is_(None)
+        left = (await s.execute(select(func.count()).where(unpublished))).scalar_one()
+    assert left == 0
+    await broker.close()
+
+
 async def test_changes_commit_while_broker_is_cut_and_every_event_arrives_after(
     probe: Probe, exchange: str
 ) -> None:
