@@ -19,7 +19,7 @@ async def get_temporal(request: Request) -> Client:
     return await link.get()
 
 
-def get_settings(request: Request) -> DisputesSettings:
+async def get_settings(request: Request) -> DisputesSettings:
     settings: DisputesSettings = request.app.state.settings
     return settings
 

@@ -10,7 +10,7 @@ from services.notifications.runtime import NotificationsRuntime
 from shared.runtime import RuntimeDep, SessionDep
 
 
-def get_notifications(request: Request) -> NotificationsRuntime:
+async def get_notifications(request: Request) -> NotificationsRuntime:
     runtime: NotificationsRuntime = request.app.state.runtime
     return runtime
 

@@ -11,7 +11,7 @@ from services.points.rules import Rules
 from shared.runtime import RuntimeDep, SessionDep
 
 
-def get_file_rules(request: Request) -> Rules:
+async def get_file_rules(request: Request) -> Rules:
     rules: Rules = request.app.state.rules
     return rules
 
@@ -19,7 +19,7 @@ def get_file_rules(request: Request) -> Rules:
 FileRulesDep = Annotated[Rules, Depends(get_file_rules)]
 
 
-def get_rules_in_force(request: Request) -> rule_versions.RulesInForce:
+async def get_rules_in_force(request: Request) -> rule_versions.RulesInForce:
     kept: rule_versions.RulesInForce = request.app.state.rules_in_force
     return kept
 
