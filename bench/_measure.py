@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,21 +81,23 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def tree(pid: int) -> list[int]:
-    """`pid` and its live descendants (a server with workers, a wrapper and its child)."""
+def tree(pid: int, stop: Collection[int] = ()) -> list[int]:
+    """`pid` and its live descendants (a server with workers, a wrapper and its child), not
+    going into `stop` (processes counted on their own: the stack a load generator started)."""
     kids = _children()
     out, todo = [], [pid]
     while todo:
         p = todo.pop()
         out.append(p)
-        todo.extend(kids.get(p, []))
+        todo.extend(k for k in kids.get(p, []) if k not in stop)
     return out
 
 
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU of `pid` and its live descendants so far (0 once it has gone)."""
+def process_cpu_seconds(pid: int, stop: Collection[int] = ()) -> float:
+    """User + system CPU of `pid` and its live descendants so far (0 once it has gone); the
+    descendants in `stop`, and theirs, are left out."""
     total = 0.0
-    for p in tree(pid):
+    for p in tree(pid, stop):
         try:
             fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -142,15 +144,22 @@ class CpuWindow:
 
 @contextmanager
 def cpu_window(pids: Mapping[str, int], sample_background: float = 2.0) -> Iterator[CpuWindow]:
+    """Each named process with its descendants, except those named too: a load generator that
+    started the stack it drives counts its own CPU, not the stack's a second time."""
     w = CpuWindow(pids, background=background_cores(sample_background) if sample_background else 0)
-    before = {k: process_cpu_seconds(p) for k, p in pids.items()}
+    roots = set(pids.values())
+
+    def used(pid: int) -> float:
+        return process_cpu_seconds(pid, stop=roots - {pid})
+
+    before = {k: used(p) for k, p in pids.items()}
     m0, t0 = machine_busy_seconds(), time.perf_counter()
     try:
         yield w
     finally:
         w.wall = time.perf_counter() - t0
         w.machine = machine_busy_seconds() - m0
-        w.processes = {k: process_cpu_seconds(p) - before[k] for k, p in pids.items()}
+        w.processes = {k: used(p) - before[k] for k, p in pids.items()}
 
 
 # --- memory --------------------------------------------------------------------------------
