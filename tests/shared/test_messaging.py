@@ -100,9 +100,7 @@ async def test_outbox_event_consumed_exactly_once_even_when_delivered_twice(
     await broker.close()
 
 
-async def test_the_relay_publishes_a_batch_at_once_in_outbox_order(
-    probe: Probe, exchange: str
-) -> None:
+async def test_the_relay_publishes_a_batch_in_outbox_order(probe: Probe, exchange: str) -> None:
     broker = Broker(AMQP_URL, exchange)
     await broker.connect()
     raw = await aio_pika.connect(AMQP_URL)
