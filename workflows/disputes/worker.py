@@ -14,7 +14,6 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from shared import migrate
 from shared.config import DisputesSettings
 from shared.db import make_engine, make_session_factory
-from shared.heap import freeze_startup_heap
 from shared.logs import setup_logging
 from shared.temporal import build_id, connect
 from workflows.disputes.activities import DisputeActivities
@@ -76,7 +75,6 @@ async def run(settings: DisputesSettings) -> None:
         client, make_session_factory(engine), task_queue=settings.task_queue, settings=settings
     )
     log.info("disputes worker polling %s", settings.task_queue)
-    freeze_startup_heap()  # the SDK, the workflows and the models: kept for good
     try:
         await worker.run()
     finally:

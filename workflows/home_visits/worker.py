@@ -10,7 +10,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from shared.config import AppointmentsSettings
-from shared.heap import freeze_startup_heap
 from shared.http import client_limits
 from shared.logs import setup_logging
 from shared.temporal import build_id, connect
@@ -37,7 +36,6 @@ async def run(settings: AppointmentsSettings) -> None:
         worker = build_worker(
             client, settings.task_queue, HttpVisitStore(http, settings.internal_token)
         )
-        freeze_startup_heap()  # the SDK, the workflows and the models: kept for good
         await worker.run()
 
 
