@@ -355,9 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {}
     heads = []
     with tempfile.TemporaryDirectory(prefix="fq-bench-events-") as tmp:
-        # repetitions paired: the raw drain, then each consumer, close together in time, so
-        # each ratio compares the consumer with the broker as it was just then (the machine's
-        # other users drift over minutes)
+        # repetitions paired (the raw drain, then each consumer): each ratio compares with the
+        # broker as it was just then, since the machine's other users drift over minutes
         runs_of: dict[tuple[str, str], list[dict[str, Any]]] = {
             (service, kind): [] for service in args.services for kind in args.db
         }
