@@ -1,5 +1,6 @@
 """What many tests need and each used to write for itself: waiting for a condition, free
-ports, serving an app with uvicorn (in a thread of its own, or as a task of the test's loop)."""
+ports, serving an app with uvicorn (in a thread of its own, or as a task of the test's loop),
+throwaway tables on the test's database."""
 
 from __future__ import annotations
 
@@ -14,6 +15,10 @@ from typing import Any, TypeVar
 
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import MetaData
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared.db import make_engine, make_session_factory
 
 T = TypeVar("T")
 
@@ -145,6 +150,21 @@ async def serving(app: FastAPI, port: int | None = None) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def tables_on(
+    db_url: str, metadata: MetaData
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """`metadata`'s tables made on the (fresh) test database at `db_url`: a session factory for
+    them, its engine disposed afterwards."""
+    engine = make_engine(db_url)
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
 
 
 AMQP_URL = os.environ.get("FQ_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")

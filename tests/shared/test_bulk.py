@@ -24,8 +24,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared.bulk import among
-from shared.db import make_engine, make_metadata, make_session_factory, transaction
+from shared.db import make_metadata, transaction
 from shared.messaging.outbox import claim_messages, inbox_table, insert_ignore_count
+from tests.helpers import tables_on
 
 
 @dataclass
@@ -60,11 +61,8 @@ async def tables(db_url: str) -> AsyncIterator[Tables]:
         Column("tag", String(8), nullable=False, default="new"),
     )
     inbox = inbox_table(md)
-    engine = make_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(md.create_all)
-    yield Tables(notes, tagged, inbox, make_session_factory(engine))
-    await engine.dispose()
+    async with tables_on(db_url, md) as factory:
+        yield Tables(notes, tagged, inbox, factory)
 
 
 def note(ref: str, who: str, **changes: object) -> dict[str, object]:

@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.db import make_engine, make_metadata, make_session_factory, transaction
+from shared.db import make_metadata, transaction
 from shared.messaging.broker import Broker, Consumer, Delivery, queue_name
 from shared.messaging.contracts.points import PointsAwarded
 from shared.messaging.events import Event
 from shared.messaging.outbox import OutboxRelay, add_event, claim_message, inbox_table, outbox_table
 from tests.conftest import AMQP_URL
-from tests.helpers import eventually
+from tests.helpers import eventually, tables_on
 from tests.proxy import TcpProxy
 
 
@@ -43,11 +43,8 @@ async def probe(db_url: str) -> AsyncIterator[Probe]:
         Column("amount", Integer),
     )
     out, inb = outbox_table(md), inbox_table(md)
-    engine = make_engine(db_url)
-    async with engine.begin() as conn:
-        await conn.run_sync(md.create_all)
-    yield Probe(md, ledger, out, inb, make_session_factory(engine))
-    await engine.dispose()
+    async with tables_on(db_url, md) as factory:
+        yield Probe(md, ledger, out, inb, factory)
 
 
 def award(n: int) -> PointsAwarded:
