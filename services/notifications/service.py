@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -85,16 +85,6 @@ def _address(channel: str, recipient_id: str, person: Person | None) -> str | No
     return person.phone if channel == "sms" else person.email
 
 
-def default_preference(user_id: str, settings: NotificationsSettings) -> Preference:
-    return Preference(
-        user_id=user_id,
-        disabled={},
-        quiet_enabled=True,
-        quiet_start_hour=settings.quiet_start_hour,
-        quiet_end_hour=settings.quiet_end_hour,
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Person:
     """What a delivery needs of a recipient (read as plain rows: no ORM object per person)."""
@@ -115,7 +105,13 @@ class Prefs:
 
 
 def _default_prefs(settings: NotificationsSettings) -> Prefs:
+    """What a person who saved no preference gets: every channel, quiet hours as configured."""
     return Prefs({}, True, settings.quiet_start_hour, settings.quiet_end_hour)
+
+
+def default_preference(user_id: str, settings: NotificationsSettings) -> Preference:
+    """The same defaults as a preference row (unsaved), for the preferences page."""
+    return Preference(user_id=user_id, **asdict(_default_prefs(settings)))
 
 
 async def _people(
