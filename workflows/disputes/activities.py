@@ -36,6 +36,7 @@ from workflows.disputes.tables import (
     Village,
 )
 from workflows.disputes.types import (
+    Applied,
     ConfigRequest,
     LifecycleConfig,
     Picked,
@@ -257,14 +258,17 @@ class DisputeActivities:
         best = min(candidates, key=lambda o: (load[o], candidates.index(o)))
         return Picked(officer_id=best)
 
+    # `bool` is what histories recorded before the receipt hold: the workflow reads the result
+    # as plain JSON (sandbox.in_sandbox finds no one class) and never branches on it
     @activity.defn(name="dispute_apply")
-    async def apply(self, t: Transition) -> bool:
+    async def apply(self, t: Transition) -> Applied | bool:
         with concise_db_errors():
             return await self._apply(t)
 
-    async def _apply(self, t: Transition) -> bool:
+    async def _apply(self, t: Transition) -> Applied:
         async with transaction(self.factory) as s:
-            return await transitions.record(s, t)
+            written = await transitions.record(s, t)
+        return Applied(kind=t.kind, seq=t.seq, colour=t.colour, written=written)
 
     def all(self) -> list[Callable[..., Any]]:
         channel = PartnerChannel(self.factory)

@@ -1,5 +1,6 @@
-"""How the workflow runs an activity: unlimited retries with the FqTrouble flag, and (since
-PREEMPT_PATCH) interruptible by a waiting board action."""
+"""How the workflow runs an activity: unlimited retries with the FqTrouble flag, (since
+PREEMPT_PATCH) interruptible by a waiting board action, and (since LOCAL_PATCH) a short
+database step's first attempt run as a local activity."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, RetryState
+from temporalio.exceptions import ActivityError, CancelledError, FailureError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from shared.temporal import SA_TROUBLE, STUCK_AFTER_ATTEMPTS
@@ -26,6 +27,21 @@ R = TypeVar("R")
 PREEMPT_PATCH = "board-actions-preempt-failing-steps"
 # How long a step may still finish once a board action waits (a healthy activity takes ms).
 PREEMPT_GRACE = timedelta(seconds=2)
+
+
+# Since LOCAL_PATCH, the first attempt of a short, idempotent database step runs as a local
+# activity inside the workflow task that asked for it: no trip through the server's activity
+# queue and no second workflow task (an officer's action is answered in one). If that attempt
+# fails or outlasts LOCAL_TIMEOUT, the step goes on as an ordinary activity, so a step that keeps
+# failing is pending on the server, where the stuck board shows it and can pause, resume or retry
+# it, and where a board action can preempt it. The partner notice (outbound) is never local.
+LOCAL_PATCH = "short-steps-first-as-local-activities"
+LOCAL_FIRST = frozenset(
+    {"dispute_config", "dispute_register", "dispute_screen", "dispute_pick_officer"}
+    | {"dispute_apply"}
+)
+# a healthy step takes milliseconds; a board action may wait this long for a hung one
+LOCAL_TIMEOUT = timedelta(seconds=2)
 
 
 class Preempted(Exception):
@@ -73,6 +89,25 @@ async def _bounded(
     return result
 
 
+async def _local_attempt(name: str, arg: Any, result_type: type | None) -> tuple[bool, Any]:
+    """(True, result) if the one local attempt succeeded; (False, None) if it failed in any way:
+    the step then goes on as an ordinary activity, which decides as before (a non-retryable
+    failure reaches the caller as its ActivityError, with its event in the history)."""
+    try:
+        result = await workflow.execute_local_activity(
+            name,
+            arg,
+            result_type=result_type,
+            start_to_close_timeout=LOCAL_TIMEOUT,
+            retry_policy=RetryPolicy(maximum_attempts=1),
+        )
+    except CancelledError:
+        raise
+    except FailureError:  # the SDK raises a local attempt's own failure, not an ActivityError
+        return False, None
+    return True, result
+
+
 async def call(
     fn: Callable[[Any, A], Awaitable[R]], arg: A, *, non_retryable: list[str] | None = None
 ) -> R:
@@ -84,11 +119,22 @@ async def call(
 
     Since PREEMPT_PATCH, a board action waiting for the case's lock interrupts the step (after
     PREEMPT_GRACE): the activity is cancelled and `Preempted` unwinds the step, so cancel and
-    reassign never queue behind an activity that keeps failing."""
+    reassign never queue behind an activity that keeps failing.
+
+    Since LOCAL_PATCH, a LOCAL_FIRST step tries once as a local activity first; only if that
+    fails does it go on as above, with one attempt fewer before the flag."""
     preemptible = workflow.patched(PREEMPT_PATCH)
+    attempts = STUCK_AFTER_ATTEMPTS
+    name = activity_name(fn)
+    if name in LOCAL_FIRST and workflow.patched(LOCAL_PATCH):
+        done, found = await _local_attempt(name, arg, in_sandbox(fn))
+        if done:
+            result: R = found
+            return result
+        attempts -= 1  # the flag still goes up after STUCK_AFTER_ATTEMPTS failures in all
     first = RetryPolicy(
         maximum_interval=MAX_BACKOFF,
-        maximum_attempts=STUCK_AFTER_ATTEMPTS,
+        maximum_attempts=attempts,
         non_retryable_error_types=non_retryable,
     )
     try:
@@ -112,4 +158,4 @@ async def call(
     return result
 
 
-__all__ = ["PREEMPT_PATCH", "Preempted", "call"]
+__all__ = ["LOCAL_PATCH", "PREEMPT_PATCH", "Preempted", "call"]

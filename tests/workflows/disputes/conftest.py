@@ -21,6 +21,7 @@ from services.disputes.models import Case, Task, TimelineEntry, outbox
 from shared.db import make_engine, make_session_factory
 from shared.demo import org
 from shared.temporal import dispute_workflow_id
+from tests.conftest import time_skipping_env
 from tests.disputes_db import seeded_disputes_db
 from tests.helpers import poll
 from workflows.disputes import client as dc
@@ -179,6 +180,15 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture
 def lifecycle() -> LifecycleConfig:
     return load_lifecycle()
+
+
+@pytest.fixture(scope="module")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """These modules skip days with `harness.sleep`: a time-skipping server of their own, so
+    the timers of other modules' left-over workflows (the session's shared server) never fire
+    during their waits (tests/conftest.py's rule; a loaded full run timed a 7-day skip out)."""
+    async for env in time_skipping_env():
+        yield env
 
 
 @pytest.fixture
