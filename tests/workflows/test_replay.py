@@ -106,7 +106,9 @@ def decoded(payloads: Sequence[Payload]) -> list[Any]:
 
 
 def payloads(path: Path) -> list[tuple[str, Any]]:
-    """(what, decoded JSON) of each update request and activity input in a history."""
+    """(what, decoded JSON) of each update request, activity input and local activity result in
+    a history (a local activity's marker keeps its result, not its input: since LOCAL_PATCH
+    `dispute_apply` returns a receipt naming the transition it wrote)."""
     found: list[tuple[str, Any]] = []
     for e in load(path).events:
         if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
@@ -115,6 +117,14 @@ def payloads(path: Path) -> list[tuple[str, Any]]:
         elif e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
             a = e.activity_task_scheduled_event_attributes
             found += [(f"activity:{a.activity_type.name}", b) for b in decoded(a.input.payloads)]
+        elif e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED:
+            m = e.marker_recorded_event_attributes
+            if m.marker_name == "core_local_activity" and "result" in m.details:
+                [data] = decoded(m.details["data"].payloads)
+                found += [
+                    (f"activity:{data['activity_type']}", b)
+                    for b in decoded(m.details["result"].payloads)
+                ]
     return found
 
 
