@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from services.disputes.models import Officer, Task
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, Harness, intake, officer
 from workflows.disputes.activities import DisputeActivities
-from workflows.disputes.types import Actor, CaseView, Transition
+from workflows.disputes.types import Actor, Applied, CaseView, Transition
 
 SECONDS = 1 / 86400  # of a day
 FAST_FOLLOW_UP = {
@@ -61,7 +61,7 @@ class FlakyActivities(DisputeActivities):
         self.failed: dict[str, int] = {}
 
     @activity.defn(name="dispute_apply")
-    async def apply(self, t: Transition) -> bool:
+    async def apply(self, t: Transition) -> Applied | bool:
         if t.kind == "accepted" and self.failed.get(t.case_id, 0) < self.failures:
             self.failed[t.case_id] = self.failed.get(t.case_id, 0) + 1
             raise ApplicationError("database: connection refused", type="DatabaseError")
