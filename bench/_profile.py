@@ -23,7 +23,13 @@ PY_SPY = str(Path(sys.executable).with_name("py-spy"))
 RATE = 100
 _PROJECT = ("shared/", "services/", "workflows/")
 # a thread parked in these is waiting, not working (py-spy's idle test misses some of them)
-_WAITING = ("EpollSelector.select", "Condition.wait", "_worker (futures/thread.py", "Event.wait")
+_WAITING = (
+    "EpollSelector.select",
+    "Condition.wait",
+    "_worker (futures/thread.py",
+    "Event.wait",
+    "(aiosqlite/core.py:59)",  # aiosqlite's thread parked in `tx.get()` (aiosqlite 0.22)
+)
 _running: dict[int, subprocess.Popen[bytes]] = {}
 
 
@@ -31,8 +37,15 @@ def begin(proc: subprocess.Popen[bytes], out: Path) -> None:
     """Start sampling `proc` into `out` (collapsed stacks) until `end(proc)`."""
     args = [PY_SPY, "record", "--pid", str(proc.pid), "--format", "raw", "-o", str(out)]
     args += ["--rate", str(RATE), "--nonblocking"]
-    log = out.with_suffix(".log").open("wb")
-    _running[proc.pid] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    log_path = out.with_suffix(".log")
+    log = log_path.open("wb")
+    _running[proc.pid] = spy = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+    # a Ctrl-C before py-spy has attached ends it with no file (a short pass was never profiled)
+    started = time.monotonic()
+    while spy.poll() is None and time.monotonic() - started < 10:
+        if b"Sampling process" in log_path.read_bytes():
+            return
+        time.sleep(0.05)
 
 
 def end(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:

@@ -1,7 +1,8 @@
 """Benchmark 1 — the dispute lifecycle per second, against two bare Temporal workflows without
 I/O on the same Temporal server, in one run: the first baseline (5 activities, 2 signals) and
 the same-shape skeleton, which issues the commands a real green case's history holds (read off
-the warm-up case's history: activities, local activities, upserts, updates, timers).
+the warm-up case's history: activities, local activities, upserts, updates, timers), and that
+skeleton with ordinary activities in place of the local ones (the shape before LOCAL_PATCH).
 
 Real: intake through the disputes API → screening → assignment → accept → one follow-up →
 closure (red: the chief approves), with the helper's points credited and the notifications
@@ -167,25 +168,38 @@ async def measure_real(stack: Stack, n: int, concurrency: int, seed: int) -> dic
     }
 
 
+def ordinary(phases: list[str]) -> list[str]:
+    """The same phases with every local activity an ordinary one: the shape the real workflow
+    issued before its short steps ran as local activities (calling.LOCAL_PATCH)."""
+    return [p.replace("l", "a") for p in phases]
+
+
 async def repetition(stack: Stack, phases: list[str], args: Any, i: int) -> dict[str, Any]:
-    """One repetition: the same-shape skeleton, the 5-activity skeleton, then the real
-    lifecycle, close together in time so their ratios share the machine's load."""
+    """One repetition: the same-shape skeleton, the skeleton of the previous shape (ordinary
+    activities), the 5-activity skeleton, then the real lifecycle, close together in time so
+    their ratios share the machine's load."""
     temporal_pid = stack.procs["temporal"].pid
     same = await measure_same_shape(
         stack.temporal_address, phases, args.n_bare, args.concurrency, temporal_pid
+    )
+    before = await measure_same_shape(
+        stack.temporal_address, ordinary(phases), args.n_bare, args.concurrency, temporal_pid
     )
     five = await measure_bare(stack.temporal_address, args.n_bare, args.concurrency, temporal_pid)
     real = await measure_real(stack, args.n, args.concurrency, args.seed + 100 * i)
     rate = float(real["lifecycles_per_s"])  # type: ignore[arg-type]
     say(
         f"  run {i + 1}: real {rate}/s, same shape {same['lifecycles_per_s']}/s, "
+        f"ordinary activities {before['lifecycles_per_s']}/s, "
         f"5 activities {five['lifecycles_per_s']}/s"
     )
     return {
         "real": real,
         "same_shape": same,
+        "previous_shape": before,
         "bare": five,
         "ratio_real_to_same_shape": ratio(rate, float(same["lifecycles_per_s"])),  # type: ignore[arg-type]
+        "ratio_real_to_previous_shape": ratio(rate, float(before["lifecycles_per_s"])),  # type: ignore[arg-type]
         "ratio_real_to_bare": ratio(rate, float(five["lifecycles_per_s"])),
         "all_effects_seen": real["points_credited"] == args.n
         and real["notifications_delivered"] == args.n,
@@ -213,6 +227,8 @@ def headline_row(result: dict[str, Any]) -> dict[str, Any]:
         fengqiao=f"{f['real_lifecycles_per_s']['median']:.2f} lifecycles/s, intake → assigned "
         f"p95 {f['real_intake_to_assigned_p95_ms']['median'] / 1000:.1f} s",
         baseline=f"same-shape skeleton {f['same_shape_lifecycles_per_s']['median']:.2f}/s; "
+        f"with ordinary activities {f['previous_shape_lifecycles_per_s']['median']:.2f}/s "
+        f"(ratio {f['ratio_real_to_previous_shape']['median']:.2f}); "
         f"5-activity skeleton {f['bare_lifecycles_per_s']['median']:.2f}/s "
         f"(ratio {f['ratio_real_to_bare']['median']:.2f})",
         ratio=r,
@@ -239,6 +255,10 @@ def summarise(result: dict[str, Any]) -> dict[str, Any]:
         run["real_process_cpu_ms_per_lifecycle"] = round(real, 1)
         run["same_shape_process_cpu_ms_per_lifecycle"] = round(same, 1)
         run["ratio_process_cpu_same_shape_to_real"] = ratio(same, real)
+        if "previous_shape" in run:  # results recorded before the previous shape was measured
+            before = process_cpu(run, "previous_shape")
+            run["previous_shape_process_cpu_ms_per_lifecycle"] = round(before, 1)
+            run["ratio_process_cpu_previous_shape_to_real"] = ratio(before, real)
     figures = spreads(runs, list(FIGURES.values()))
     result["figures"] = {k: figures[v] for k, v in FIGURES.items()}
     result["headline"] = [headline_row(result)]
@@ -250,6 +270,10 @@ FIGURES = {
     "ratio_process_cpu_same_shape_to_real": "ratio_process_cpu_same_shape_to_real",
     "real_process_cpu_ms_per_lifecycle": "real_process_cpu_ms_per_lifecycle",
     "same_shape_process_cpu_ms_per_lifecycle": "same_shape_process_cpu_ms_per_lifecycle",
+    "ratio_real_to_previous_shape": "ratio_real_to_previous_shape",
+    "ratio_process_cpu_previous_shape_to_real": "ratio_process_cpu_previous_shape_to_real",
+    "previous_shape_process_cpu_ms_per_lifecycle": "previous_shape_process_cpu_ms_per_lifecycle",
+    "previous_shape_lifecycles_per_s": "previous_shape.lifecycles_per_s",
     "ratio_real_to_bare": "ratio_real_to_bare",
     "real_lifecycles_per_s": "real.lifecycles_per_s",
     "same_shape_lifecycles_per_s": "same_shape.lifecycles_per_s",

@@ -301,7 +301,7 @@ async def _run(url: str, args: Any, workdir: Path) -> dict[str, Any]:
             profile = None
             if args.profile:
                 _profile.begin(proc, out)
-                small = argparse_like(args, 100, 5)
+                small = argparse_like(args, 500, 25)
                 await through_api(base, officers, stations, small, proc.pid)
                 _profile.end(proc)
                 profile = _profile.top(out)
