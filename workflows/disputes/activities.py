@@ -36,7 +36,6 @@ from workflows.disputes.tables import (
     Village,
 )
 from workflows.disputes.types import (
-    Applied,
     ConfigRequest,
     LifecycleConfig,
     Picked,
@@ -261,14 +260,14 @@ class DisputeActivities:
     # `bool` is what histories recorded before the receipt hold: the workflow reads the result
     # as plain JSON (sandbox.in_sandbox finds no one class) and never branches on it
     @activity.defn(name="dispute_apply")
-    async def apply(self, t: Transition) -> Applied | bool:
+    async def apply(self, t: Transition) -> transitions.Applied | bool:
         with concise_db_errors():
             return await self._apply(t)
 
-    async def _apply(self, t: Transition) -> Applied:
+    async def _apply(self, t: Transition) -> transitions.Applied:
         async with transaction(self.factory) as s:
             written = await transitions.record(s, t)
-        return Applied(kind=t.kind, seq=t.seq, colour=t.colour, written=written)
+        return transitions.Applied(kind=t.kind, seq=t.seq, colour=t.colour, written=written)
 
     def all(self) -> list[Callable[..., Any]]:
         channel = PartnerChannel(self.factory)

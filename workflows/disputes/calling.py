@@ -37,8 +37,13 @@ PREEMPT_GRACE = timedelta(seconds=2)
 # it, and where a board action can preempt it. The partner notice (outbound) is never local.
 LOCAL_PATCH = "short-steps-first-as-local-activities"
 LOCAL_FIRST = frozenset(
-    {"dispute_config", "dispute_register", "dispute_screen", "dispute_pick_officer"}
-    | {"dispute_apply"}
+    (
+        "dispute_config",
+        "dispute_register",
+        "dispute_screen",
+        "dispute_pick_officer",
+        "dispute_apply",
+    )
 )
 # a healthy step takes milliseconds; a board action may wait this long for a hung one
 LOCAL_TIMEOUT = timedelta(seconds=2)

@@ -9,6 +9,7 @@ open tasks are re-coloured only when the transition changes the colour.
 
 from __future__ import annotations
 
+from pydantic import BaseModel
 from sqlalchemy import case as when
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,17 @@ from workflows.disputes.types import Transition
 
 TIMELINE = TimelineEntry.__table__
 TASKS = Task.__table__
+
+
+class Applied(BaseModel):
+    """The `apply` activity's receipt of what it recorded: since LOCAL_PATCH the history's only
+    trace of a transition (a local activity's marker keeps the result, not the input). The
+    workflow reads it as plain JSON, never as this class, so it is no model carried in history."""
+
+    kind: str
+    seq: int
+    colour: str
+    written: bool  # False: a retry found the transition already written
 
 
 async def record(s: AsyncSession, t: Transition) -> bool:

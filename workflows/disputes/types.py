@@ -398,13 +398,3 @@ class Transition(_Model):
     due_changes: dict[str, datetime] = {}
     audit_action: str | None = None
     timeline_data: dict[str, object] = {}  # recorded in the timeline only, not in the event
-
-
-class Applied(_Model):
-    """What `apply` recorded: since LOCAL_PATCH its result is the history's only trace of a
-    transition (a local activity's marker keeps the result, not the input)."""
-
-    kind: str
-    seq: int
-    colour: str
-    written: bool  # False: a retry found the transition already written

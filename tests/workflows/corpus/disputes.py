@@ -18,7 +18,8 @@ from temporalio.exceptions import ApplicationError
 from services.disputes.models import Officer, Task
 from tests.workflows.disputes.conftest import CHIEF, ROOM, VILLAGE, Harness, intake, officer
 from workflows.disputes.activities import DisputeActivities
-from workflows.disputes.types import Actor, Applied, CaseView, Transition
+from workflows.disputes.transitions import Applied
+from workflows.disputes.types import Actor, CaseView, Transition
 
 SECONDS = 1 / 86400  # of a day
 FAST_FOLLOW_UP = {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent
@@ -85,7 +84,7 @@ async def test_an_officers_action_is_answered_in_the_task_that_received_it(
 
 
 async def test_a_failing_step_goes_on_as_an_activity_and_raises_the_flag_after_three(
-    time_env: WorkflowEnvironment, lifecycle: LifecycleConfig, sqlite_url: Any
+    time_env: WorkflowEnvironment, lifecycle: LifecycleConfig, sqlite_url: Callable[[str], str]
 ) -> None:
     """The acceptance's write fails three times: the local attempt, then both attempts of the
     ordinary activity's first leg; the flag goes up, the second leg's first attempt succeeds."""
