@@ -16,6 +16,7 @@ import workflows.disputes.types as dt
 import workflows.home_visits.types as ht
 from workflows.disputes.forms import ACTION_FORMS, PartyForm
 from workflows.disputes.rollout import LifecycleRollout
+from workflows.disputes.transitions import Applied
 from workflows.disputes.types import CaseState, FollowUpInput, StartInput
 
 REPO = Path(__file__).resolve().parents[2]
@@ -157,6 +158,9 @@ def carried_models() -> dict[str, list[str]]:
         k for k, f in LifecycleRollout.model_fields.items() if f.is_required()
     )
     assert LifecycleRollout.model_config.get("extra") == "ignore"
+    # the apply activity's receipt, in histories since LOCAL_PATCH (read there as plain JSON)
+    found["Applied"] = sorted(k for k, f in Applied.model_fields.items() if f.is_required())
+    assert Applied.model_config.get("extra") == "ignore"
     for name, obj in vars(ht).items():
         if dataclasses.is_dataclass(obj) and isinstance(obj, type):
             key = "VisitCancelInput" if name == "CancelInput" else name

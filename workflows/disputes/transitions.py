@@ -9,7 +9,7 @@ open tasks are re-coloured only when the transition changes the colour.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import case as when
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,10 @@ TASKS = Task.__table__
 class Applied(BaseModel):
     """The `apply` activity's receipt of what it recorded: since LOCAL_PATCH the history's only
     trace of a transition (a local activity's marker keeps the result, not the input). The
-    workflow reads it as plain JSON, never as this class, so it is no model carried in history."""
+    workflow reads it as plain JSON, never as this class; it still ignores unknown fields, like
+    every model whose JSON is in a history (tests/workflows/test_carried_models.py)."""
+
+    model_config = ConfigDict(extra="ignore")
 
     kind: str
     seq: int
